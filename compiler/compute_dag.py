@@ -1,0 +1,281 @@
+"""ComputeDAG: a workload's computation graph and the analyses the search needs.
+
+A ComputeDAG wraps one workload function in the `te` dialect (built from te
+tensors, from a registered workload's key, or parsed from IR) and answers
+questions about it: its operations in topological order, producer/consumer
+relations, access analysis per stage, the flop count, a hash key, and the
+initial loop State the search starts from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from xdsl.context import Context
+from xdsl.dialects import arith, builtin, func, math, scf
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import BlockArgument, Operation, SSAValue
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import ParseError, VerifyException
+
+from schedopt.access_analysis import AccessAnalyzer, StageAccessInfo
+from schedopt.dialects import te
+from schedopt.errors import TEError
+from schedopt.loop_state import Iterator, IteratorKind, Stage, StageKind, State
+from schedopt.te import Tensor, build_te_module, type_to_dtype
+from schedopt.workload_registry import decode_workload_key, workload_key_to_tensors
+
+
+@dataclass(frozen=True)
+class DAGOp:
+    """One operation of the DAG: a placeholder (function argument) or a te.compute."""
+
+    name: str
+    kind: StageKind
+    shape: tuple[int, ...]
+    dtype: str
+    compute: te.ComputeOp | None = None
+
+
+def te_context() -> Context:
+    """A context with the dialects a workload function may use."""
+    ctx = Context()
+    for dialect in (builtin.Builtin, func.Func, arith.Arith, math.Math, scf.Scf, te.TE):
+        ctx.load_dialect(dialect)
+    return ctx
+
+
+class ComputeDAG:
+    """The computational graph of a workload and its static analyses.
+
+    `compute` is a list of te tensors (placeholders and outputs), a workload
+    key of a registered workload, or an xDSL module / `func.func` in the `te`
+    dialect. `ComputeDAG.from_module` also takes IR text.
+    """
+
+    def __init__(self, compute: Sequence[Tensor] | str | ModuleOp | func.FuncOp):
+        self.workload_key_: str | None = None
+        self.tensors: list[Tensor] | None = None
+        if isinstance(compute, str):
+            self.workload_key_ = compute
+            name, _ = decode_workload_key(compute)
+            self.tensors = workload_key_to_tensors(compute)
+            module = build_te_module(self.tensors, name)
+        elif isinstance(compute, ModuleOp):
+            module = compute
+        elif isinstance(compute, func.FuncOp):
+            module = ModuleOp([compute.clone()])
+        else:
+            self.tensors = list(compute)
+            module = build_te_module(self.tensors)
+        self.module = module
+        self.func = _single_te_function(module)
+        try:
+            self.module.verify()
+        except VerifyException as error:
+            raise TEError(f"workload function @{self.func.sym_name.data}: {error}") from None
+        self.access_analyzer = AccessAnalyzer(self.compute_ops, self.output_names)
+
+    @classmethod
+    def from_module(cls, module: str | ModuleOp, func_name: str | None = None) -> ComputeDAG:
+        """The DAG of the te function in `module` (IR text or a module).
+
+        With several functions in the module, `func_name` picks one.
+        """
+        if isinstance(module, str):
+            try:
+                module = Parser(te_context(), module).parse_module()
+            except ParseError as error:
+                raise TEError(f"cannot parse the workload IR:\n{error}") from None
+        if func_name is not None:
+            chosen = [f for f in module.ops if isinstance(f, func.FuncOp) and f.sym_name.data == func_name]
+            if not chosen:
+                raise TEError(f"no function @{func_name} in the module")
+            return cls(chosen[0])
+        return cls(module)
+
+    # --- the graph ----------------------------------------------------------
+
+    @property
+    def func_name(self) -> str:
+        return self.func.sym_name.data
+
+    @cached_property
+    def compute_ops(self) -> list[te.ComputeOp]:
+        """The te.compute ops, in topological (program) order."""
+        return [op for op in self.func.body.block.ops if isinstance(op, te.ComputeOp)]
+
+    @cached_property
+    def ops(self) -> list[DAGOp]:
+        """Placeholders (in argument order), then stages in topological order."""
+        placeholders = [
+            DAGOp(te.tensor_name(arg), StageKind.PLACEHOLDER, *_shape_dtype(arg))
+            for arg in self.func.body.block.args
+        ]
+        stages = [
+            DAGOp(op.name_str, StageKind.COMPUTE, *_shape_dtype(op.result), compute=op)
+            for op in self.compute_ops
+        ]
+        return placeholders + stages
+
+    @cached_property
+    def placeholder_names(self) -> list[str]:
+        return [op.name for op in self.ops if op.kind == StageKind.PLACEHOLDER]
+
+    @cached_property
+    def output_names(self) -> list[str]:
+        ret = self.func.body.block.last_op
+        assert isinstance(ret, func.ReturnOp)
+        return [te.tensor_name(v) for v in ret.arguments]
+
+    def op(self, name: str) -> DAGOp:
+        """The operation called `name`."""
+        for op in self.ops:
+            if op.name == name:
+                return op
+        raise TEError(f"no operation {name!r} in workload @{self.func_name}")
+
+    def producers(self, name: str) -> list[str]:
+        """The operations `name` reads, in order of first read."""
+        return list(self.access_analyzer.read_from.get(name, {}))
+
+    def consumers(self, name: str) -> list[str]:
+        """The stages that read `name`."""
+        return list(self.access_analyzer.read_by.get(name, []))
+
+    def access(self, name: str) -> StageAccessInfo:
+        """The access analysis of stage `name`."""
+        if name not in self.access_analyzer.info:
+            raise TEError(f"no stage {name!r} in workload @{self.func_name}")
+        return self.access_analyzer.info[name]
+
+    # --- figures and keys ---------------------------------------------------
+
+    @cached_property
+    def flop_ct(self) -> float:
+        """Floating-point (and integer value) operations of the whole workload."""
+        return float(sum(_stage_flops(op) for op in self.compute_ops))
+
+    def hash_key(self) -> str:
+        """A hash of the computation, independent of how the DAG was built."""
+        return hashlib.md5(str(self.func).encode()).hexdigest()
+
+    def workload_key(self) -> str:
+        """The registered workload's key, or one made of the hash and the I/O shapes."""
+        if self.workload_key_ is not None:
+            return self.workload_key_
+        shapes = [list(op.shape) for op in self.ops if op.kind == StageKind.PLACEHOLDER]
+        shapes += [list(self.op(name).shape) for name in self.output_names]
+        return json.dumps([self.hash_key(), *shapes])
+
+    # --- states ---------------------------------------------------------------
+
+    def get_init_state(self) -> State:
+        """The State of the unscheduled program: one loop per iterator, all at root."""
+        stages = [_init_stage(op) for op in self.ops]
+        return State(stages)
+
+    def __str__(self) -> str:
+        lines = [f"{op.name} = PLACEHOLDER {list(op.shape)}" for op in self.ops if op.compute is None]
+        lines += [_describe_compute(op) for op in self.compute_ops]
+        return "\n".join(lines) + "\n"
+
+
+def _single_te_function(module: ModuleOp) -> func.FuncOp:
+    functions = [op for op in module.ops if isinstance(op, func.FuncOp)]
+    te_functions = [f for f in functions if any(isinstance(op, te.ComputeOp) for op in f.body.walk())]
+    if len(te_functions) != 1:
+        names = ", ".join("@" + f.sym_name.data for f in te_functions) or "none"
+        raise TEError(
+            f"expected exactly one function of te.compute ops in the module, found {names}; "
+            "pick one with ComputeDAG.from_module(module, func_name=...)"
+        )
+    return te_functions[0]
+
+
+def _shape_dtype(value: SSAValue) -> tuple[tuple[int, ...], str]:
+    if not isinstance(value.type, TensorType):
+        raise TEError(f"workload value {te.tensor_name(value)} is not a tensor but {value.type}")
+    return tuple(value.type.get_shape()), type_to_dtype(value.type.element_type)
+
+
+def _init_stage(op: DAGOp) -> Stage:
+    if op.compute is None:
+        return Stage(op.name, StageKind.PLACEHOLDER)
+    compute = op.compute
+    iters = [Iterator(n, e, IteratorKind.SPATIAL) for n, e in zip(compute.spatial_names, compute.spatial_extents)]
+    iters += [Iterator(n, e, IteratorKind.REDUCE) for n, e in zip(compute.reduce_names, compute.reduce_extent_values)]
+    return Stage(op.name, StageKind.COMPUTE, tuple(iters))
+
+
+_FREE_OPS = (te.ReadOp, te.YieldOp, scf.YieldOp, arith.ConstantOp, scf.IfOp)
+
+
+def _stage_flops(compute: te.ComputeOp) -> int:
+    """Value ops per body evaluation (plus the combining op of a reduction) times the iterations."""
+    per_point = sum(
+        1
+        for op in compute.body.walk()
+        if not isinstance(op, _FREE_OPS) and not _is_index_op(op) and op is not compute
+    )
+    if compute.reduction is not None:
+        per_point += 1
+    points = 1
+    for extent in (*compute.spatial_extents, *compute.reduce_extent_values):
+        points *= extent
+    return per_point * points
+
+
+def _is_index_op(op: Operation) -> bool:
+    """Index arithmetic and conditions on indices address data; they are not counted as flops."""
+    return all(isinstance(r.type, builtin.IndexType) or r.type == builtin.i1 for r in op.results) and all(
+        isinstance(o.type, builtin.IndexType) for o in op.operands
+    )
+
+
+_BINARY_SYMBOLS: dict[type[Operation], str] = {
+    arith.AddfOp: "+",
+    arith.AddiOp: "+",
+    arith.SubfOp: "-",
+    arith.SubiOp: "-",
+    arith.MulfOp: "*",
+    arith.MuliOp: "*",
+    arith.DivfOp: "/",
+    arith.FloorDivSIOp: "//",
+}
+_REDUCE_SYMBOLS = {"sum": "+=", "max": "max=", "min": "min=", "prod": "*="}
+
+
+def _describe_compute(compute: te.ComputeOp) -> str:
+    """TVM's one-line form of a stage: `C(i, j) += (A[i, k]*B[k, j])`."""
+    names = {arg: name for arg, name in zip(compute.iter_args, (n.data for n in compute.iter_names))}
+    body = _describe_value(compute.yield_op.value, names)
+    spatial = ", ".join(compute.spatial_names)
+    kind = compute.reduction_kind
+    symbol = "=" if kind is None else _REDUCE_SYMBOLS[kind.value]
+    return f"{compute.name_str}({spatial}) {symbol} {body}"
+
+
+def _describe_value(value: SSAValue, names: dict[BlockArgument, str]) -> str:
+    if isinstance(value, BlockArgument):
+        return names.get(value, "?")
+    op = value.owner
+    operands = [_describe_value(o, names) for o in op.operands]
+    match op:
+        case te.ReadOp():
+            return f"{te.tensor_name(op.tensor)}[{', '.join(operands[1:])}]"
+        case arith.ConstantOp():
+            return str(getattr(op.value, "value", op.value).data)  # type: ignore[union-attr]
+        case scf.IfOp():
+            yields = [r.block.last_op for r in op.regions]
+            branches = [_describe_value(y.operands[0], names) for y in yields if y is not None]
+            return f"tir.if_then_else({operands[0]}, {', '.join(branches)})"
+        case _ if type(op) in _BINARY_SYMBOLS:
+            return f"({operands[0]}{_BINARY_SYMBOLS[type(op)]}{operands[1]})"
+        case _:
+            short = op.name.split(".", 1)[1]
+            return f"{short}({', '.join(operands)})"

@@ -1,0 +1,34 @@
+"""The exception types a user of sched-opt can meet.
+
+Every error a user can cause (bad IR, an impossible schedule, a malformed
+record, an unknown workload, a wrong option) is raised as one of these, with a
+message that names the offending thing. They derive from xDSL's
+`DiagnosticException`, so the `sched-opt` driver reports them the way
+`xdsl-opt` reports verifier failures: a message and a non-zero exit.
+"""
+
+from xdsl.utils.exceptions import DiagnosticException
+
+
+class SchedOptError(DiagnosticException):
+    """Base class of every error sched-opt raises on bad input."""
+
+
+class TEError(SchedOptError):
+    """An ill-formed tensor-expression declaration (te DSL or te dialect)."""
+
+
+class WorkloadError(SchedOptError):
+    """An unknown workload key, or a workload function that cannot be called."""
+
+
+class LoweringError(SchedOptError):
+    """IR that the lowering or the conversion to LLVM cannot handle."""
+
+
+class CompileError(SchedOptError):
+    """LLVM rejected the generated module or could not compile it."""
+
+
+class RuntimeArgumentError(SchedOptError):
+    """Arguments passed to a compiled kernel do not match its signature."""

@@ -1,0 +1,99 @@
+"""The workload registry: names of compute declarations, and keys that find them again.
+
+A registered workload is a function returning the te tensors of a
+computation. Its key, `json.dumps([func_name, *args])` as in TVM, is what
+records and search tasks store; `workload_key_to_tensors` turns a key back
+into tensors, so a record file can be replayed in a later process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, overload
+
+from schedopt.errors import WorkloadError
+from schedopt.te import Tensor
+
+WorkloadFunc = Callable[..., Sequence[Tensor]]
+F = TypeVar("F", bound=WorkloadFunc)
+
+WORKLOAD_FUNC_REGISTRY: dict[str, WorkloadFunc] = {}
+"""Registered workload functions by name."""
+
+
+@overload
+def register_workload(func_name: F, f: None = None, override: bool = False) -> F: ...
+@overload
+def register_workload(
+    func_name: str, f: F | None = None, override: bool = False
+) -> Callable[[F], F]: ...
+
+
+def register_workload(
+    func_name: str | F, f: F | None = None, override: bool = False
+) -> F | Callable[[F], F]:
+    """Register a function that returns the tensors of a workload.
+
+    Used as `@register_workload`, `@register_workload("name")`, or
+    `register_workload("name", func)`. Registering another function under a
+    taken name raises `WorkloadError` unless `override` is set.
+    """
+    if callable(func_name):
+        return _register(func_name.__name__, func_name, override)
+    name = func_name
+
+    def register(function: F) -> F:
+        return _register(name, function, override)
+
+    return register if f is None else register(f)
+
+
+def _register(name: str, function: F, override: bool) -> F:
+    existing = WORKLOAD_FUNC_REGISTRY.get(name)
+    if existing is not None and existing is not function and not override:
+        raise WorkloadError(f"workload {name!r} is already registered (pass override=True to replace it)")
+    WORKLOAD_FUNC_REGISTRY[name] = function
+    return function
+
+
+def make_workload_key(func: WorkloadFunc | str, args: Sequence[Any]) -> str:
+    """The key of workload `func` called with `args`: `json.dumps([name, *args])`."""
+    name = func if isinstance(func, str) else func.__name__
+    if name not in WORKLOAD_FUNC_REGISTRY:
+        raise WorkloadError(f"workload {name!r} is not registered; decorate it with @register_workload")
+    try:
+        return json.dumps([name, *_serializable(args)])
+    except TypeError as error:
+        raise WorkloadError(f"arguments of workload {name!r} are not JSON-serialisable: {error}") from None
+
+
+def decode_workload_key(workload_key: str) -> tuple[str, list[Any]]:
+    """The function name and arguments a key stands for."""
+    try:
+        decoded = json.loads(workload_key)
+    except json.JSONDecodeError:
+        raise WorkloadError(f"malformed workload key {workload_key!r} (expected a JSON list)") from None
+    if not isinstance(decoded, list) or not decoded or not isinstance(decoded[0], str):
+        raise WorkloadError(f"malformed workload key {workload_key!r} (expected [name, *args])")
+    return decoded[0], decoded[1:]
+
+
+def workload_key_to_tensors(workload_key: str) -> list[Tensor]:
+    """Call the registered function a key names and return its tensors."""
+    name, args = decode_workload_key(workload_key)
+    function = WORKLOAD_FUNC_REGISTRY.get(name)
+    if function is None:
+        known = ", ".join(sorted(WORKLOAD_FUNC_REGISTRY)) or "none"
+        raise WorkloadError(f"unknown workload {name!r} in key {workload_key} (registered: {known})")
+    try:
+        tensors = function(*args)
+    except (TypeError, ValueError) as error:
+        raise WorkloadError(f"workload {name!r} cannot be called with {args}: {error}") from None
+    if not isinstance(tensors, Sequence) or not all(isinstance(t, Tensor) for t in tensors):
+        raise WorkloadError(f"workload {name!r} must return a list of te tensors")
+    return list(tensors)
+
+
+def _serializable(args: Sequence[Any]) -> list[Any]:
+    return [list(_serializable(a)) if isinstance(a, tuple | list) else a for a in args]

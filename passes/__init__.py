@@ -1,0 +1,58 @@
+"""ModulePasses of sched-opt.
+
+`get_all_passes` maps each pass name to a lazy factory, sorted by name, as
+`xdsl.transforms.get_all_passes` does: importing this package imports no pass.
+"""
+
+from collections.abc import Callable
+
+from xdsl.passes import ModulePass
+
+
+def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Name -> factory of every pass sched-opt defines."""
+
+    def get_convert_arith_to_llvm():
+        from schedopt.passes.convert_arith_to_llvm import ConvertArithToLLVMPass
+
+        return ConvertArithToLLVMPass
+
+    def get_convert_cf_to_llvm():
+        from schedopt.passes.convert_cf_to_llvm import ConvertCfToLLVMPass
+
+        return ConvertCfToLLVMPass
+
+    def get_convert_func_to_llvm():
+        from schedopt.passes.convert_func_to_llvm import ConvertFuncToLLVMPass
+
+        return ConvertFuncToLLVMPass
+
+    def get_convert_math_to_llvm():
+        from schedopt.passes.convert_math_to_llvm import ConvertMathToLLVMPass
+
+        return ConvertMathToLLVMPass
+
+    def get_convert_to_llvm():
+        from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
+
+        return ConvertToLLVMPass
+
+    def get_finalize_memref_to_llvm():
+        from schedopt.passes.finalize_memref_to_llvm import FinalizeMemRefToLLVMPass
+
+        return FinalizeMemRefToLLVMPass
+
+    def get_te_lower():
+        from schedopt.passes.te_lower import TeLowerPass
+
+        return TeLowerPass
+
+    return {
+        "convert-arith-to-llvm": get_convert_arith_to_llvm,
+        "convert-cf-to-llvm": get_convert_cf_to_llvm,
+        "convert-func-to-llvm": get_convert_func_to_llvm,
+        "convert-math-to-llvm": get_convert_math_to_llvm,
+        "convert-to-llvm": get_convert_to_llvm,
+        "finalize-memref-to-llvm": get_finalize_memref_to_llvm,
+        "te-lower": get_te_lower,
+    }

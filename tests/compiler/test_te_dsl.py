@@ -1,0 +1,101 @@
+"""The te DSL builds the te dialect and rejects ill-formed declarations clearly."""
+
+import pytest
+
+from schedopt import te
+from schedopt.compute_dag import ComputeDAG
+from schedopt.dialects import te as te_dialect
+from schedopt.errors import TEError
+
+
+def matmul(n: int = 8, m: int = 6, k_: int = 4):
+    A = te.placeholder((n, k_), name="A")
+    B = te.placeholder((k_, m), name="B")
+    k = te.reduce_axis((0, k_), name="k")
+    C = te.compute((n, m), lambda i, j: te.sum(A[i, k] * B[k, j], axis=k), name="C")
+    return [A, B, C]
+
+
+def computes(tensors):
+    return ComputeDAG(tensors).compute_ops
+
+
+def test_matmul_builds_one_reduction_stage():
+    [C] = computes(matmul())
+    assert C.name_str == "C"
+    assert C.spatial_names == ("i", "j")
+    assert C.reduce_names == ("k",)
+    assert C.reduction_kind == te_dialect.ReductionKind.SUM
+    reads = [op for op in C.body.walk() if isinstance(op, te_dialect.ReadOp)]
+    assert [te_dialect.tensor_name(r.tensor) for r in reads] == ["A", "B"]
+
+
+def test_if_then_else_reading_a_tensor_is_lazy():
+    A = te.placeholder((4,), name="A")
+    P = te.compute((6,), lambda i: te.if_then_else(te.all(i >= 1, i < 5), A[i - 1], 0.0), name="P")
+    [stage] = computes([A, P])
+    ifs = [op for op in stage.body.walk() if op.name == "scf.if"]
+    assert len(ifs) == 1
+    assert any(isinstance(op, te_dialect.ReadOp) for op in ifs[0].walk())
+
+
+def test_if_then_else_of_constants_is_a_select():
+    A = te.placeholder((4,), name="A")
+    B = te.compute((4,), lambda i: A[i] * te.if_then_else(i < 2, 1.0, 2.0), name="B")
+    [stage] = computes([A, B])
+    assert any(op.name == "arith.select" for op in stage.body.walk())
+
+
+def test_elementwise_max_and_casts():
+    A = te.placeholder((4,), name="A", dtype="int32")
+    B = te.compute((4,), lambda i: te.max(A[i], 0).astype("float64") + i.astype("float64"), name="B")
+    [stage] = computes([A, B])
+    names = {op.name for op in stage.body.walk()}
+    assert {"arith.maxsi", "arith.sitofp", "arith.index_cast"} <= names
+
+
+def test_reduce_axis_with_offset():
+    A = te.placeholder((10,), name="A")
+    r = te.reduce_axis((2, 5), name="r")
+    S = te.compute((1,), lambda i: te.sum(A[r], axis=r), name="S")
+    [stage] = computes([A, S])
+    assert stage.reduce_extent_values == (3,)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda A, k: te.compute((4,), lambda i: A[i, k], name="X"), "axis k is used outside a reduction"),
+        (lambda A, k: te.compute((4,), lambda i: te.sum(A[i, k], axis=k) + 1.0, name="X"), "whole body"),
+        (lambda A, k: te.compute((4,), lambda i: A[i], name="X"), "has rank 2, indexed with 1"),
+        (lambda A, k: te.compute((4,), lambda i: A[i, k] if A[i, 0] else 0, name="X"), "no truth value"),
+        (lambda A, k: te.compute((4,), lambda i: A[i, 0] + A[i, 0].astype("float64"), name="X"), "different dtypes"),
+        (lambda A, k: te.compute((4,), lambda i: i // 2 / 3, name="X"), "ambiguous"),
+        (lambda A, k: te.compute((0,), lambda i: A[i, 0], name="X"), "positive integers"),
+        (lambda A, k: te.compute((4,), lambda i: te.sum(A[i, k], axis=k, where=None) + 0, name="X"), "whole body"),
+    ],
+)
+def test_ill_formed_declarations_raise_te_error(build, message):
+    A = te.placeholder((4, 3), name="A")
+    k = te.reduce_axis((0, 3), name="k")
+    with pytest.raises(TEError, match=message):
+        build(A, k)
+
+
+def test_unlisted_placeholder_is_named():
+    A, B, C = matmul()
+    with pytest.raises(TEError, match="placeholder B is read by C but is not in the workload's tensor list"):
+        ComputeDAG([A, C])
+
+
+def test_duplicate_stage_names_are_rejected():
+    A = te.placeholder((4,), name="A")
+    B = te.compute((4,), lambda i: A[i] + 1.0, name="X")
+    C = te.compute((4,), lambda i: B[i] * 2.0, name="X")
+    with pytest.raises(TEError, match="repeated: X"):
+        ComputeDAG([A, C])
+
+
+def test_unsupported_dtype():
+    with pytest.raises(TEError, match="unsupported dtype 'complex64'"):
+        te.placeholder((4,), dtype="complex64")

@@ -1,0 +1,1 @@
+"""Console scripts of sched-opt: the `sched-opt` driver."""

@@ -1,0 +1,60 @@
+"""`sched-opt`: xDSL's `xdsl-opt` driver with sched-opt's dialects and passes.
+
+Everything `xdsl-opt` does still works. On top of it, bad input (malformed IR,
+a failing verifier, an unknown pass, an error raised by one of our passes) is
+reported as a diagnostic on stderr with a non-zero exit, never as a Python
+traceback; `--verify-diagnostics` and `--parsing-diagnostics` keep xDSL's
+meaning (print the diagnostic on stdout, exit 0), for lit tests.
+"""
+
+import sys
+from collections.abc import Sequence
+
+from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+from schedopt.dialects import get_all_dialects
+from schedopt.passes import get_all_passes
+
+
+class SchedOptMain(xDSLOptMain):
+    """The `sched-opt` driver."""
+
+    def __init__(self, args: Sequence[str] | None = None):
+        super().__init__(description="sched-opt: the sched-opt modular optimizer driver", args=args)
+
+    def register_all_dialects(self):
+        super().register_all_dialects()
+        for name, factory in get_all_dialects().items():
+            if name not in self.ctx.registered_dialect_names:
+                self.ctx.register_dialect(name, factory)
+
+    def register_all_passes(self):
+        super().register_all_passes()
+        for name, factory in get_all_passes().items():
+            self.register_pass(name, factory)
+
+
+def main(args: Sequence[str] | None = None) -> int:
+    """Run the driver; report user errors as diagnostics and exit non-zero."""
+    try:
+        SchedOptMain(args).run()
+    except (DiagnosticException, ParseError) as error:
+        print(error, file=sys.stderr)
+        for note in getattr(error, "__notes__", ()):
+            print(note, file=sys.stderr)
+        return 1
+    except ValueError as error:
+        # xDSL reports an unknown pass or pass option as a ValueError.
+        print(f"sched-opt: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def console_main() -> None:
+    """Entry point of the `sched-opt` console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()
