@@ -107,8 +107,7 @@ class AccessAnalyzer:
                 simple and same_order and not has_branch and not has_expensive_op and not has_reduction
             ),
             needs_multi_level_tiling=any(
-                _missing_spatial(a, n_spatial) >= 2
-                or (_missing_spatial(a, n_spatial) >= 1 and has_reduction)
+                _missing_spatial(a, n_spatial) >= 2 or (_missing_spatial(a, n_spatial) >= 1 and has_reduction)
                 for a in reads
             ),
             has_reduction=has_reduction,

@@ -207,8 +207,14 @@ def _init_stage(op: DAGOp) -> Stage:
     if op.compute is None:
         return Stage(op.name, StageKind.PLACEHOLDER)
     compute = op.compute
-    iters = [Iterator(n, e, IteratorKind.SPATIAL) for n, e in zip(compute.spatial_names, compute.spatial_extents)]
-    iters += [Iterator(n, e, IteratorKind.REDUCE) for n, e in zip(compute.reduce_names, compute.reduce_extent_values)]
+    iters = [
+        Iterator(n, e, IteratorKind.SPATIAL)
+        for n, e in zip(compute.spatial_names, compute.spatial_extents, strict=True)
+    ]
+    iters += [
+        Iterator(n, e, IteratorKind.REDUCE)
+        for n, e in zip(compute.reduce_names, compute.reduce_extent_values, strict=True)
+    ]
     return Stage(op.name, StageKind.COMPUTE, tuple(iters))
 
 
@@ -252,7 +258,9 @@ _REDUCE_SYMBOLS = {"sum": "+=", "max": "max=", "min": "min=", "prod": "*="}
 
 def _describe_compute(compute: te.ComputeOp) -> str:
     """TVM's one-line form of a stage: `C(i, j) += (A[i, k]*B[k, j])`."""
-    names = {arg: name for arg, name in zip(compute.iter_args, (n.data for n in compute.iter_names))}
+    names = {
+        arg: name for arg, name in zip(compute.iter_args, (n.data for n in compute.iter_names), strict=True)
+    }
     body = _describe_value(compute.yield_op.value, names)
     spatial = ", ".join(compute.spatial_names)
     kind = compute.reduction_kind

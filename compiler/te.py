@@ -312,7 +312,7 @@ def _bool_operand(value: ExprLike, what: str) -> Expr:
     return expr
 
 
-def all(*conditions: ExprLike) -> Expr:  # noqa: A001 - TVM's name
+def all(*conditions: ExprLike) -> Expr:
     """Logical and of conditions (`tvm.tir.all`)."""
     exprs = [_bool_operand(c, "te.all") for c in conditions]
     if not exprs:
@@ -323,7 +323,7 @@ def all(*conditions: ExprLike) -> Expr:  # noqa: A001 - TVM's name
     return result
 
 
-def any(*conditions: ExprLike) -> Expr:  # noqa: A001 - TVM's name
+def any(*conditions: ExprLike) -> Expr:
     """Logical or of conditions (`tvm.tir.any`)."""
     exprs = [_bool_operand(c, "te.any") for c in conditions]
     if not exprs:
@@ -373,7 +373,7 @@ def sigmoid(x: ExprLike) -> Expr:
     return 1.0 / (1.0 + exp(-e))
 
 
-def abs(x: ExprLike) -> Expr:  # noqa: A001 - TVM's name
+def abs(x: ExprLike) -> Expr:
     e = _as_expr(x)
     return Call("abs", (e,), e.dtype)
 
@@ -462,9 +462,9 @@ def _identity(kind: ReductionKind, dtype: str) -> Const:
     return Const(-(2 ** (bits - 1)) if lowest else 2 ** (bits - 1) - 1, dtype)
 
 
-sum = _reducer(ReductionKind.SUM)  # noqa: A001 - TVM's name
-max = _reducer(ReductionKind.MAX)  # noqa: A001 - TVM's name
-min = _reducer(ReductionKind.MIN)  # noqa: A001 - TVM's name
+sum = _reducer(ReductionKind.SUM)
+max = _reducer(ReductionKind.MAX)
+min = _reducer(ReductionKind.MIN)
 prod = _reducer(ReductionKind.PROD)
 
 
@@ -652,8 +652,7 @@ def build_te_function(tensors: Sequence[Tensor], func_name: str = "default_funct
         for t in stage.input_tensors:
             if isinstance(t.op, PlaceholderOp) and id(t.op) not in listed:
                 raise TEError(
-                    f"placeholder {t.name} is read by {stage.name} but is not in the "
-                    "workload's tensor list"
+                    f"placeholder {t.name} is read by {stage.name} but is not in the workload's tensor list"
                 )
     arg_types = [TensorType(dtype_to_type(t.dtype), t.shape) for t in placeholders]
     result_types = [TensorType(dtype_to_type(t.dtype), t.shape) for t in outputs]
@@ -724,7 +723,7 @@ def _build_compute(stage: ComputeOp, values: dict[int, SSAValue]) -> te_dialect.
     block = Block(arg_types=[IndexType()] * len(iters))
     for arg, it in zip(block.args, iters, strict=True):
         arg.name_hint = _ssa_name(it.name)
-    emitter = _BodyEmitter(block, {id(it): arg for it, arg in zip(iters, block.args)}, values)
+    emitter = _BodyEmitter(block, {id(it): arg for it, arg in zip(iters, block.args, strict=True)}, values)
     body = stage.body.body if isinstance(stage.body, Reduce) else stage.body
     result = emitter.emit(body)
     emitter.builder.insert(te_dialect.YieldOp(result))
@@ -750,7 +749,9 @@ def _compute_attributes(stage: ComputeOp) -> dict[str, Attribute] | None:
         elif isinstance(value, Sequence) and builtins.all(isinstance(v, Tensor) for v in value):
             attrs[key] = ArrayAttr(StringAttr(v.name) for v in value)  # type: ignore[union-attr]
         else:
-            raise TEError(f"compute {stage.name}: attribute {key}={value!r} is not a string, int or tensor list")
+            raise TEError(
+                f"compute {stage.name}: attribute {key}={value!r} is not a string, int or tensor list"
+            )
     return attrs or None
 
 
@@ -907,7 +908,6 @@ class _BodyEmitter:
 
 def _reads_tensor(expr: Expr) -> bool:
     return builtins.any(isinstance(n, TensorRead) for n in _walk(expr))
-
 
 
 def _width(dtype: str) -> int:

@@ -25,14 +25,10 @@ WORKLOAD_FUNC_REGISTRY: dict[str, WorkloadFunc] = {}
 @overload
 def register_workload(func_name: F, f: None = None, override: bool = False) -> F: ...
 @overload
-def register_workload(
-    func_name: str, f: F | None = None, override: bool = False
-) -> Callable[[F], F]: ...
+def register_workload(func_name: str, f: F | None = None, override: bool = False) -> Callable[[F], F]: ...
 
 
-def register_workload(
-    func_name: str | F, f: F | None = None, override: bool = False
-) -> F | Callable[[F], F]:
+def register_workload(func_name: str | F, f: F | None = None, override: bool = False) -> F | Callable[[F], F]:
     """Register a function that returns the tensors of a workload.
 
     Used as `@register_workload`, `@register_workload("name")`, or

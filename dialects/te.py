@@ -24,6 +24,7 @@ func.func @matmul(%A: tensor<64x32xf32> {te.name = "A"},
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from xdsl.dialects.builtin import (
     ArrayAttr,
     IndexType,
@@ -234,16 +235,10 @@ class ComputeOp(IRDLOperation):
                 "reduction (give a reduction kind: sum, max, min or prod)"
             )
         if self.reduction is not None and not self.reduce_extents.data:
-            raise VerifyException(
-                f"{where}: reduction {self.reduction.data} needs at least one reduce axis"
-            )
+            raise VerifyException(f"{where}: reduction {self.reduction.data} needs at least one reduce axis")
         block = self.body.block
-        if len(block.args) != expected or any(
-            not isinstance(a.type, IndexType) for a in block.args
-        ):
-            raise VerifyException(
-                f"{where}: the body must take {expected} index arguments, one per iterator"
-            )
+        if len(block.args) != expected or any(not isinstance(a.type, IndexType) for a in block.args):
+            raise VerifyException(f"{where}: the body must take {expected} index arguments, one per iterator")
         last = block.last_op
         if not isinstance(last, YieldOp):
             raise VerifyException(f"{where}: the body must end with te.yield")
@@ -291,7 +286,7 @@ class ComputeOp(IRDLOperation):
         printer.print_attribute(self.result.type)
         printer.print_op_attributes(self.attributes, print_keyword=True)
         printer.print_string(" ")
-        for arg, name in zip(self.iter_args, (n.data for n in self.iter_names)):
+        for arg, name in zip(self.iter_args, (n.data for n in self.iter_names), strict=True):
             if arg.name_hint is None and name.isidentifier():
                 arg.name_hint = name
         printer.print_region(self.body, print_entry_block_args=True)
@@ -300,18 +295,14 @@ class ComputeOp(IRDLOperation):
     def parse(cls, parser: Parser) -> ComputeOp:
         compute_name = parser.parse_str_literal("te.compute name")
         parser.parse_keyword("spatial")
-        spatial = parser.parse_comma_separated_list(
-            Parser.Delimiter.PAREN, lambda: _parse_iter(parser)
-        )
+        spatial = parser.parse_comma_separated_list(Parser.Delimiter.PAREN, lambda: _parse_iter(parser))
         reduction: ReductionKind | None = None
         reduce: list[tuple[str, int]] = []
         if parser.parse_optional_keyword("reduce"):
             parser.parse_punctuation("<")
             reduction = parser.parse_str_enum(ReductionKind)
             parser.parse_punctuation(">")
-            reduce = parser.parse_comma_separated_list(
-                Parser.Delimiter.PAREN, lambda: _parse_iter(parser)
-            )
+            reduce = parser.parse_comma_separated_list(Parser.Delimiter.PAREN, lambda: _parse_iter(parser))
         parser.parse_keyword("ins")
         parser.parse_punctuation("(")
         operands: list[UnresolvedOperand] = []
@@ -431,9 +422,7 @@ class ReadOp(IRDLOperation):
     @classmethod
     def parse(cls, parser: Parser) -> ReadOp:
         tensor = parser.parse_unresolved_operand()
-        indices = parser.parse_comma_separated_list(
-            Parser.Delimiter.SQUARE, parser.parse_unresolved_operand
-        )
+        indices = parser.parse_comma_separated_list(Parser.Delimiter.SQUARE, parser.parse_unresolved_operand)
         attributes = parser.parse_optional_attr_dict()
         parser.parse_punctuation(":")
         tensor_type = parser.parse_type()

@@ -128,7 +128,7 @@ class LowerTeFunction(RewritePattern):
     def match_and_rewrite(self, op: func.FuncOp, rewriter: PatternRewriter) -> None:
         if not any(isinstance(o, te.ComputeOp) for o in op.body.walk()):
             return
-        rewriter.replace_op(op, lower_te_function(op))
+        rewriter.replace(op, lower_te_function(op))
 
 
 def lower_te_function(function: func.FuncOp) -> func.FuncOp:
@@ -151,7 +151,10 @@ def lower_te_function(function: func.FuncOp) -> func.FuncOp:
     arg_types = [buffer_type(a.type) for a in block.args] + [buffer_type(v.type) for v in outputs]
     lowered = func.FuncOp(name, (arg_types, []))
     lowered.arg_attrs = ArrayAttr(
-        [*(_arg_attr(te.tensor_name(a)) for a in block.args), *(_arg_attr(te.tensor_name(v)) for v in outputs)]
+        [
+            *(_arg_attr(te.tensor_name(a)) for a in block.args),
+            *(_arg_attr(te.tensor_name(v)) for v in outputs),
+        ]
     )
     new_args = lowered.body.block.args
     buffers: dict[SSAValue, SSAValue] = {}

@@ -8,7 +8,11 @@ from schedopt import te
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import TEError, WorkloadError
 from schedopt.loop_state import IteratorKind
-from schedopt.workload_registry import make_workload_key, register_workload, workload_key_to_tensors
+from schedopt.workload_registry import (
+    make_workload_key,
+    register_workload,
+    workload_key_to_tensors,
+)
 
 
 @register_workload
@@ -96,7 +100,11 @@ def test_init_state_prints_the_naive_loop_nest(dag: ComputeDAG):
         "  for j (0,6)\n"
         "    D = ...\n"
     )
-    assert [it.kind for it in state["C"].iters] == [IteratorKind.SPATIAL, IteratorKind.SPATIAL, IteratorKind.REDUCE]
+    assert [it.kind for it in state["C"].iters] == [
+        IteratorKind.SPATIAL,
+        IteratorKind.SPATIAL,
+        IteratorKind.REDUCE,
+    ]
 
 
 def test_str_is_the_compact_declaration(dag: ComputeDAG):
@@ -148,5 +156,5 @@ def test_register_twice_needs_override():
 def test_from_module_reports_parse_errors():
     with pytest.raises(TEError, match="cannot parse the workload IR"):
         ComputeDAG.from_module("func.func @f( {")
-    with pytest.raises(TEError, match="exactly one function of te.compute ops"):
+    with pytest.raises(TEError, match=r"exactly one function of te\.compute ops"):
         ComputeDAG.from_module("func.func @f() {\n func.return\n}")

@@ -69,10 +69,16 @@ def test_reduce_axis_with_offset():
         (lambda A, k: te.compute((4,), lambda i: te.sum(A[i, k], axis=k) + 1.0, name="X"), "whole body"),
         (lambda A, k: te.compute((4,), lambda i: A[i], name="X"), "has rank 2, indexed with 1"),
         (lambda A, k: te.compute((4,), lambda i: A[i, k] if A[i, 0] else 0, name="X"), "no truth value"),
-        (lambda A, k: te.compute((4,), lambda i: A[i, 0] + A[i, 0].astype("float64"), name="X"), "different dtypes"),
+        (
+            lambda A, k: te.compute((4,), lambda i: A[i, 0] + A[i, 0].astype("float64"), name="X"),
+            "different dtypes",
+        ),
         (lambda A, k: te.compute((4,), lambda i: i // 2 / 3, name="X"), "ambiguous"),
         (lambda A, k: te.compute((0,), lambda i: A[i, 0], name="X"), "positive integers"),
-        (lambda A, k: te.compute((4,), lambda i: te.sum(A[i, k], axis=k, where=None) + 0, name="X"), "whole body"),
+        (
+            lambda A, k: te.compute((4,), lambda i: te.sum(A[i, k], axis=k, where=None) + 0, name="X"),
+            "whole body",
+        ),
     ],
 )
 def test_ill_formed_declarations_raise_te_error(build, message):
@@ -83,7 +89,7 @@ def test_ill_formed_declarations_raise_te_error(build, message):
 
 
 def test_unlisted_placeholder_is_named():
-    A, B, C = matmul()
+    A, _B, C = matmul()
     with pytest.raises(TEError, match="placeholder B is read by C but is not in the workload's tensor list"):
         ComputeDAG([A, C])
 

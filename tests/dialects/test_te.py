@@ -65,7 +65,11 @@ def test_generic_form_round_trips():
             "ins(%B : tensor<32x16xf32>)",
             'te.read of A: A is not an input of te.compute "C"',
         ),
-        ("te.yield %p : f32", "%q = arith.extf %p : f32 to f64\n      te.yield %q : f64", "te.yield type f64 does not match"),
+        (
+            "te.yield %p : f32",
+            "%q = arith.extf %p : f32 to f64\n      te.yield %q : f64",
+            "te.yield type f64 does not match",
+        ),
         ("i: 64, j: 16) reduce<sum>(k: 32)", "i: 64, j: 16, k: 32)", "spatial extents"),
     ],
 )
