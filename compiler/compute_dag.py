@@ -27,6 +27,7 @@ from schedopt.dialects import te
 from schedopt.errors import TEError
 from schedopt.loop_state import Iterator, IteratorKind, Stage, StageKind, State
 from schedopt.te import Tensor, build_te_module, type_to_dtype
+from schedopt.transform_steps import Step
 from schedopt.workload_registry import decode_workload_key, workload_key_to_tensors
 
 
@@ -177,7 +178,21 @@ class ComputeDAG:
     def get_init_state(self) -> State:
         """The State of the unscheduled program: one loop per iterator, all at root."""
         stages = [_init_stage(op) for op in self.ops]
-        return State(stages)
+        consumers = {op.name: tuple(self.consumers(op.name)) for op in self.ops}
+        return State(stages, output_names=tuple(self.output_names), consumers=consumers)
+
+    def replay_steps(self, steps: Sequence[Step]) -> State:
+        """The state the steps produce from the initial state (records store only the steps)."""
+        state = self.get_init_state()
+        for step in steps:
+            state.apply(step)
+        return state
+
+    def infer_bound_from_state(self, state: State) -> State:
+        """A copy of `state` with the extent of every iterator filled in (after compute_at, ...)."""
+        from schedopt.bound_inference import infer_bound
+
+        return infer_bound(self, state)
 
     def __str__(self) -> str:
         lines = [f"{op.name} = PLACEHOLDER {list(op.shape)}" for op in self.ops if op.compute is None]
@@ -215,7 +230,7 @@ def _init_stage(op: DAGOp) -> Stage:
         Iterator(n, e, IteratorKind.REDUCE)
         for n, e in zip(compute.reduce_names, compute.reduce_extent_values, strict=True)
     ]
-    return Stage(op.name, StageKind.COMPUTE, tuple(iters))
+    return Stage(op.name, StageKind.COMPUTE, tuple(iters), has_reduction=compute.reduction is not None)
 
 
 _FREE_OPS = (te.ReadOp, te.YieldOp, scf.YieldOp, arith.ConstantOp, scf.IfOp)

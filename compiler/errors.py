@@ -32,3 +32,7 @@ class CompileError(SchedOptError):
 
 class RuntimeArgumentError(SchedOptError):
     """Arguments passed to a compiled kernel do not match its signature."""
+
+
+class ScheduleError(SchedOptError):
+    """A transform step the state refuses: unknown stage or iterator, impossible factors, ..."""

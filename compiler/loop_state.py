@@ -20,7 +20,12 @@ for i (0,512)
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeAlias
+
+from schedopt import transform_steps as steps
+from schedopt.errors import ScheduleError
 
 
 class IteratorKind(enum.IntEnum):
@@ -100,13 +105,19 @@ class Iterator:
 
 @dataclass(frozen=True)
 class Stage:
-    """The loops and compute location of one operation of the DAG."""
+    """The loops and compute location of one operation of the DAG.
+
+    `attach` names the (stage, iterator) a stage computed at a loop lives in.
+    """
 
     name: str
     kind: StageKind
     iters: tuple[Iterator, ...] = ()
     compute_at: ComputeAtKind = ComputeAtKind.ROOT
+    attach: tuple[str, str] | None = None
     auto_unroll_max_step: int = 0
+    storage_align: tuple[str, int, int] | None = None
+    has_reduction: bool = False
 
     def iter(self, name: str) -> Iterator:
         """The iterator called `name`."""
@@ -116,30 +127,201 @@ class Stage:
         raise KeyError(name)
 
 
+StageRef: TypeAlias = "int | str | Stage | Any"
+"""A stage: its position, its name, the Stage, or a te tensor of the workload."""
+IterRef: TypeAlias = "int | str | Iterator"
+"""An iterator of a stage: its position, its name, or the Iterator."""
+
+
 @dataclass
 class State:
-    """Stages in the DAG's operation order and the transform steps applied so far."""
+    """Stages in the DAG's operation order and the transform steps applied so far.
+
+    Each primitive (`split`, `fuse`, ...) checks its arguments, records a step
+    and returns what it creates, as TVM's `State` does. `output_names` and
+    `consumers` describe the DAG (needed to check compute_at and inlining).
+    """
 
     stages: list[Stage]
-    transform_steps: list[object] = field(default_factory=list)
+    transform_steps: list[steps.Step] = field(default_factory=list)
+    output_names: tuple[str, ...] = ()
+    consumers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def __getitem__(self, name: str) -> Stage:
-        for stage in self.stages:
-            if stage.name == name:
-                return stage
-        raise KeyError(name)
+    def copy(self) -> State:
+        """An independent state (stages are immutable; the lists are copied)."""
+        return State(list(self.stages), list(self.transform_steps), self.output_names, self.consumers)
+
+    # --- lookup ---------------------------------------------------------------
+
+    def stage_id(self, stage: StageRef) -> int:
+        """The position of a stage given by position, name, Stage or te tensor."""
+        if isinstance(stage, int):
+            if not 0 <= stage < len(self.stages):
+                raise ScheduleError(f"no stage {stage} (the state has {len(self.stages)})")
+            return stage
+        name = stage if isinstance(stage, str) else getattr(stage, "name", None)
+        for index, candidate in enumerate(self.stages):
+            if candidate.name == name:
+                return index
+        raise ScheduleError(f"no stage {name!r} (stages: {', '.join(s.name for s in self.stages)})")
+
+    def iter_id(self, stage: StageRef, iterator: IterRef) -> int:
+        """The position of an iterator of a stage, given by position, name or Iterator."""
+        target = self.stages[self.stage_id(stage)]
+        if target.kind == StageKind.PLACEHOLDER:
+            raise ScheduleError(f"stage {target.name} is a placeholder and has no loops")
+        if isinstance(iterator, int):
+            if not 0 <= iterator < len(target.iters):
+                raise ScheduleError(f"stage {target.name} has no iterator {iterator}")
+            return iterator
+        name = iterator if isinstance(iterator, str) else iterator.name
+        for index, it in enumerate(target.iters):
+            if it.name == name:
+                return index
+        names = ", ".join(it.name for it in target.iters)
+        raise ScheduleError(f"stage {target.name} has no iterator {name!r} (iterators: {names})")
+
+    def __getitem__(self, stage: StageRef) -> Stage:
+        return self.stages[self.stage_id(stage)]
+
+    def attached_to(self, stage_name: str) -> list[str]:
+        """The stages computed at a loop of `stage_name`."""
+        return [s.name for s in self.stages if s.attach is not None and s.attach[0] == stage_name]
+
+    def reaches(self, producer: str, consumer: str) -> bool:
+        """Whether `consumer` reads `producer`, directly or through inlined stages."""
+        inlined = {s.name for s in self.stages if s.compute_at == ComputeAtKind.INLINED}
+        frontier, seen = list(self.consumers.get(producer, ())), set[str]()
+        while frontier:
+            name = frontier.pop()
+            if name == consumer:
+                return True
+            if name in seen or name not in inlined:
+                continue
+            seen.add(name)
+            frontier.extend(self.consumers.get(name, ()))
+        return False
+
+    def rename_attach_points(self, stage_name: str, renames: dict[str, str]) -> None:
+        """Move stages attached at renamed iterators of `stage_name` (after split or fuse)."""
+        for index, stage in enumerate(self.stages):
+            if stage.attach is not None and stage.attach[0] == stage_name and stage.attach[1] in renames:
+                self.stages[index] = replace(stage, attach=(stage_name, renames[stage.attach[1]]))
+
+    # --- primitives -------------------------------------------------------------
+
+    def apply(self, step: steps.Step) -> Any:
+        """Perform `step` and record it in the history."""
+        result = step.apply_to_state(self)
+        self.transform_steps.append(step)
+        return result
+
+    def _annotate(self, stage: StageRef, iterator: IterRef, annotation: IteratorAnnotation) -> Iterator:
+        sid = self.stage_id(stage)
+        return self.apply(steps.AnnotationStep(sid, self.iter_id(sid, iterator), annotation))
+
+    def parallel(self, stage: StageRef, iterator: IterRef) -> Iterator:
+        """Run a spatial loop on all cores (OpenMP)."""
+        return self._annotate(stage, iterator, IteratorAnnotation.PARALLEL)
+
+    def vectorize(self, stage: StageRef, iterator: IterRef) -> Iterator:
+        """Turn an innermost loop into SIMD vector operations."""
+        return self._annotate(stage, iterator, IteratorAnnotation.VECTORIZE)
+
+    def unroll(self, stage: StageRef, iterator: IterRef) -> Iterator:
+        """Unroll a loop completely."""
+        return self._annotate(stage, iterator, IteratorAnnotation.UNROLL)
+
+    def bind(self, stage: StageRef, iterator: IterRef, thread_name: str) -> Iterator:
+        """Bind a loop to a GPU thread axis: vthread, blockIdx.x/y/z or threadIdx.x/y/z."""
+        annotations = {a.keyword: a for a in IteratorAnnotation if a.value >= IteratorAnnotation.VTHREAD}
+        if thread_name not in annotations or thread_name == "tensorize":
+            raise ScheduleError(
+                f"bind: unknown thread axis {thread_name!r} (one of {', '.join(annotations)})"
+            )
+        return self._annotate(stage, iterator, annotations[thread_name])
+
+    def pragma(self, stage: StageRef, iterator: IterRef, pragma_type: str) -> None:
+        """Attach a pragma, e.g. `auto_unroll_max_step$64`."""
+        sid = self.stage_id(stage)
+        self.apply(steps.PragmaStep(sid, self.iter_id(sid, iterator), pragma_type))
+
+    def fuse(self, stage: StageRef, iters: Sequence[IterRef]) -> Iterator:
+        """Fuse adjacent loops (outer to inner) into one."""
+        sid = self.stage_id(stage)
+        return self.apply(steps.FuseStep(sid, tuple(self.iter_id(sid, it) for it in iters)))
+
+    def reorder(self, stage: StageRef, order: Sequence[IterRef]) -> None:
+        """Permute all loops of a stage into `order` (outer to inner)."""
+        sid = self.stage_id(stage)
+        self.apply(steps.ReorderStep(sid, tuple(self.iter_id(sid, it) for it in order)))
+
+    def split(
+        self, stage: StageRef, iterator: IterRef, lengths: Sequence[int | None], inner_to_outer: bool = True
+    ) -> list[Iterator]:
+        """Split a loop; returns the new loops from outer to inner (see SplitStep)."""
+        sid = self.stage_id(stage)
+        iid = self.iter_id(sid, iterator)
+        extent = self.stages[sid].iters[iid].extent
+        return self.apply(steps.SplitStep(sid, iid, extent, tuple(lengths), inner_to_outer))
+
+    def follow_split(
+        self, stage: StageRef, iterator: IterRef, src_step_id: int, n_split: int
+    ) -> list[Iterator]:
+        """Split a loop by the lengths of an earlier split step."""
+        sid = self.stage_id(stage)
+        return self.apply(steps.FollowSplitStep(sid, self.iter_id(sid, iterator), src_step_id, n_split))
+
+    def follow_fused_split(
+        self,
+        stage: StageRef,
+        iterator: IterRef,
+        src_step_ids: Sequence[int],
+        level: int,
+        factor_or_nparts: bool,
+    ) -> list[Iterator]:
+        """Split a loop by the product of one level of several earlier split steps."""
+        sid = self.stage_id(stage)
+        step = steps.FollowFusedSplitStep(
+            sid, self.iter_id(sid, iterator), tuple(src_step_ids), level, factor_or_nparts
+        )
+        return self.apply(step)
+
+    def storage_align(self, stage: StageRef, iterator: IterRef, factor: int, offset: int) -> None:
+        """Pad the buffer stride at `iterator`'s dimension to `factor * k + offset` elements."""
+        sid = self.stage_id(stage)
+        self.apply(steps.StorageAlignStep(sid, self.iter_id(sid, iterator), factor, offset))
+
+    def compute_at(self, stage: StageRef, target_stage: StageRef, target_iter: IterRef) -> None:
+        """Compute `stage` inside loop `target_iter` of its consumer `target_stage`."""
+        tid = self.stage_id(target_stage)
+        self.apply(steps.ComputeAtStep(self.stage_id(stage), tid, self.iter_id(tid, target_iter)))
+
+    def compute_inline(self, stage: StageRef) -> None:
+        """Inline an elementwise stage into its consumers."""
+        self.apply(steps.ComputeInlineStep(self.stage_id(stage)))
+
+    def compute_root(self, stage: StageRef) -> None:
+        """Compute a stage at the root over its whole domain."""
+        self.apply(steps.ComputeRootStep(self.stage_id(stage)))
+
+    # --- printing --------------------------------------------------------------------
 
     def __str__(self) -> str:
         placeholders = [s.name for s in self.stages if s.kind == StageKind.PLACEHOLDER]
         lines = [f"Placeholder: {', '.join(placeholders)}"] if placeholders else []
         for stage in self.stages:
-            if stage.kind == StageKind.PLACEHOLDER or stage.compute_at == ComputeAtKind.INLINED:
-                continue
-            indent = 0
-            if stage.auto_unroll_max_step:
-                lines.append(f"{stage.name} auto_unroll: {stage.auto_unroll_max_step}")
-            for it in stage.iters:
-                lines.append("  " * indent + str(it))
-                indent += 1
-            lines.append("  " * indent + f"{stage.name} = ...")
+            if stage.kind == StageKind.COMPUTE and stage.compute_at == ComputeAtKind.ROOT:
+                self._print_stage(stage, 0, lines)
         return "\n".join(lines) + "\n"
+
+    def _print_stage(self, stage: Stage, indent: int, lines: list[str]) -> None:
+        if stage.auto_unroll_max_step:
+            lines.append("  " * indent + f"{stage.name} auto_unroll: {stage.auto_unroll_max_step}")
+        for it in stage.iters:
+            lines.append("  " * indent + str(it))
+            indent += 1
+            for attached in self.stages:
+                if attached.attach == (stage.name, it.name):
+                    self._print_stage(attached, indent, lines)
+        lines.append("  " * indent + f"{stage.name} = ...")

@@ -1,0 +1,496 @@
+"""Transform steps: the units of a schedule, one class per Ansor step.
+
+A step names its stage and iterators by position (`stage_id`, `iter_id`), as
+Ansor's records do, so that a history serialises to the TVM log format: a
+JSON array whose first element is the step's short code (`SP`, `FU`, ...).
+`apply_to_state` performs the step on a State's stages; the State's methods
+build steps, apply them and append them to the history, and replaying a
+history on the initial state gives back the same state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+# loop_state imports this module too: its names are looked up at call time.
+from schedopt import loop_state
+from schedopt.errors import ScheduleError
+
+if TYPE_CHECKING:
+    from schedopt.loop_state import Iterator, IteratorAnnotation, Stage, State
+
+
+AUTO_UNROLL_PRAGMA = "auto_unroll_max_step"
+
+
+@dataclass(frozen=True)
+class Step:
+    """Base class of the transform steps."""
+
+    CODE: ClassVar[str]
+    stage_id: int
+
+    def to_record(self) -> list[Any]:
+        """The step as a JSON array of the TVM log format."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        raise NotImplementedError
+
+    def apply_to_state(self, state: State) -> Any:
+        """Perform the step on `state`'s stages (not its history); return new iterators or stage ids."""
+        raise NotImplementedError
+
+
+def _stage(state: State, step: Step) -> Stage:
+    if not 0 <= step.stage_id < len(state.stages):
+        raise ScheduleError(f"{step.CODE}: no stage {step.stage_id} (the state has {len(state.stages)})")
+    stage = state.stages[step.stage_id]
+    if stage.kind == loop_state.StageKind.PLACEHOLDER:
+        raise ScheduleError(f"{step.CODE}: stage {stage.name} is a placeholder and has no loops")
+    return stage
+
+
+def _iter(stage: Stage, iter_id: int, code: str) -> Iterator:
+    if not 0 <= iter_id < len(stage.iters):
+        raise ScheduleError(
+            f"{code}: stage {stage.name} has no iterator {iter_id} (it has {len(stage.iters)})"
+        )
+    return stage.iters[iter_id]
+
+
+def _replace_iters(state: State, stage_id: int, iters: Sequence[Iterator]) -> None:
+    state.stages[stage_id] = replace(state.stages[stage_id], iters=tuple(iters))
+
+
+@dataclass(frozen=True)
+class AnnotationStep(Step):
+    """Annotate a loop: parallel, vectorize, unroll, or a GPU thread binding."""
+
+    CODE: ClassVar[str] = "AN"
+    iter_id: int
+    annotation: IteratorAnnotation
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id, self.iter_id, int(self.annotation)]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]), int(record[2]), loop_state.IteratorAnnotation(int(record[3])))
+
+    def apply_to_state(self, state: State) -> Iterator:
+        stage = _stage(state, self)
+        it = _iter(stage, self.iter_id, self.CODE)
+        what = f"{self.annotation.keyword} {it.name} of stage {stage.name}"
+        if it.annotation != loop_state.IteratorAnnotation.NONE:
+            raise ScheduleError(f"{what}: the iterator is already annotated {it.annotation.keyword}")
+        if (
+            self.annotation == loop_state.IteratorAnnotation.PARALLEL
+            and it.kind != loop_state.IteratorKind.SPATIAL
+        ):
+            raise ScheduleError(
+                f"{what}: only spatial iterators can run in parallel (it is {it.kind.name.lower()})"
+            )
+        if self.annotation == loop_state.IteratorAnnotation.TENSORIZE:
+            raise ScheduleError(f"{what}: tensorize is not supported")
+        new = replace(it, annotation=self.annotation)
+        iters = list(stage.iters)
+        iters[self.iter_id] = new
+        _replace_iters(state, self.stage_id, iters)
+        return new
+
+
+@dataclass(frozen=True)
+class FuseStep(Step):
+    """Fuse adjacent loops into one: `i@j@` of extent `ext(i) * ext(j)`."""
+
+    CODE: ClassVar[str] = "FU"
+    fused_ids: tuple[int, ...]
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id, list(self.fused_ids)]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]), tuple(int(i) for i in record[2]))
+
+    def apply_to_state(self, state: State) -> Iterator:
+        stage = _stage(state, self)
+        if not self.fused_ids:
+            raise ScheduleError(f"fuse in stage {stage.name}: no iterators to fuse")
+        fused = [_iter(stage, i, self.CODE) for i in self.fused_ids]
+        ids = list(self.fused_ids)
+        if ids != list(range(ids[0], ids[0] + len(ids))):
+            names = ", ".join(it.name for it in fused)
+            raise ScheduleError(
+                f"fuse in stage {stage.name}: iterators {names} are not adjacent loops in order"
+            )
+        kinds = {it.kind for it in fused}
+        kind = kinds.pop() if len(kinds) == 1 else loop_state.IteratorKind.MIXED
+        extents = [it.extent for it in fused]
+        extent = None if any(e is None for e in extents) else math.prod(e for e in extents if e is not None)
+        new = loop_state.Iterator("".join(f"{it.name}@" for it in fused), extent, kind)
+        if len(fused) == 1:
+            new = replace(fused[0])
+        iters = [*stage.iters[: ids[0]], new, *stage.iters[ids[-1] + 1 :]]
+        _replace_iters(state, self.stage_id, iters)
+        state.rename_attach_points(stage.name, {it.name: new.name for it in fused})
+        return new
+
+
+@dataclass(frozen=True)
+class PragmaStep(Step):
+    """A pragma on a loop; `auto_unroll_max_step$N` unrolls the stage's small loops."""
+
+    CODE: ClassVar[str] = "PR"
+    iter_id: int
+    pragma_type: str
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id, self.iter_id, self.pragma_type]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]), int(record[2]), str(record[3]))
+
+    def apply_to_state(self, state: State) -> None:
+        stage = _stage(state, self)
+        _iter(stage, self.iter_id, self.CODE)
+        name, _, value = self.pragma_type.partition("$")
+        if name != AUTO_UNROLL_PRAGMA or not value.isdigit():
+            raise ScheduleError(
+                f"pragma {self.pragma_type!r} on stage {stage.name}: only {AUTO_UNROLL_PRAGMA}$N is supported"
+            )
+        state.stages[self.stage_id] = replace(stage, auto_unroll_max_step=int(value))
+
+
+@dataclass(frozen=True)
+class ReorderStep(Step):
+    """Reorder all loops of a stage: `after[k] = before[order[k]]`."""
+
+    CODE: ClassVar[str] = "RE"
+    after_ids: tuple[int, ...]
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id, list(self.after_ids)]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]), tuple(int(i) for i in record[2]))
+
+    def apply_to_state(self, state: State) -> None:
+        stage = _stage(state, self)
+        if sorted(self.after_ids) != list(range(len(stage.iters))):
+            raise ScheduleError(
+                f"reorder in stage {stage.name}: the order {list(self.after_ids)} is not a permutation of its "
+                f"{len(stage.iters)} iterators"
+            )
+        _replace_iters(state, self.stage_id, [stage.iters[i] for i in self.after_ids])
+
+
+@dataclass(frozen=True)
+class SplitStep(Step):
+    """Split a loop by factors: `i` -> `i.0, i.1, ..., i.n` from outer to inner.
+
+    With `inner_to_outer`, `lengths` are the extents of `i.1 .. i.n` and `i.0`
+    takes the rest (`ceil(extent / prod(lengths))`): Halide's and TVM's
+    `split(factor)`. Otherwise `lengths` are those of `i.0 .. i.n-1` and
+    `i.n` takes the rest (`split(nparts)`). A length of None is unknown (a
+    sketch's placeholder). Non-dividing factors are allowed: the lowering
+    guards the tail.
+    """
+
+    CODE: ClassVar[str] = "SP"
+    iter_id: int
+    extent: int | None
+    lengths: tuple[int | None, ...]
+    inner_to_outer: bool = True
+
+    def to_record(self) -> list[Any]:
+        return [
+            self.CODE,
+            self.stage_id,
+            self.iter_id,
+            self.extent or 0,
+            list(self.lengths),
+            int(self.inner_to_outer),
+        ]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        lengths = tuple(None if v is None else int(v) for v in record[4])
+        return cls(int(record[1]), int(record[2]), int(record[3]) or None, lengths, bool(record[5]))
+
+    def apply_to_state(self, state: State) -> list[Iterator]:
+        return apply_split(state, self, self.stage_id, self.iter_id, self.lengths, self.inner_to_outer)
+
+
+def apply_split(
+    state: State,
+    step: Step,
+    stage_id: int,
+    iter_id: int,
+    lengths: Sequence[int | None],
+    inner_to_outer: bool,
+) -> list[Iterator]:
+    """Split iterator `iter_id` of stage `stage_id` (shared by the split-like steps)."""
+    stage = _stage(state, step)
+    it = _iter(stage, iter_id, step.CODE)
+    where = f"split of {it.name} in stage {stage.name}"
+    if not lengths:
+        raise ScheduleError(f"{where}: no split lengths given")
+    for length in lengths:
+        if length is not None and (not isinstance(length, int) or length <= 0):
+            raise ScheduleError(f"{where}: factor {length} (factors must be positive integers)")
+    names = [f"{it.name}.{k}" for k in range(len(lengths) + 1)]
+    rest = _rest(it.extent, lengths)
+    extents = [rest, *lengths] if inner_to_outer else [*lengths, rest]
+    new = [loop_state.Iterator(name, extent, it.kind) for name, extent in zip(names, extents, strict=True)]
+    iters = [*stage.iters[:iter_id], *new, *stage.iters[iter_id + 1 :]]
+    _replace_iters(state, stage_id, iters)
+    state.rename_attach_points(stage.name, {it.name: new[-1].name})
+    return new
+
+
+def _rest(extent: int | None, lengths: Sequence[int | None]) -> int | None:
+    """The extent left for the remaining loop: ceil(extent / prod(lengths))."""
+    if extent is None or any(length is None for length in lengths):
+        return None
+    product = math.prod(length for length in lengths if length is not None)
+    return -(-extent // product)
+
+
+@dataclass(frozen=True)
+class FollowSplitStep(Step):
+    """Split a loop like an earlier SplitStep: its first `n_split - 1` lengths, then the product of the rest."""
+
+    CODE: ClassVar[str] = "FSP"
+    iter_id: int
+    src_step_id: int
+    n_split: int
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id, self.iter_id, self.src_step_id, self.n_split]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]), int(record[2]), int(record[3]), int(record[4]))
+
+    def lengths(self, steps: Sequence[Step]) -> list[int | None]:
+        src = _source_split(steps, self.src_step_id, self.CODE)
+        if not 1 <= self.n_split <= len(src.lengths):
+            raise ScheduleError(
+                f"follow_split: n_split {self.n_split} must be within 1..{len(src.lengths)} of step {self.src_step_id}"
+            )
+        head = list(src.lengths[: self.n_split - 1])
+        tail = src.lengths[self.n_split - 1 :]
+        last = None if any(t is None for t in tail) else math.prod(t for t in tail if t is not None)
+        return [*head, last]
+
+    def apply_to_state(self, state: State) -> list[Iterator]:
+        lengths = self.lengths(state.transform_steps)
+        return apply_split(state, self, self.stage_id, self.iter_id, lengths, True)
+
+
+@dataclass(frozen=True)
+class FollowFusedSplitStep(Step):
+    """Split a loop by the product of level `level` of several earlier SplitSteps."""
+
+    CODE: ClassVar[str] = "FFSP"
+    iter_id: int
+    src_step_ids: tuple[int, ...]
+    level: int
+    factor_or_nparts: bool
+
+    def to_record(self) -> list[Any]:
+        return [
+            self.CODE,
+            self.stage_id,
+            self.iter_id,
+            list(self.src_step_ids),
+            self.level,
+            int(self.factor_or_nparts),
+        ]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(
+            int(record[1]), int(record[2]), tuple(int(i) for i in record[3]), int(record[4]), bool(record[5])
+        )
+
+    def length(self, steps: Sequence[Step]) -> int | None:
+        product = 1
+        for step_id in self.src_step_ids:
+            src = _source_split(steps, step_id, self.CODE)
+            if not 0 <= self.level < len(src.lengths):
+                raise ScheduleError(f"follow_fused_split: step {step_id} has no level {self.level}")
+            length = src.lengths[self.level]
+            if length is None:
+                return None
+            product *= length
+        return product
+
+    def apply_to_state(self, state: State) -> list[Iterator]:
+        length = self.length(state.transform_steps)
+        return apply_split(state, self, self.stage_id, self.iter_id, [length], self.factor_or_nparts)
+
+
+def _source_split(steps: Sequence[Step], step_id: int, code: str) -> SplitStep:
+    if not 0 <= step_id < len(steps) or not isinstance(steps[step_id], SplitStep):
+        raise ScheduleError(f"{code}: step {step_id} of the history is not a split step")
+    step = steps[step_id]
+    assert isinstance(step, SplitStep)
+    return step
+
+
+@dataclass(frozen=True)
+class StorageAlignStep(Step):
+    """Pad the stride of the buffer dimension of loop `iter_id` to `factor * k + offset`."""
+
+    CODE: ClassVar[str] = "SA"
+    iter_id: int
+    factor: int
+    offset: int
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id, self.iter_id, self.factor, self.offset]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]), int(record[2]), int(record[3]), int(record[4]))
+
+    def apply_to_state(self, state: State) -> None:
+        stage = _stage(state, self)
+        it = _iter(stage, self.iter_id, self.CODE)
+        if self.factor <= 0 or not 0 <= self.offset < self.factor:
+            raise ScheduleError(
+                f"storage_align of {it.name} in stage {stage.name}: need factor > 0 and 0 <= offset < factor, "
+                f"got factor {self.factor}, offset {self.offset}"
+            )
+        state.stages[self.stage_id] = replace(stage, storage_align=(it.name, self.factor, self.offset))
+
+
+@dataclass(frozen=True)
+class ComputeAtStep(Step):
+    """Compute a stage inside a loop of one of its consumers, for the region that loop needs."""
+
+    CODE: ClassVar[str] = "CA"
+    target_stage_id: int
+    target_iter_id: int
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id, self.target_stage_id, self.target_iter_id]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]), int(record[2]), int(record[3]))
+
+    def apply_to_state(self, state: State) -> None:
+        stage = _stage(state, self)
+        if not 0 <= self.target_stage_id < len(state.stages):
+            raise ScheduleError(f"compute_at of stage {stage.name}: no target stage {self.target_stage_id}")
+        target = state.stages[self.target_stage_id]
+        target_iter = _iter(target, self.target_iter_id, self.CODE) if target.iters else None
+        where = f"compute_at of stage {stage.name} at {target.name}"
+        if target_iter is None or target.kind == loop_state.StageKind.PLACEHOLDER:
+            raise ScheduleError(f"{where}: the target has no loops")
+        if self.target_stage_id == self.stage_id:
+            raise ScheduleError(f"{where}: a stage cannot be computed inside itself")
+        if stage.name in state.output_names:
+            raise ScheduleError(f"{where}: {stage.name} is an output and must stay at root")
+        if not state.reaches(stage.name, target.name):
+            raise ScheduleError(
+                f"{where}: {target.name} does not consume {stage.name} (directly or through inlined stages)"
+            )
+        if target.compute_at == loop_state.ComputeAtKind.INLINED:
+            raise ScheduleError(f"{where}: the target is inlined")
+        iters = tuple(replace(it, extent=None) for it in stage.iters)
+        state.stages[self.stage_id] = replace(
+            stage,
+            iters=iters,
+            compute_at=loop_state.ComputeAtKind.ITER,
+            attach=(target.name, target_iter.name),
+        )
+
+
+@dataclass(frozen=True)
+class ComputeInlineStep(Step):
+    """Inline an elementwise stage into its consumers (no loops of its own)."""
+
+    CODE: ClassVar[str] = "CI"
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]))
+
+    def apply_to_state(self, state: State) -> None:
+        stage = _stage(state, self)
+        if any(it.kind == loop_state.IteratorKind.REDUCE for it in stage.iters) or stage.has_reduction:
+            raise ScheduleError(f"compute_inline of stage {stage.name}: a reduction cannot be inlined")
+        if stage.name in state.output_names:
+            raise ScheduleError(f"compute_inline of stage {stage.name}: an output cannot be inlined")
+        if state.attached_to(stage.name):
+            raise ScheduleError(
+                f"compute_inline of stage {stage.name}: stages {', '.join(state.attached_to(stage.name))} "
+                "are computed at its loops"
+            )
+        state.stages[self.stage_id] = replace(stage, compute_at=loop_state.ComputeAtKind.INLINED, attach=None)
+
+
+@dataclass(frozen=True)
+class ComputeRootStep(Step):
+    """Compute a stage at the root, over its whole domain (undoes compute_at)."""
+
+    CODE: ClassVar[str] = "CR"
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]))
+
+    def apply_to_state(self, state: State) -> None:
+        stage = _stage(state, self)
+        iters = tuple(replace(it, extent=None) for it in stage.iters)
+        state.stages[self.stage_id] = replace(
+            stage, iters=iters, compute_at=loop_state.ComputeAtKind.ROOT, attach=None
+        )
+
+
+STEP_CLASSES: dict[str, type[Step]] = {
+    cls.CODE: cls
+    for cls in (
+        AnnotationStep,
+        FuseStep,
+        PragmaStep,
+        ReorderStep,
+        SplitStep,
+        FollowSplitStep,
+        FollowFusedSplitStep,
+        StorageAlignStep,
+        ComputeAtStep,
+        ComputeInlineStep,
+        ComputeRootStep,
+    )
+}
+
+
+def step_from_record(record: Sequence[Any]) -> Step:
+    """Decode one step of a TVM-format record."""
+    if not isinstance(record, Sequence) or not record or not isinstance(record[0], str):
+        raise ScheduleError(f"malformed step record {record!r}")
+    cls = STEP_CLASSES.get(record[0])
+    if cls is None:
+        raise ScheduleError(f"unknown step code {record[0]!r} in {record!r}")
+    try:
+        return cls.from_record(record)
+    except (IndexError, TypeError, ValueError) as error:
+        raise ScheduleError(f"malformed {record[0]} step {record!r}: {error}") from None

@@ -1,0 +1,403 @@
+"""Emit the loop nests of a scheduled State as `scf`/`memref`/`arith` IR.
+
+The function over memrefs takes the placeholders, then one out-parameter per
+output. Stages at root get their loops in DAG order; a stage computed at a
+loop of its consumer is emitted inside that loop, for the region bound
+inference found, into a local buffer indexed relative to the region's base;
+an inlined stage has no loops and is evaluated where it is read.
+
+A reduction is emitted as TVM does: the loops outside its first reduce loop
+are shared, then an init nest stores the identity over the remaining
+spatial loops, then the main nest accumulates. Loops that can step outside
+the domain (non-dividing splits, regions reaching past an edge) guard the
+body with `scf.if`. Loop annotations are kept as a `sched.annotation`
+attribute on the `scf.for` for the passes that implement them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xdsl.builder import Builder
+from xdsl.dialects import arith, func, memref, scf
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    FloatAttr,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    MemRefType,
+    StringAttr,
+    TensorType,
+)
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from schedopt.bound_inference import BoundInference, RegionDim, StageBounds
+from schedopt.compute_dag import ComputeDAG
+from schedopt.dialects import te
+from schedopt.errors import LoweringError, ScheduleError
+from schedopt.loop_state import ComputeAtKind, IteratorAnnotation, IteratorKind, Stage, StageKind, State
+
+ANNOTATION_ATTR = "sched.annotation"
+"""The `scf.for` attribute that carries a loop's annotation (parallel, vectorize, unroll, ...)."""
+
+
+def buffer_type(tensor_type: Attribute) -> MemRefType:
+    """The memref type that holds a value of `tensor_type`."""
+    assert isinstance(tensor_type, TensorType)
+    return MemRefType(tensor_type.element_type, tensor_type.get_shape())
+
+
+def identity_value(kind: te.ReductionKind, element_type: Attribute) -> Attribute:
+    """The value a reduction of `kind` starts from."""
+    is_float = not isinstance(element_type, IntegerType)
+    if kind in (te.ReductionKind.SUM, te.ReductionKind.PROD):
+        unit = 0 if kind == te.ReductionKind.SUM else 1
+        return FloatAttr(float(unit), element_type) if is_float else IntegerAttr(unit, element_type)  # type: ignore[arg-type]
+    lowest = kind == te.ReductionKind.MAX
+    if is_float:
+        return FloatAttr(float("-inf") if lowest else float("inf"), element_type)  # type: ignore[arg-type]
+    assert isinstance(element_type, IntegerType)
+    bits = element_type.width.data
+    return IntegerAttr(-(2 ** (bits - 1)) if lowest else 2 ** (bits - 1) - 1, element_type)
+
+
+_COMBINE: dict[te.ReductionKind, tuple[type[Operation], type[Operation]]] = {
+    te.ReductionKind.SUM: (arith.AddfOp, arith.AddiOp),
+    te.ReductionKind.PROD: (arith.MulfOp, arith.MuliOp),
+    te.ReductionKind.MAX: (arith.MaximumfOp, arith.MaxSIOp),
+    te.ReductionKind.MIN: (arith.MinimumfOp, arith.MinSIOp),
+}
+
+
+class ConstantPool:
+    """Index constants, each created once at the top of the function."""
+
+    def __init__(self, entry: Block):
+        self.entry = entry
+        self.last: Operation | None = None
+        self.values: dict[int, SSAValue] = {}
+        self.numbers: dict[SSAValue, int] = {}
+
+    def get(self, value: int) -> SSAValue:
+        if value not in self.values:
+            op = arith.ConstantOp(IntegerAttr(value, IndexType()))
+            where = InsertPoint.at_start(self.entry) if self.last is None else InsertPoint.after(self.last)
+            Rewriter.insert_op(op, where)
+            self.last = op
+            self.values[value] = op.result
+            self.numbers[op.result] = value
+        return self.values[value]
+
+
+class IndexBuilder:
+    """Index arithmetic at an insertion point, folding the trivial cases (x + 0, x * 1)."""
+
+    def __init__(self, builder: Builder, pool: ConstantPool):
+        self.builder = builder
+        self.pool = pool
+        self.constants = pool.numbers
+
+    def at(self, builder: Builder) -> IndexBuilder:
+        return IndexBuilder(builder, self.pool)
+
+    def _insert(self, op: Operation) -> SSAValue:
+        self.builder.insert(op)
+        return op.results[0]
+
+    def const(self, value: int) -> SSAValue:
+        return self.pool.get(value)
+
+    def add(self, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
+        if self.constants.get(lhs) == 0:
+            return rhs
+        if self.constants.get(rhs) == 0:
+            return lhs
+        return self._insert(arith.AddiOp(lhs, rhs))
+
+    def sub(self, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
+        return lhs if self.constants.get(rhs) == 0 else self._insert(arith.SubiOp(lhs, rhs))
+
+    def mul(self, value: SSAValue, factor: int) -> SSAValue:
+        if factor == 1 or self.constants.get(value) == 0:
+            return value
+        return self._insert(arith.MuliOp(value, self.const(factor)))
+
+    def floordiv(self, value: SSAValue, divisor: int) -> SSAValue:
+        return value if divisor == 1 else self._insert(arith.DivUIOp(value, self.const(divisor)))
+
+    def mod(self, value: SSAValue, divisor: int) -> SSAValue:
+        return self.const(0) if divisor == 1 else self._insert(arith.RemUIOp(value, self.const(divisor)))
+
+    def less(self, lhs: SSAValue, bound: int) -> SSAValue:
+        return self._insert(arith.CmpiOp(lhs, self.const(bound), "slt"))
+
+    def at_least(self, lhs: SSAValue, bound: int) -> SSAValue:
+        return self._insert(arith.CmpiOp(lhs, self.const(bound), "sge"))
+
+    def all(self, conditions: Sequence[SSAValue]) -> SSAValue:
+        result = conditions[0]
+        for condition in conditions[1:]:
+            result = self._insert(arith.AndIOp(result, condition))
+        return result
+
+
+@dataclass(frozen=True)
+class StageBuffer:
+    """Where a stage's values live: the memref, and the base of a region buffer (None at root)."""
+
+    memref: SSAValue
+    base: tuple[SSAValue, ...] | None
+
+
+class ScheduledLowering:
+    """Lower one workload under one State to a function of loop nests over memrefs."""
+
+    def __init__(self, dag: ComputeDAG, state: State):
+        self.dag = dag
+        self.state = state
+        self.inference = BoundInference(dag, state)
+        self.computes = {op.name_str: op for op in dag.compute_ops}
+        self.buffers: dict[str, StageBuffer] = {}
+        self.temporaries: list[SSAValue] = []
+
+    def lower(self) -> func.FuncOp:
+        """The memref function computing the workload under the schedule."""
+        dag = self.dag
+        names = [*dag.placeholder_names, *dag.output_names]
+        arg_types = [buffer_type(self._tensor_type(name)) for name in names]
+        function = func.FuncOp(dag.func_name, (arg_types, []))
+        function.arg_attrs = ArrayAttr(
+            DictionaryAttr({te.PLACEHOLDER_NAME_ATTR: StringAttr(name)}) for name in names
+        )
+        for name, arg in zip(names, function.body.block.args, strict=True):
+            arg.name_hint = _ssa_name(name)
+            self.buffers[name] = StageBuffer(arg, None)
+        builder = Builder(InsertPoint.at_end(function.body.block))
+        self.pool = ConstantPool(function.body.block)
+        index = IndexBuilder(builder, self.pool)
+        for stage in self.state.stages:
+            if stage.kind == StageKind.COMPUTE and stage.compute_at == ComputeAtKind.ROOT:
+                self._emit_stage(stage, index, None)
+        for buffer in self.temporaries:
+            builder.insert(memref.DeallocOp.get(buffer))
+        builder.insert(func.ReturnOp())
+        return function
+
+    def _tensor_type(self, name: str) -> TensorType:
+        op = self.dag.op(name)
+        if op.compute is not None:
+            return op.compute.result_type
+        arg = self.dag.func.body.block.args[self.dag.placeholder_names.index(name)]
+        assert isinstance(arg.type, TensorType)
+        return arg.type
+
+    # --- one stage -------------------------------------------------------------------
+
+    def _emit_stage(self, stage: Stage, index: IndexBuilder, base: tuple[SSAValue, ...] | None) -> None:
+        compute = self.computes[stage.name]
+        bounds = self.inference.bounds(stage.name)
+        if stage.name not in self.buffers:
+            self.buffers[stage.name] = StageBuffer(self._allocate(compute, bounds, index), base)
+        leaves = list(stage.iters)
+        first_reduce = next(
+            (k for k, it in enumerate(leaves) if it.kind != IteratorKind.SPATIAL), len(leaves)
+        )
+        if any(it.kind == IteratorKind.MIXED for it in leaves):
+            raise ScheduleError(f"stage {stage.name}: a fused loop mixes spatial and reduce iterators")
+        ivs: dict[str, SSAValue] = {}
+        inner = self._open_loops(stage, leaves[:first_reduce], bounds, index, ivs)
+        kind = compute.reduction_kind
+        if kind is not None:
+            init_leaves = [it for it in leaves[first_reduce:] if it.kind == IteratorKind.SPATIAL]
+            init_ivs = dict(ivs)
+            init = self._open_loops(stage, init_leaves, bounds, inner, init_ivs, attach=False)
+            self._emit_init(stage, compute, bounds, init, init_ivs, kind)
+        inner = self._open_loops(stage, leaves[first_reduce:], bounds, inner, ivs)
+        self._emit_update(stage, compute, bounds, inner, ivs)
+
+    def _allocate(self, compute: te.ComputeOp, bounds: StageBounds, index: IndexBuilder) -> SSAValue:
+        element = compute.element_type
+        if bounds.region is None:
+            op = memref.AllocOp.get(element, alignment=64, shape=compute.spatial_extents)
+            self.temporaries.append(op.memref)
+        else:
+            shape = [r.extent for r in bounds.region]
+            op = memref.AllocaOp.get(element, alignment=64, shape=shape)
+        index.builder.insert(op)
+        op.results[0].name_hint = _ssa_name(compute.name_str)
+        return op.results[0]
+
+    def _open_loops(
+        self,
+        stage: Stage,
+        leaves: Sequence,
+        bounds: StageBounds,
+        index: IndexBuilder,
+        ivs: dict[str, SSAValue],
+        attach: bool = True,
+    ) -> IndexBuilder:
+        """Open one `scf.for` per leaf (outer to inner); emit the stages attached at each."""
+        for it in leaves:
+            zero, one, upper = index.const(0), index.const(1), index.const(bounds.extents[it.name])
+            body = Block(arg_types=[IndexType()])
+            body.add_op(scf.YieldOp())
+            loop = scf.ForOp(zero, upper, one, [], body)
+            if it.annotation != IteratorAnnotation.NONE:
+                loop.attributes[ANNOTATION_ATTR] = StringAttr(it.annotation.keyword)
+            index.builder.insert(loop)
+            iv = body.args[0]
+            iv.name_hint = _ssa_name(it.name)
+            ivs[it.name] = iv
+            index = index.at(Builder(InsertPoint.before(body.last_op)))  # type: ignore[arg-type]
+            if attach:
+                self._emit_attached(stage, it.name, bounds, index, ivs)
+        return index
+
+    def _emit_attached(
+        self, stage: Stage, leaf: str, bounds: StageBounds, index: IndexBuilder, ivs: dict[str, SSAValue]
+    ) -> None:
+        attached = [s for s in self.state.stages if s.attach == (stage.name, leaf)]
+        if not attached:
+            return
+        # The value of each root axis of `stage` with the loops inside `leaf` at zero.
+        origin_leaves = {name: ivs.get(name) or index.const(0) for name in bounds.loops.leaf_names}
+        origin = self._global_values(stage, bounds, origin_leaves, index)
+        for producer in attached:
+            region = self.inference.bounds(producer.name).region
+            assert region is not None
+            base = tuple(_region_base(r, origin, index) for r in region)
+            self._emit_stage(producer, index, base)
+
+    def _global_values(
+        self, stage: Stage, bounds: StageBounds, leaf_values: dict[str, SSAValue], index: IndexBuilder
+    ) -> list[SSAValue]:
+        """Root-axis values in the stage's whole domain (adding the region base of an attached stage)."""
+        local = bounds.loops.root_values(leaf_values, bounds.extents, index)
+        base = self.buffers[stage.name].base
+        if base is None:
+            return local
+        return [index.add(b, v) for b, v in zip(base, local, strict=False)] + local[len(base) :]
+
+    # --- the statements ----------------------------------------------------------------
+
+    def _guarded(
+        self, stage: Stage, bounds: StageBounds, index: IndexBuilder, local: list[SSAValue], axes: range
+    ) -> tuple[IndexBuilder, list[SSAValue]]:
+        """The global axis values, and a builder inside the guard that keeps them in the domain."""
+        compute = self.computes[stage.name]
+        domain = (*compute.spatial_extents, *compute.reduce_extent_values)
+        base = self.buffers[stage.name].base
+        values = list(local)
+        conditions: list[SSAValue] = []
+        for axis in axes:
+            if bounds.local_ranges[axis][1] >= bounds.root_extents[axis]:
+                conditions.append(index.less(local[axis], bounds.root_extents[axis]))
+            if base is not None and axis < len(base):
+                values[axis] = index.add(base[axis], local[axis])
+                low, high = bounds.value_ranges[axis]
+                if low < 0:
+                    conditions.append(index.at_least(values[axis], 0))
+                if high >= domain[axis]:
+                    conditions.append(index.less(values[axis], domain[axis]))
+        if not conditions:
+            return index, values
+        body = Block()
+        body.add_op(scf.YieldOp())
+        index.builder.insert(scf.IfOp(index.all(conditions), [], [body]))
+        return index.at(Builder(InsertPoint.before(body.last_op))), values  # type: ignore[arg-type]
+
+    def _emit_init(
+        self,
+        stage: Stage,
+        compute: te.ComputeOp,
+        bounds: StageBounds,
+        index: IndexBuilder,
+        ivs: dict[str, SSAValue],
+        kind: te.ReductionKind,
+    ) -> None:
+        leaf_values = {name: ivs.get(name) or index.const(0) for name in bounds.loops.leaf_names}
+        local = bounds.loops.root_values(leaf_values, bounds.extents, index)
+        spatial = range(len(compute.spatial_extents))
+        inner, _ = self._guarded(stage, bounds, index, local, spatial)
+        init = arith.ConstantOp(identity_value(kind, compute.element_type))
+        inner.builder.insert(init)
+        store_at = [local[a] for a in spatial]
+        inner.builder.insert(memref.StoreOp.get(init.result, self.buffers[stage.name].memref, store_at))
+
+    def _emit_update(
+        self,
+        stage: Stage,
+        compute: te.ComputeOp,
+        bounds: StageBounds,
+        index: IndexBuilder,
+        ivs: dict[str, SSAValue],
+    ) -> None:
+        local = bounds.loops.root_values(dict(ivs), bounds.extents, index)
+        inner, values = self._guarded(stage, bounds, index, local, range(len(local)))
+        value = self._emit_body(compute, values, inner.builder)
+        out = self.buffers[stage.name].memref
+        store_at = local[: len(compute.spatial_extents)]
+        kind = compute.reduction_kind
+        if kind is not None:
+            acc = memref.LoadOp.get(out, store_at)
+            inner.builder.insert(acc)
+            combine = _COMBINE[kind][1 if isinstance(compute.element_type, IntegerType) else 0]
+            combined = combine(acc.res, value)  # type: ignore[call-arg]
+            inner.builder.insert(combined)
+            value = combined.results[0]
+        inner.builder.insert(memref.StoreOp.get(value, out, store_at))
+
+    def _emit_body(
+        self, compute: te.ComputeOp, iter_values: Sequence[SSAValue], builder: Builder
+    ) -> SSAValue:
+        """Clone `compute`'s body for the given iterator values; return the value it yields."""
+        mapping: dict[SSAValue, SSAValue] = dict(zip(compute.iter_args, iter_values, strict=True))
+        for op in compute.body.block.ops:
+            if isinstance(op, te.YieldOp):
+                return mapping.get(op.value, op.value)
+            if isinstance(op, te.ReadOp):
+                mapping[op.result] = self._emit_read(op, [mapping.get(i, i) for i in op.indices], builder)
+                continue
+            clone = op.clone(value_mapper=mapping)
+            builder.insert(clone)
+            mapping.update(zip(op.results, clone.results, strict=True))
+            for read in [o for o in clone.walk() if isinstance(o, te.ReadOp)]:
+                # A read inside an scf.if branch: emit it in place, in the branch.
+                inner = Builder(InsertPoint.before(read))
+                Rewriter.replace_op(read, [], [self._emit_read(read, list(read.indices), inner)])
+        raise LoweringError(f'te.compute "{compute.name_str}" has no te.yield')
+
+    def _emit_read(self, read: te.ReadOp, indices: list[SSAValue], builder: Builder) -> SSAValue:
+        name = te.tensor_name(read.tensor)
+        if self.state[name].compute_at == ComputeAtKind.INLINED:
+            return self._emit_body(self.computes[name], indices, builder)
+        buffer = self.buffers.get(name)
+        if buffer is None:
+            raise LoweringError(f"stage {name} is read before it is computed")
+        if buffer.base is not None:
+            index = IndexBuilder(builder, self.pool)
+            indices = [index.sub(i, b) for i, b in zip(indices, buffer.base, strict=True)]
+        load = memref.LoadOp.get(buffer.memref, indices)
+        builder.insert(load)
+        return load.res
+
+
+def _region_base(region: RegionDim, origin: Sequence[SSAValue], index: IndexBuilder) -> SSAValue:
+    base = index.const(region.offset)
+    for axis, coeff in region.coeffs:
+        base = index.add(base, index.mul(origin[axis], coeff))
+    return base
+
+
+def _ssa_name(name: str) -> str | None:
+    clean = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return clean if clean and not clean[0].isdigit() else None
+
+
+def lower_state(dag: ComputeDAG, state: State) -> func.FuncOp:
+    """The memref function computing `dag` under `state`."""
+    return ScheduledLowering(dag, state).lower()
