@@ -126,10 +126,11 @@ class BoundInference:
     """Loop extents and regions of every stage of `state`."""
 
     def __init__(self, dag: ComputeDAG, state: State):
-        self.dag = dag
-        self.state = state
         self.loops = stage_loops(state, dag.get_init_state())
-        self.computes = {op.name_str: op for op in dag.compute_ops}
+        self.dag = dag.apply_steps_from_state(state)
+        """The DAG with the stages the steps added: what is lowered."""
+        self.state = state
+        self.computes = {op.name_str: op for op in self.dag.compute_ops}
         self._bounds: dict[str, StageBounds] = {}
 
     @cached_property

@@ -27,7 +27,7 @@ from schedopt.dialects import te
 from schedopt.errors import TEError
 from schedopt.loop_state import Iterator, IteratorKind, Stage, StageKind, State
 from schedopt.te import Tensor, build_te_module, type_to_dtype
-from schedopt.transform_steps import Step
+from schedopt.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, Step
 from schedopt.workload_registry import decode_workload_key, workload_key_to_tensors
 
 
@@ -162,8 +162,9 @@ class ComputeDAG:
         return float(sum(_stage_flops(op) for op in self.compute_ops))
 
     def hash_key(self) -> str:
-        """A hash of the computation, independent of how the DAG was built."""
-        return hashlib.md5(str(self.func).encode()).hexdigest()
+        """A hash of the computation, independent of how the DAG was built (and of the function's name)."""
+        text = str(self.func).replace(f"@{self.func_name}(", "@workload(", 1)
+        return hashlib.md5(text.encode()).hexdigest()
 
     def workload_key(self) -> str:
         """The registered workload's key, or one made of the hash and the I/O shapes."""
@@ -187,6 +188,35 @@ class ComputeDAG:
         for step in steps:
             state.apply(step)
         return state
+
+    def apply_steps_from_state(self, state: State) -> ComputeDAG:
+        """The DAG with the stages the state's steps add (cache_read, cache_write, rfactor).
+
+        Loop transforms stay in the State; this gives the computation they apply to.
+        """
+        from schedopt.dag_rewrite import add_cache_read, add_cache_write, add_rfactor
+        from schedopt.loop_nest import stage_loops
+
+        rewriting = (CacheReadStep, CacheWriteStep, RfactorStep)
+        if not any(isinstance(s, rewriting) for s in state.transform_steps):
+            return self
+        function = self.func.clone()
+        replay = self.get_init_state()
+        for step in state.transform_steps:
+            if isinstance(step, RfactorStep):
+                stage = replay.stages[step.stage_id]
+                loops = stage_loops(replay, self.get_init_state())[stage.name]
+                factored = stage.iters[step.iter_id].name
+                add_rfactor(function, stage.name, step.new_name(replay), loops, factored, step.factor_iter_id)
+            elif isinstance(step, CacheWriteStep):
+                add_cache_write(function, replay.stages[step.stage_id].name, step.new_name(replay))
+            elif isinstance(step, CacheReadStep):
+                readers = [replay.stages[i].name for i in step.reader_ids]
+                add_cache_read(function, replay.stages[step.stage_id].name, step.new_name(replay), readers)
+            replay.apply(step)
+        rewritten = ComputeDAG(function)
+        rewritten.workload_key_ = self.workload_key_
+        return rewritten
 
     def infer_bound_from_state(self, state: State) -> State:
         """A copy of `state` with the extent of every iterator filled in (after compute_at, ...)."""
@@ -220,7 +250,7 @@ def _shape_dtype(value: SSAValue) -> tuple[tuple[int, ...], str]:
 
 def _init_stage(op: DAGOp) -> Stage:
     if op.compute is None:
-        return Stage(op.name, StageKind.PLACEHOLDER)
+        return Stage(op.name, StageKind.PLACEHOLDER, shape=op.shape)
     compute = op.compute
     iters = [
         Iterator(n, e, IteratorKind.SPATIAL)
@@ -230,7 +260,9 @@ def _init_stage(op: DAGOp) -> Stage:
         Iterator(n, e, IteratorKind.REDUCE)
         for n, e in zip(compute.reduce_names, compute.reduce_extent_values, strict=True)
     ]
-    return Stage(op.name, StageKind.COMPUTE, tuple(iters), has_reduction=compute.reduction is not None)
+    return Stage(
+        op.name, StageKind.COMPUTE, tuple(iters), has_reduction=compute.reduction is not None, shape=op.shape
+    )
 
 
 _FREE_OPS = (te.ReadOp, te.YieldOp, scf.YieldOp, arith.ConstantOp, scf.IfOp)
@@ -253,9 +285,11 @@ def _stage_flops(compute: te.ComputeOp) -> int:
 
 def _is_index_op(op: Operation) -> bool:
     """Index arithmetic and conditions on indices address data; they are not counted as flops."""
-    return all(isinstance(r.type, builtin.IndexType) or r.type == builtin.i1 for r in op.results) and all(
-        isinstance(o.type, builtin.IndexType) for o in op.operands
-    )
+
+    def addressing(value: SSAValue) -> bool:
+        return isinstance(value.type, builtin.IndexType) or value.type == builtin.i1
+
+    return all(addressing(r) for r in op.results) and all(addressing(o) for o in op.operands)
 
 
 _BINARY_SYMBOLS: dict[type[Operation], str] = {

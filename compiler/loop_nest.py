@@ -83,6 +83,34 @@ class StageLoops:
 
     def root_values(self, leaf_values: dict[str, V], extents: dict[str, int], algebra: Algebra[V]) -> list[V]:
         """The value of each root axis, given the value of each leaf loop."""
+        values = self.values(leaf_values, extents, algebra)
+        return [values[name] for name in self.root_names]
+
+    def overflowing(self, extents: dict[str, int]) -> list[str]:
+        """Iterators a non-dividing split can step past: the loops must guard `value < extent`.
+
+        Guarding only the root axes is not enough: a fused loop split by a
+        non-dividing factor overshoots, and its outer component then runs
+        into the next block of an enclosing split.
+        """
+        return [
+            r.parent
+            for r in self.relations
+            if isinstance(r, SplitRelation) and math.prod(extents[c] for c in r.children) > extents[r.parent]
+        ]
+
+    def derived_from(self, roots: set[str]) -> set[str]:
+        """The iterators whose values depend only on the given root axes."""
+        names = set(roots)
+        for relation in self.relations:
+            if isinstance(relation, SplitRelation) and relation.parent in names:
+                names.update(relation.children)
+            elif isinstance(relation, FuseRelation) and all(c in names for c in relation.children):
+                names.add(relation.fused)
+        return names
+
+    def values(self, leaf_values: dict[str, V], extents: dict[str, int], algebra: Algebra[V]) -> dict[str, V]:
+        """The value of every iterator, given the value of each leaf loop."""
         values = dict(leaf_values)
         for relation in reversed(self.relations):
             if isinstance(relation, SplitRelation):
@@ -101,18 +129,27 @@ class StageLoops:
                 values[child] = quotient if position == 0 else algebra.mod(quotient, extents[child])
                 if position + 1 < len(relation.children):
                     stride //= extents[relation.children[position + 1]]
-        return [values[name] for name in self.root_names]
+        return values
 
 
 def stage_loops(state: State, initial_state: State) -> dict[str, StageLoops]:
     """Replay the history of `state` from `initial_state`: the loops of every stage, by name."""
     replay = initial_state.copy()
-    relations: dict[str, list[Relation]] = {s.name: [] for s in replay.stages}
+    roots = {s.name: tuple(it.name for it in s.iters) for s in replay.stages}
+    relations: dict[str, list[Relation]] = {name: [] for name in roots}
     for step in state.transform_steps:
         stage = replay.stages[step.stage_id]
         before = [it.name for it in stage.iters]
         result = replay.apply(step)
-        if isinstance(step, steps.SplitStep | steps.FollowSplitStep | steps.FollowFusedSplitStep):
+        if isinstance(step, steps.CacheReadStep | steps.CacheWriteStep | steps.RfactorStep):
+            # A new stage, with fresh loops; cache_write and rfactor also reset the stage they split.
+            changed_stages = [replay.stages[result]]
+            if not isinstance(step, steps.CacheReadStep):
+                changed_stages.append(replay[stage.name])
+            for changed in changed_stages:
+                roots[changed.name] = tuple(it.name for it in changed.iters)
+                relations[changed.name] = []
+        elif isinstance(step, steps.SplitStep | steps.FollowSplitStep | steps.FollowFusedSplitStep):
             children = tuple(it.name for it in result)
             lengths = _split_lengths(step, replay)
             inner_to_outer = True
@@ -128,11 +165,9 @@ def stage_loops(state: State, initial_state: State) -> dict[str, StageLoops]:
             relations[stage.name].append(FuseRelation(children, result.name))
     return {
         stage.name: StageLoops(
-            tuple(it.name for it in initial.iters),
-            tuple(relations[stage.name]),
-            tuple(it.name for it in stage.iters),
+            roots[stage.name], tuple(relations[stage.name]), tuple(it.name for it in stage.iters)
         )
-        for stage, initial in zip(replay.stages, initial_state.stages, strict=True)
+        for stage in replay.stages
     }
 
 

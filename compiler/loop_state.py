@@ -118,6 +118,9 @@ class Stage:
     auto_unroll_max_step: int = 0
     storage_align: tuple[str, int, int] | None = None
     has_reduction: bool = False
+    shape: tuple[int, ...] = ()
+    transformed: bool = False
+    """Whether a loop step (split, fuse, reorder, annotation, pragma) has touched the stage."""
 
     def iter(self, name: str) -> Iterator:
         """The iterator called `name`."""
@@ -187,6 +190,14 @@ class State:
     def attached_to(self, stage_name: str) -> list[str]:
         """The stages computed at a loop of `stage_name`."""
         return [s.name for s in self.stages if s.attach is not None and s.attach[0] == stage_name]
+
+    def reading_stages(self, producer: str) -> set[str]:
+        """The stages with loops that read `producer`, directly or through inlined stages."""
+        inlined = {s.name for s in self.stages if s.compute_at == ComputeAtKind.INLINED}
+        readers: set[str] = set()
+        for consumer in self.consumers.get(producer, ()):
+            readers |= self.reading_stages(consumer) if consumer in inlined else {consumer}
+        return readers
 
     def reaches(self, producer: str, consumer: str) -> bool:
         """Whether `consumer` reads `producer`, directly or through inlined stages."""
@@ -304,6 +315,23 @@ class State:
     def compute_root(self, stage: StageRef) -> None:
         """Compute a stage at the root over its whole domain."""
         self.apply(steps.ComputeRootStep(self.stage_id(stage)))
+
+    def cache_read(self, stage: StageRef, scope_name: str, reader_stages: Sequence[StageRef]) -> Stage:
+        """Add a stage `NAME.scope` that copies tensor `stage`; `reader_stages` read the copy instead."""
+        readers = tuple(self.stage_id(r) for r in reader_stages)
+        new_id = self.apply(steps.CacheReadStep(self.stage_id(stage), scope_name, readers))
+        return self.stages[new_id]
+
+    def cache_write(self, stage: StageRef, scope_name: str) -> Stage:
+        """Compute `stage` into a new stage `NAME.scope`; `stage` becomes a copy of it."""
+        new_id = self.apply(steps.CacheWriteStep(self.stage_id(stage), scope_name))
+        return self.stages[new_id]
+
+    def rfactor(self, stage: StageRef, iterator: IterRef, factor_iter_id: int) -> Stage:
+        """Factor reduce loop `iterator` out of `stage` into a new stage `NAME.rf` (see RfactorStep)."""
+        sid = self.stage_id(stage)
+        new_id = self.apply(steps.RfactorStep(sid, self.iter_id(sid, iterator), factor_iter_id))
+        return self.stages[new_id]
 
     # --- printing --------------------------------------------------------------------
 

@@ -64,7 +64,7 @@ def _iter(stage: Stage, iter_id: int, code: str) -> Iterator:
 
 
 def _replace_iters(state: State, stage_id: int, iters: Sequence[Iterator]) -> None:
-    state.stages[stage_id] = replace(state.stages[stage_id], iters=tuple(iters))
+    state.stages[stage_id] = replace(state.stages[stage_id], iters=tuple(iters), transformed=True)
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ class PragmaStep(Step):
             raise ScheduleError(
                 f"pragma {self.pragma_type!r} on stage {stage.name}: only {AUTO_UNROLL_PRAGMA}$N is supported"
             )
-        state.stages[self.stage_id] = replace(stage, auto_unroll_max_step=int(value))
+        state.stages[self.stage_id] = replace(stage, auto_unroll_max_step=int(value), transformed=True)
 
 
 @dataclass(frozen=True)
@@ -371,7 +371,9 @@ class StorageAlignStep(Step):
                 f"storage_align of {it.name} in stage {stage.name}: need factor > 0 and 0 <= offset < factor, "
                 f"got factor {self.factor}, offset {self.offset}"
             )
-        state.stages[self.stage_id] = replace(stage, storage_align=(it.name, self.factor, self.offset))
+        state.stages[self.stage_id] = replace(
+            stage, storage_align=(it.name, self.factor, self.offset), transformed=True
+        )
 
 
 @dataclass(frozen=True)
@@ -402,9 +404,10 @@ class ComputeAtStep(Step):
             raise ScheduleError(f"{where}: a stage cannot be computed inside itself")
         if stage.name in state.output_names:
             raise ScheduleError(f"{where}: {stage.name} is an output and must stay at root")
-        if not state.reaches(stage.name, target.name):
+        readers = state.reading_stages(stage.name)
+        if readers != {target.name}:
             raise ScheduleError(
-                f"{where}: {target.name} does not consume {stage.name} (directly or through inlined stages)"
+                f"{where}: every reader of {stage.name} must be {target.name} (readers: {', '.join(sorted(readers))})"
             )
         if target.compute_at == loop_state.ComputeAtKind.INLINED:
             raise ScheduleError(f"{where}: the target is inlined")
@@ -465,6 +468,187 @@ class ComputeRootStep(Step):
         )
 
 
+def _check_nothing_attached(state: State, stage: Stage, code: str) -> None:
+    attached = state.attached_to(stage.name)
+    if attached:
+        raise ScheduleError(
+            f"{code} of stage {stage.name}: stages {', '.join(attached)} are computed at its loops "
+            f"(apply {code} before compute_at)"
+        )
+
+
+def _check_new_stage_name(state: State, name: str, code: str) -> None:
+    if any(s.name == name for s in state.stages):
+        raise ScheduleError(f"{code}: a stage named {name} exists already")
+
+
+def _redirect_inputs(state: State, stage: str, new_stage: str) -> None:
+    """`new_stage` now reads what `stage` read, and `stage` reads only `new_stage`."""
+    consumers = {
+        producer: tuple(new_stage if c == stage else c for c in readers)
+        for producer, readers in state.consumers.items()
+    }
+    consumers[new_stage] = (stage,)
+    state.consumers = consumers
+
+
+@dataclass(frozen=True)
+class CacheReadStep(Step):
+    """Add a stage `A.scope` copying tensor `A`, read by `reader_ids` instead of `A`.
+
+    The new stage comes right after `A`; its loops are `ax0, ax1, ...`.
+    """
+
+    CODE: ClassVar[str] = "CHR"
+    scope_name: str
+    reader_ids: tuple[int, ...]
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id, self.scope_name, list(self.reader_ids)]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]), str(record[2]), tuple(int(i) for i in record[3]))
+
+    def new_name(self, state: State) -> str:
+        return f"{state.stages[self.stage_id].name}.{self.scope_name}"
+
+    def apply_to_state(self, state: State) -> int:
+        if not 0 <= self.stage_id < len(state.stages):
+            raise ScheduleError(f"cache_read: no stage {self.stage_id}")
+        source = state.stages[self.stage_id]
+        name = self.new_name(state)
+        _check_new_stage_name(state, name, "cache_read")
+        if not self.reader_ids:
+            raise ScheduleError(f"cache_read of {source.name}: no reader stages given")
+        readers = []
+        for reader_id in self.reader_ids:
+            if not 0 <= reader_id < len(state.stages):
+                raise ScheduleError(f"cache_read of {source.name}: no reader stage {reader_id}")
+            reader = state.stages[reader_id].name
+            if reader not in state.consumers.get(source.name, ()):
+                raise ScheduleError(
+                    f"cache_read of {source.name}: stage {reader} does not read {source.name}"
+                )
+            readers.append(reader)
+        iters = tuple(
+            loop_state.Iterator(f"ax{d}", extent, loop_state.IteratorKind.SPATIAL)
+            for d, extent in enumerate(source.shape)
+        )
+        new = loop_state.Stage(name, loop_state.StageKind.COMPUTE, iters, shape=source.shape)
+        state.stages.insert(self.stage_id + 1, new)
+        others = tuple(c for c in state.consumers.get(source.name, ()) if c not in readers)
+        state.consumers = {**state.consumers, source.name: (*others, name), name: tuple(readers)}
+        return self.stage_id + 1
+
+
+@dataclass(frozen=True)
+class CacheWriteStep(Step):
+    """Compute stage `C` into a new stage `C.scope`; `C` becomes a copy of it.
+
+    The new stage comes right before `C` and takes over `C`'s loops (and its
+    reduction); `C` keeps its spatial loops. Must come before any loop step
+    on `C`, with `C` at root.
+    """
+
+    CODE: ClassVar[str] = "CHW"
+    scope_name: str
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id, self.scope_name]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]), str(record[2]))
+
+    def new_name(self, state: State) -> str:
+        return f"{state.stages[self.stage_id].name}.{self.scope_name}"
+
+    def apply_to_state(self, state: State) -> int:
+        stage = _stage(state, self)
+        name = self.new_name(state)
+        _check_new_stage_name(state, name, "cache_write")
+        if stage.transformed or stage.compute_at != loop_state.ComputeAtKind.ROOT:
+            raise ScheduleError(
+                f"cache_write of stage {stage.name}: it must come before any loop step on {stage.name}, "
+                "with the stage at root"
+            )
+        _check_nothing_attached(state, stage, "cache_write")
+        new = replace(stage, name=name)
+        spatial = tuple(it for it in stage.iters if it.kind == loop_state.IteratorKind.SPATIAL)
+        state.stages[self.stage_id] = replace(stage, iters=spatial, has_reduction=False)
+        state.stages.insert(self.stage_id, new)
+        _redirect_inputs(state, stage.name, name)
+        return self.stage_id
+
+
+@dataclass(frozen=True)
+class RfactorStep(Step):
+    """Factor a reduction: `C.rf` reduces all but loop `iter_id`, which becomes its spatial axis.
+
+    `C.rf` (inserted before `C`) has `C`'s spatial loops with the factored
+    loop inserted at position `factor_iter_id`, and reduces over `C`'s other
+    reduce loops; `C` then reduces `C.rf` over the factored loop. The reduce
+    loops of `C` may have been fused and split; its spatial loops must be
+    untouched and outermost, and `C` at root.
+    """
+
+    CODE: ClassVar[str] = "RF"
+    iter_id: int
+    factor_iter_id: int
+
+    def to_record(self) -> list[Any]:
+        return [self.CODE, self.stage_id, self.iter_id, self.factor_iter_id]
+
+    @classmethod
+    def from_record(cls, record: Sequence[Any]) -> Step:
+        return cls(int(record[1]), int(record[2]), int(record[3]))
+
+    def new_name(self, state: State) -> str:
+        return f"{state.stages[self.stage_id].name}.rf"
+
+    def apply_to_state(self, state: State) -> int:
+        stage = _stage(state, self)
+        it = _iter(stage, self.iter_id, self.CODE)
+        where = f"rfactor of {it.name} in stage {stage.name}"
+        name = self.new_name(state)
+        _check_new_stage_name(state, name, "rfactor")
+        n_spatial = len(stage.shape)
+        spatial, reduce = stage.iters[:n_spatial], stage.iters[n_spatial:]
+        SPATIAL, REDUCE = loop_state.IteratorKind.SPATIAL, loop_state.IteratorKind.REDUCE
+        if it.kind != REDUCE:
+            raise ScheduleError(f"{where}: only a reduce loop can be factored out")
+        if (
+            any(s.kind != SPATIAL for s in spatial)
+            or any(r.kind != REDUCE for r in reduce)
+            or [s.extent for s in spatial] != list(stage.shape)
+            or stage.compute_at != loop_state.ComputeAtKind.ROOT
+        ):
+            raise ScheduleError(
+                f"{where}: the stage must be at root with its spatial loops untouched and outermost"
+            )
+        _check_nothing_attached(state, stage, "rfactor")
+        if not 0 <= self.factor_iter_id <= n_spatial:
+            raise ScheduleError(f"{where}: factor_iter_id {self.factor_iter_id} is not within 0..{n_spatial}")
+        plain = loop_state.IteratorAnnotation.NONE
+        factored = replace(it, kind=SPATIAL, annotation=plain)
+        others = tuple(replace(r, annotation=plain) for r in reduce if r.name != it.name)
+        f = self.factor_iter_id
+        rf_iters = (*spatial[:f], factored, *spatial[f:], *others)
+        rf_shape = (*stage.shape[:f], it.extent, *stage.shape[f:])
+        rf = loop_state.Stage(
+            name,
+            loop_state.StageKind.COMPUTE,
+            rf_iters,
+            has_reduction=bool(others),
+            shape=rf_shape,  # type: ignore[arg-type]
+        )
+        state.stages[self.stage_id] = replace(stage, iters=(*spatial, replace(it, annotation=plain)))
+        state.stages.insert(self.stage_id, rf)
+        _redirect_inputs(state, stage.name, name)
+        return self.stage_id
+
+
 STEP_CLASSES: dict[str, type[Step]] = {
     cls.CODE: cls
     for cls in (
@@ -479,6 +663,9 @@ STEP_CLASSES: dict[str, type[Step]] = {
         ComputeAtStep,
         ComputeInlineStep,
         ComputeRootStep,
+        CacheReadStep,
+        CacheWriteStep,
+        RfactorStep,
     )
 }
 

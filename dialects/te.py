@@ -27,8 +27,11 @@ from collections.abc import Sequence
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    FloatAttr,
     IndexType,
     IntAttr,
+    IntegerAttr,
+    IntegerType,
     StringAttr,
     TensorType,
 )
@@ -88,6 +91,20 @@ class ReductionKindAttr(EnumAttribute[ReductionKind], SpacedOpaqueSyntaxAttribut
     """The reduction of a `te.compute`: `#te<reduction sum>`."""
 
     name = "te.reduction"
+
+
+def identity_value(kind: ReductionKind, element_type: Attribute) -> Attribute:
+    """The value a reduction of `kind` starts from."""
+    is_float = not isinstance(element_type, IntegerType)
+    if kind in (ReductionKind.SUM, ReductionKind.PROD):
+        unit = 0 if kind == ReductionKind.SUM else 1
+        return FloatAttr(float(unit), element_type) if is_float else IntegerAttr(unit, element_type)  # type: ignore[arg-type]
+    lowest = kind == ReductionKind.MAX
+    if is_float:
+        return FloatAttr(float("-inf") if lowest else float("inf"), element_type)  # type: ignore[arg-type]
+    assert isinstance(element_type, IntegerType)
+    bits = element_type.width.data
+    return IntegerAttr(-(2 ** (bits - 1)) if lowest else 2 ** (bits - 1) - 1, element_type)
 
 
 def tensor_name(value: SSAValue) -> str:

@@ -47,6 +47,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return TeLowerPass
 
+    def get_unroll_annotated_loops():
+        from schedopt.passes.unroll_annotated_loops import UnrollAnnotatedLoopsPass
+
+        return UnrollAnnotatedLoopsPass
+
     return {
         "convert-arith-to-llvm": get_convert_arith_to_llvm,
         "convert-cf-to-llvm": get_convert_cf_to_llvm,
@@ -55,4 +60,5 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "convert-to-llvm": get_convert_to_llvm,
         "finalize-memref-to-llvm": get_finalize_memref_to_llvm,
         "te-lower": get_te_lower,
+        "unroll-annotated-loops": get_unroll_annotated_loops,
     }

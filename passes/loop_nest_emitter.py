@@ -16,6 +16,7 @@ attribute on the `scf.for` for the passes that implement them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,9 +25,7 @@ from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DictionaryAttr,
-    FloatAttr,
     IndexType,
-    IntegerAttr,
     IntegerType,
     MemRefType,
     StringAttr,
@@ -39,6 +38,7 @@ from schedopt.bound_inference import BoundInference, RegionDim, StageBounds
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects import te
 from schedopt.errors import LoweringError, ScheduleError
+from schedopt.index_builder import ConstantPool, IndexBuilder
 from schedopt.loop_state import ComputeAtKind, IteratorAnnotation, IteratorKind, Stage, StageKind, State
 
 ANNOTATION_ATTR = "sched.annotation"
@@ -51,98 +51,12 @@ def buffer_type(tensor_type: Attribute) -> MemRefType:
     return MemRefType(tensor_type.element_type, tensor_type.get_shape())
 
 
-def identity_value(kind: te.ReductionKind, element_type: Attribute) -> Attribute:
-    """The value a reduction of `kind` starts from."""
-    is_float = not isinstance(element_type, IntegerType)
-    if kind in (te.ReductionKind.SUM, te.ReductionKind.PROD):
-        unit = 0 if kind == te.ReductionKind.SUM else 1
-        return FloatAttr(float(unit), element_type) if is_float else IntegerAttr(unit, element_type)  # type: ignore[arg-type]
-    lowest = kind == te.ReductionKind.MAX
-    if is_float:
-        return FloatAttr(float("-inf") if lowest else float("inf"), element_type)  # type: ignore[arg-type]
-    assert isinstance(element_type, IntegerType)
-    bits = element_type.width.data
-    return IntegerAttr(-(2 ** (bits - 1)) if lowest else 2 ** (bits - 1) - 1, element_type)
-
-
 _COMBINE: dict[te.ReductionKind, tuple[type[Operation], type[Operation]]] = {
     te.ReductionKind.SUM: (arith.AddfOp, arith.AddiOp),
     te.ReductionKind.PROD: (arith.MulfOp, arith.MuliOp),
     te.ReductionKind.MAX: (arith.MaximumfOp, arith.MaxSIOp),
     te.ReductionKind.MIN: (arith.MinimumfOp, arith.MinSIOp),
 }
-
-
-class ConstantPool:
-    """Index constants, each created once at the top of the function."""
-
-    def __init__(self, entry: Block):
-        self.entry = entry
-        self.last: Operation | None = None
-        self.values: dict[int, SSAValue] = {}
-        self.numbers: dict[SSAValue, int] = {}
-
-    def get(self, value: int) -> SSAValue:
-        if value not in self.values:
-            op = arith.ConstantOp(IntegerAttr(value, IndexType()))
-            where = InsertPoint.at_start(self.entry) if self.last is None else InsertPoint.after(self.last)
-            Rewriter.insert_op(op, where)
-            self.last = op
-            self.values[value] = op.result
-            self.numbers[op.result] = value
-        return self.values[value]
-
-
-class IndexBuilder:
-    """Index arithmetic at an insertion point, folding the trivial cases (x + 0, x * 1)."""
-
-    def __init__(self, builder: Builder, pool: ConstantPool):
-        self.builder = builder
-        self.pool = pool
-        self.constants = pool.numbers
-
-    def at(self, builder: Builder) -> IndexBuilder:
-        return IndexBuilder(builder, self.pool)
-
-    def _insert(self, op: Operation) -> SSAValue:
-        self.builder.insert(op)
-        return op.results[0]
-
-    def const(self, value: int) -> SSAValue:
-        return self.pool.get(value)
-
-    def add(self, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
-        if self.constants.get(lhs) == 0:
-            return rhs
-        if self.constants.get(rhs) == 0:
-            return lhs
-        return self._insert(arith.AddiOp(lhs, rhs))
-
-    def sub(self, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
-        return lhs if self.constants.get(rhs) == 0 else self._insert(arith.SubiOp(lhs, rhs))
-
-    def mul(self, value: SSAValue, factor: int) -> SSAValue:
-        if factor == 1 or self.constants.get(value) == 0:
-            return value
-        return self._insert(arith.MuliOp(value, self.const(factor)))
-
-    def floordiv(self, value: SSAValue, divisor: int) -> SSAValue:
-        return value if divisor == 1 else self._insert(arith.DivUIOp(value, self.const(divisor)))
-
-    def mod(self, value: SSAValue, divisor: int) -> SSAValue:
-        return self.const(0) if divisor == 1 else self._insert(arith.RemUIOp(value, self.const(divisor)))
-
-    def less(self, lhs: SSAValue, bound: int) -> SSAValue:
-        return self._insert(arith.CmpiOp(lhs, self.const(bound), "slt"))
-
-    def at_least(self, lhs: SSAValue, bound: int) -> SSAValue:
-        return self._insert(arith.CmpiOp(lhs, self.const(bound), "sge"))
-
-    def all(self, conditions: Sequence[SSAValue]) -> SSAValue:
-        result = conditions[0]
-        for condition in conditions[1:]:
-            result = self._insert(arith.AndIOp(result, condition))
-        return result
 
 
 @dataclass(frozen=True)
@@ -157,10 +71,10 @@ class ScheduledLowering:
     """Lower one workload under one State to a function of loop nests over memrefs."""
 
     def __init__(self, dag: ComputeDAG, state: State):
-        self.dag = dag
         self.state = state
         self.inference = BoundInference(dag, state)
-        self.computes = {op.name_str: op for op in dag.compute_ops}
+        self.dag = self.inference.dag
+        self.computes = {op.name_str: op for op in self.dag.compute_ops}
         self.buffers: dict[str, StageBuffer] = {}
         self.temporaries: list[SSAValue] = []
 
@@ -176,6 +90,10 @@ class ScheduledLowering:
         for name, arg in zip(names, function.body.block.args, strict=True):
             arg.name_hint = _ssa_name(name)
             self.buffers[name] = StageBuffer(arg, None)
+        for stage in self.state.stages:
+            # Infer every stage's bounds first: it checks each attach point against the readers.
+            if stage.kind == StageKind.COMPUTE and stage.compute_at != ComputeAtKind.INLINED:
+                self.inference.bounds(stage.name)
         builder = Builder(InsertPoint.at_end(function.body.block))
         self.pool = ConstantPool(function.body.block)
         index = IndexBuilder(builder, self.pool)
@@ -201,7 +119,7 @@ class ScheduledLowering:
         compute = self.computes[stage.name]
         bounds = self.inference.bounds(stage.name)
         if stage.name not in self.buffers:
-            self.buffers[stage.name] = StageBuffer(self._allocate(compute, bounds, index), base)
+            self.buffers[stage.name] = StageBuffer(self._allocate(stage, compute, bounds, index), base)
         leaves = list(stage.iters)
         first_reduce = next(
             (k for k, it in enumerate(leaves) if it.kind != IteratorKind.SPATIAL), len(leaves)
@@ -219,13 +137,17 @@ class ScheduledLowering:
         inner = self._open_loops(stage, leaves[first_reduce:], bounds, inner, ivs)
         self._emit_update(stage, compute, bounds, inner, ivs)
 
-    def _allocate(self, compute: te.ComputeOp, bounds: StageBounds, index: IndexBuilder) -> SSAValue:
+    def _allocate(
+        self, stage: Stage, compute: te.ComputeOp, bounds: StageBounds, index: IndexBuilder
+    ) -> SSAValue:
         element = compute.element_type
+        shape = list(compute.spatial_extents) if bounds.region is None else [r.extent for r in bounds.region]
+        if stage.storage_align is not None:
+            shape = _aligned_shape(stage, bounds, shape)
         if bounds.region is None:
-            op = memref.AllocOp.get(element, alignment=64, shape=compute.spatial_extents)
+            op = memref.AllocOp.get(element, alignment=64, shape=shape)
             self.temporaries.append(op.memref)
         else:
-            shape = [r.extent for r in bounds.region]
             op = memref.AllocaOp.get(element, alignment=64, shape=shape)
         index.builder.insert(op)
         op.results[0].name_hint = _ssa_name(compute.name_str)
@@ -246,8 +168,11 @@ class ScheduledLowering:
             body = Block(arg_types=[IndexType()])
             body.add_op(scf.YieldOp())
             loop = scf.ForOp(zero, upper, one, [], body)
-            if it.annotation != IteratorAnnotation.NONE:
-                loop.attributes[ANNOTATION_ATTR] = StringAttr(it.annotation.keyword)
+            annotation = it.annotation
+            if annotation == IteratorAnnotation.NONE and self._auto_unrolled(stage, it.name, bounds):
+                annotation = IteratorAnnotation.UNROLL
+            if annotation != IteratorAnnotation.NONE:
+                loop.attributes[ANNOTATION_ATTR] = StringAttr(annotation.keyword)
             index.builder.insert(loop)
             iv = body.args[0]
             iv.name_hint = _ssa_name(it.name)
@@ -256,6 +181,15 @@ class ScheduledLowering:
             if attach:
                 self._emit_attached(stage, it.name, bounds, index, ivs)
         return index
+
+    @staticmethod
+    def _auto_unrolled(stage: Stage, leaf: str, bounds: StageBounds) -> bool:
+        """Whether `auto_unroll_max_step` covers the loop: its iterations, inner loops included."""
+        if not stage.auto_unroll_max_step:
+            return False
+        names = [it.name for it in stage.iters]
+        steps = math.prod(bounds.extents[name] for name in names[names.index(leaf) :])
+        return steps <= stage.auto_unroll_max_step
 
     def _emit_attached(
         self, stage: Stage, leaf: str, bounds: StageBounds, index: IndexBuilder, ivs: dict[str, SSAValue]
@@ -285,30 +219,43 @@ class ScheduledLowering:
     # --- the statements ----------------------------------------------------------------
 
     def _guarded(
-        self, stage: Stage, bounds: StageBounds, index: IndexBuilder, local: list[SSAValue], axes: range
-    ) -> tuple[IndexBuilder, list[SSAValue]]:
-        """The global axis values, and a builder inside the guard that keeps them in the domain."""
+        self,
+        stage: Stage,
+        bounds: StageBounds,
+        index: IndexBuilder,
+        leaf_values: dict[str, SSAValue],
+        axes: range,
+    ) -> tuple[IndexBuilder, list[SSAValue], list[SSAValue]]:
+        """The local and global values of root axes `axes`, and a builder inside the guard
+        that keeps every split in range and the global values in the stage's domain."""
         compute = self.computes[stage.name]
         domain = (*compute.spatial_extents, *compute.reduce_extent_values)
-        base = self.buffers[stage.name].base
+        loops = bounds.loops
+        all_values = loops.values(leaf_values, bounds.extents, index)
+        local = [all_values[name] for name in loops.root_names]
         values = list(local)
-        conditions: list[SSAValue] = []
+        relevant = loops.derived_from({loops.root_names[a] for a in axes})
+        conditions = [
+            index.less(all_values[name], bounds.extents[name])
+            for name in loops.overflowing(bounds.extents)
+            if name in relevant
+        ]
+        base = self.buffers[stage.name].base
         for axis in axes:
-            if bounds.local_ranges[axis][1] >= bounds.root_extents[axis]:
-                conditions.append(index.less(local[axis], bounds.root_extents[axis]))
-            if base is not None and axis < len(base):
-                values[axis] = index.add(base[axis], local[axis])
-                low, high = bounds.value_ranges[axis]
-                if low < 0:
-                    conditions.append(index.at_least(values[axis], 0))
-                if high >= domain[axis]:
-                    conditions.append(index.less(values[axis], domain[axis]))
+            if base is None or axis >= len(base):
+                continue
+            values[axis] = index.add(base[axis], local[axis])
+            low, high = bounds.value_ranges[axis]
+            if low < 0:
+                conditions.append(index.at_least(values[axis], 0))
+            if high >= domain[axis]:
+                conditions.append(index.less(values[axis], domain[axis]))
         if not conditions:
-            return index, values
+            return index, local, values
         body = Block()
         body.add_op(scf.YieldOp())
         index.builder.insert(scf.IfOp(index.all(conditions), [], [body]))
-        return index.at(Builder(InsertPoint.before(body.last_op))), values  # type: ignore[arg-type]
+        return index.at(Builder(InsertPoint.before(body.last_op))), local, values  # type: ignore[arg-type]
 
     def _emit_init(
         self,
@@ -320,10 +267,9 @@ class ScheduledLowering:
         kind: te.ReductionKind,
     ) -> None:
         leaf_values = {name: ivs.get(name) or index.const(0) for name in bounds.loops.leaf_names}
-        local = bounds.loops.root_values(leaf_values, bounds.extents, index)
         spatial = range(len(compute.spatial_extents))
-        inner, _ = self._guarded(stage, bounds, index, local, spatial)
-        init = arith.ConstantOp(identity_value(kind, compute.element_type))
+        inner, local, _ = self._guarded(stage, bounds, index, leaf_values, spatial)
+        init = arith.ConstantOp(te.identity_value(kind, compute.element_type))
         inner.builder.insert(init)
         store_at = [local[a] for a in spatial]
         inner.builder.insert(memref.StoreOp.get(init.result, self.buffers[stage.name].memref, store_at))
@@ -336,8 +282,7 @@ class ScheduledLowering:
         index: IndexBuilder,
         ivs: dict[str, SSAValue],
     ) -> None:
-        local = bounds.loops.root_values(dict(ivs), bounds.extents, index)
-        inner, values = self._guarded(stage, bounds, index, local, range(len(local)))
+        inner, local, values = self._guarded(stage, bounds, index, ivs, range(len(bounds.loops.root_names)))
         value = self._emit_body(compute, values, inner.builder)
         out = self.buffers[stage.name].memref
         store_at = local[: len(compute.spatial_extents)]
@@ -384,6 +329,27 @@ class ScheduledLowering:
         load = memref.LoadOp.get(buffer.memref, indices)
         builder.insert(load)
         return load.res
+
+
+def _aligned_shape(stage: Stage, bounds: StageBounds, shape: list[int]) -> list[int]:
+    """Pad the dimension inside the aligned axis so that the axis' stride is `factor * k + offset`."""
+    assert stage.storage_align is not None
+    axis_name, factor, offset = stage.storage_align
+    if axis_name not in bounds.loops.root_names[: len(shape)]:
+        raise ScheduleError(
+            f"storage_align of stage {stage.name}: {axis_name} must be a spatial axis of the stage, not a split loop"
+        )
+    axis = bounds.loops.root_names.index(axis_name)
+    if axis + 1 == len(shape):
+        return shape  # the innermost stride is one element: nothing to pad
+    inner = math.prod(shape[axis + 2 :])
+    for extra in range(factor):
+        if ((shape[axis + 1] + extra) * inner) % factor == offset:
+            return [*shape[: axis + 1], shape[axis + 1] + extra, *shape[axis + 2 :]]
+    raise ScheduleError(
+        f"storage_align of stage {stage.name} at {axis_name}: no padding of the next dimension gives a stride "
+        f"of {factor} * k + {offset} (the dimensions inside it hold multiples of {inner} elements)"
+    )
 
 
 def _region_base(region: RegionDim, origin: Sequence[SSAValue], index: IndexBuilder) -> SSAValue:

@@ -116,7 +116,7 @@ def test_str_is_the_compact_declaration(dag: ComputeDAG):
 def test_hash_key_is_independent_of_how_the_dag_was_built(dag: ComputeDAG):
     from_tensors = ComputeDAG(dag_test_dense_relu(8, 6, 4))
     from_text = ComputeDAG.from_module(str(dag.module))
-    assert dag.hash_key() != from_tensors.hash_key()  # the function name differs
+    assert dag.hash_key() == from_tensors.hash_key()  # only the function names differ
     assert from_text.hash_key() == dag.hash_key()
     assert ComputeDAG(dag_test_dense_relu(8, 6, 5)).hash_key() != from_tensors.hash_key()
 

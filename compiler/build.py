@@ -1,0 +1,71 @@
+"""The one entry from a workload and its schedule to a compiled kernel.
+
+`lower` runs the lowering passes on a copy of the DAG's module and returns
+loop nests in upstream dialects; `build` continues to the `llvm` dialect,
+compiles with LLVM for the host CPU and returns a callable `Kernel`. The
+search, the measurement and the user all come through here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.transforms.arith_add_fastmath import AddArithFastMathFlagsPass
+
+from schedopt.compute_dag import ComputeDAG, te_context
+from schedopt.errors import LoweringError
+from schedopt.loop_state import State
+from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
+from schedopt.passes.loop_nest_emitter import lower_state
+from schedopt.passes.unroll_annotated_loops import UnrollAnnotatedLoopsPass
+from schedopt.runtime import BufferSpec, Kernel, compile_module
+
+SUPPORTED_TARGETS = ("llvm",)
+
+
+def _check_target(target: str) -> None:
+    kind = target.split()[0] if target else target
+    if kind not in SUPPORTED_TARGETS:
+        raise LoweringError(f"unknown target {target!r} (supported: {', '.join(SUPPORTED_TARGETS)})")
+
+
+def lower(dag: ComputeDAG, state: State | None = None) -> ModuleOp:
+    """The workload under `state` (None: unscheduled) as loop nests over memrefs."""
+    module = ModuleOp([lower_state(dag, dag.get_init_state() if state is None else state)])
+    context = te_context()
+    UnrollAnnotatedLoopsPass().apply(context, module)
+    # Let LLVM fuse a multiply and an add into an FMA, as TVM's codegen does.
+    AddArithFastMathFlagsPass(flags=("contract",)).apply(context, module)
+    return module
+
+
+def lower_to_llvm_dialect(dag: ComputeDAG, state: State | None = None) -> ModuleOp:
+    """The workload in the `llvm` dialect, ready for LLVM."""
+    module = lower(dag, state)
+    ConvertToLLVMPass().apply(te_context(), module)
+    return module
+
+
+def argument_specs(dag: ComputeDAG) -> list[BufferSpec]:
+    """The kernel's arguments: placeholders in order, then the outputs."""
+    inputs = [
+        BufferSpec(op.name, op.shape, _numpy_dtype(op.dtype), written=False)
+        for op in map(dag.op, dag.placeholder_names)
+    ]
+    outputs = [BufferSpec(op.name, op.shape, _numpy_dtype(op.dtype)) for op in map(dag.op, dag.output_names)]
+    return inputs + outputs
+
+
+def build(dag: ComputeDAG, state: State | None = None, target: str = "llvm") -> Kernel:
+    """Compile the workload under `state` (None: unscheduled) for `target`.
+
+    The kernel is called with numpy arrays: the inputs in placeholder order,
+    then the outputs, which it overwrites.
+    """
+    _check_target(target)
+    compiled = compile_module(lower_to_llvm_dialect(dag, state))
+    return compiled.get_function(dag.func_name, argument_specs(dag))
+
+
+def _numpy_dtype(dtype: str) -> np.dtype:
+    return np.dtype(dtype)

@@ -1,0 +1,149 @@
+"""2-D pooling in NCHW, as topi's `pool2d` (floor mode, no dilation).
+
+`kernel` and `stride` are an int or an (h, w) pair; `padding` is an int,
+(h, w) or (top, left, bottom, right), each less than the kernel size so
+that every window holds at least one element of the input. The input is
+padded in a stage `pad_temp` only where some padding is asked for, as
+topi does.
+"""
+
+from __future__ import annotations
+
+from schedopt import te
+from schedopt.errors import WorkloadError
+from schedopt.workload_registry import register_workload
+from schedopt.workloads.utils import (
+    IntOrPair,
+    Padding,
+    check_out_size,
+    conv_out_size,
+    lowest_value,
+    pad,
+    pad_tuple,
+    positive_pair,
+)
+
+
+@register_workload
+def max_pool2d(
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kernel: IntOrPair,
+    stride: IntOrPair,
+    padding: Padding,
+    dtype: str = "float32",
+) -> list[te.Tensor]:
+    """Max pooling: data is N x C x H x W, the output N x C x OH x OW.
+
+    Padding holds the lowest finite value of the dtype (`tvm.te.min_value`),
+    so it never wins. Stages `pad_temp` (where padded) and `pool_max`.
+    """
+    window = _Window.of("max_pool2d", H, W, kernel, stride, padding)
+    data = te.placeholder((N, C, H, W), dtype, name="data")
+    source = window.pad(data, lowest_value(dtype))
+    rv0 = te.reduce_axis((0, window.kernel_h), name="rv0")
+    rv1 = te.reduce_axis((0, window.kernel_w), name="rv1")
+    pool = te.compute(
+        (N, C, window.out_h, window.out_w),
+        lambda n, c, h, w: te.max(
+            source[n, c, h * window.stride_h + rv0, w * window.stride_w + rv1], axis=[rv0, rv1]
+        ),
+        name="pool_max",
+    )
+    return [data, pool]
+
+
+@register_workload
+def avg_pool2d(
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    kernel: IntOrPair,
+    stride: IntOrPair,
+    padding: Padding,
+    dtype: str = "float32",
+    count_include_pad: bool = False,
+) -> list[te.Tensor]:
+    """Average pooling: data is N x C x H x W, the output N x C x OH x OW.
+
+    With `count_include_pad=False` (topi's default, and ours) a window's sum
+    is divided by the number of input elements inside it, padding excluded;
+    with True, by the kernel size. Stages `pad_temp` (where padded),
+    `pool_sum` and `pool_avg`. Float dtypes only.
+    """
+    if not dtype.startswith("float"):
+        raise WorkloadError(f"avg_pool2d: dtype {dtype!r} is not a float type")
+    window = _Window.of("avg_pool2d", H, W, kernel, stride, padding)
+    data = te.placeholder((N, C, H, W), dtype, name="data")
+    source = window.pad(data, 0)
+    rv0 = te.reduce_axis((0, window.kernel_h), name="rv0")
+    rv1 = te.reduce_axis((0, window.kernel_w), name="rv1")
+    out_shape = (N, C, window.out_h, window.out_w)
+    pool_sum = te.compute(
+        out_shape,
+        lambda n, c, h, w: te.sum(
+            source[n, c, h * window.stride_h + rv0, w * window.stride_w + rv1], axis=[rv0, rv1]
+        ),
+        name="pool_sum",
+    )
+
+    def average(n: te.IterVar, c: te.IterVar, h: te.IterVar, w: te.IterVar) -> te.Expr:
+        if count_include_pad:
+            return pool_sum[n, c, h, w] / te.const(window.kernel_h * window.kernel_w, dtype)
+        count = window.valid_count(h, w, H, W)
+        return pool_sum[n, c, h, w] / count.astype(dtype)
+
+    pool_avg = te.compute(out_shape, average, name="pool_avg")
+    return [data, pool_avg]
+
+
+class _Window:
+    """The pooling window of a workload: kernel, stride, padding and output size."""
+
+    def __init__(
+        self,
+        kernel: tuple[int, int],
+        stride: tuple[int, int],
+        padding: tuple[int, int, int, int],
+        out: tuple[int, int],
+    ):
+        self.kernel_h, self.kernel_w = kernel
+        self.stride_h, self.stride_w = stride
+        self.pad_top, self.pad_left, self.pad_bottom, self.pad_right = padding
+        self.out_h, self.out_w = out
+
+    @classmethod
+    def of(
+        cls, workload: str, H: int, W: int, kernel: IntOrPair, stride: IntOrPair, padding: Padding
+    ) -> _Window:
+        kernel_h, kernel_w = positive_pair(kernel, "kernel", workload)
+        stride_h, stride_w = positive_pair(stride, "stride", workload)
+        top, left, bottom, right = pad_tuple(padding, workload)
+        if max(top, bottom) >= kernel_h or max(left, right) >= kernel_w:
+            raise WorkloadError(f"{workload}: padding {padding!r} must be less than the kernel {kernel!r}")
+        out_h = conv_out_size(H, kernel_h, stride_h, top, bottom, 1)
+        out_w = conv_out_size(W, kernel_w, stride_w, left, right, 1)
+        check_out_size(workload, out_h, out_w)
+        return cls((kernel_h, kernel_w), (stride_h, stride_w), (top, left, bottom, right), (out_h, out_w))
+
+    def pad(self, data: te.Tensor, value: float) -> te.Tensor:
+        if not any((self.pad_top, self.pad_left, self.pad_bottom, self.pad_right)):
+            return data
+        before = (0, 0, self.pad_top, self.pad_left)
+        after = (0, 0, self.pad_bottom, self.pad_right)
+        return pad(data, before, after, value, name="pad_temp")
+
+    def valid_count(self, h: te.Expr, w: te.Expr, H: int, W: int) -> te.Expr:
+        """How many input elements the window of output (h, w) covers (an index expression)."""
+        rows = _covered(h, self.stride_h, self.pad_top, self.kernel_h, H)
+        cols = _covered(w, self.stride_w, self.pad_left, self.kernel_w, W)
+        return rows * cols
+
+
+def _covered(out_index: te.Expr, stride: int, pad_before: int, kernel: int, size: int) -> te.Expr:
+    start = out_index * stride - pad_before
+    end = start + (kernel - 1)
+    return te.min(end, size - 1) - te.max(start, 0) + 1
