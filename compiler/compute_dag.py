@@ -224,6 +224,17 @@ class ComputeDAG:
 
         return infer_bound(self, state)
 
+    def print_python_code_from_state(self, state: State) -> str:
+        """The schedule of `state` as the transform program (`sched` ops) that performs it.
+
+        TVM prints Python schedule calls here; our schedules are transform IR,
+        which `sched-opt -p apply-schedule` applies and which parses back to
+        the same State.
+        """
+        from schedopt.schedule_program import print_program
+
+        return print_program(self, state)
+
     def __str__(self) -> str:
         lines = [f"{op.name} = PLACEHOLDER {list(op.shape)}" for op in self.ops if op.compute is None]
         lines += [_describe_compute(op) for op in self.compute_ops]

@@ -12,6 +12,11 @@ from xdsl.passes import ModulePass
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Name -> factory of every pass sched-opt defines."""
 
+    def get_apply_schedule():
+        from schedopt.passes.apply_schedule import ApplySchedulePass
+
+        return ApplySchedulePass
+
     def get_convert_arith_to_llvm():
         from schedopt.passes.convert_arith_to_llvm import ConvertArithToLLVMPass
 
@@ -53,6 +58,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         return UnrollAnnotatedLoopsPass
 
     return {
+        "apply-schedule": get_apply_schedule,
         "convert-arith-to-llvm": get_convert_arith_to_llvm,
         "convert-cf-to-llvm": get_convert_cf_to_llvm,
         "convert-func-to-llvm": get_convert_func_to_llvm,

@@ -4,7 +4,8 @@ Every draw is a seeded random sequence of primitives (split with non-dividing
 factors, fuse, reorder, annotations, compute_at at any depth, inlining,
 cache_read/cache_write, rfactor, storage_align); the scheduled program is
 lowered, compiled and run, and must match the numpy reference. The state
-must also survive a round trip through its record steps.
+must also survive round trips through its record steps and through its
+transform program.
 """
 
 import json
@@ -17,6 +18,7 @@ from random_schedules import random_state
 from schedopt.build import build
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import ScheduleError
+from schedopt.schedule_program import parse_program, print_program, program_to_state
 from schedopt.transform_steps import step_from_record
 from schedopt.workload_registry import make_workload_key
 from schedopt.workloads.numpy_reference import random_inputs, reference
@@ -46,6 +48,10 @@ def test_random_schedule_matches_numpy(case, seed: int):
     state = random_state(dag, seed=zlib.crc32(f"{name}/{seed}".encode()), n_steps=10)
     records = json.loads(json.dumps([s.to_record() for s in state.transform_steps]))
     assert str(dag.replay_steps([step_from_record(r) for r in records])) == str(state)
+    assert (
+        program_to_state(dag, parse_program(print_program(dag, state))).transform_steps
+        == state.transform_steps
+    )
     try:
         kernel = build(dag, state)
     except ScheduleError as error:
