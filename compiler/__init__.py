@@ -15,36 +15,91 @@ kernel = ss.build(dag, state)
 from schedopt import te
 from schedopt.build import build, lower
 from schedopt.compute_dag import ComputeDAG
+from schedopt.cost_model import CostModel, RandomModel, XGBModel
+from schedopt.dispatcher import ApplyHistoryBest, DispatchContext
 from schedopt.errors import (
     CompileError,
     LoweringError,
+    RecordError,
     RuntimeArgumentError,
     SchedOptError,
     ScheduleError,
     TEError,
     WorkloadError,
 )
+from schedopt.hardware_params import HardwareParams
+from schedopt.layout_rewrite import (
+    LayoutRewriteOption,
+    get_shape_from_rewritten_layout,
+    remove_index_check,
+    rewrite_compute_body,
+)
 from schedopt.loop_state import Iterator, Stage, State
+from schedopt.measure import (
+    LocalBuilder,
+    LocalRunner,
+    MeasureCallback,
+    MeasureErrorNo,
+    MeasureInput,
+    MeasureResult,
+    ProgramBuilder,
+    ProgramRunner,
+)
+from schedopt.records import (
+    RecordReader,
+    RecordToFile,
+    load_best_record,
+    load_records,
+    recover_measure_input,
+    save_records,
+)
 from schedopt.runtime import Kernel
+from schedopt.search_task import SearchTask
 from schedopt.workload_registry import make_workload_key, register_workload, workload_key_to_tensors
 
 __all__ = [
+    "ApplyHistoryBest",
     "CompileError",
     "ComputeDAG",
+    "CostModel",
+    "DispatchContext",
+    "HardwareParams",
     "Iterator",
     "Kernel",
+    "LayoutRewriteOption",
+    "LocalBuilder",
+    "LocalRunner",
     "LoweringError",
+    "MeasureCallback",
+    "MeasureErrorNo",
+    "MeasureInput",
+    "MeasureResult",
+    "ProgramBuilder",
+    "ProgramRunner",
+    "RandomModel",
+    "RecordError",
+    "RecordReader",
+    "RecordToFile",
     "RuntimeArgumentError",
     "SchedOptError",
     "ScheduleError",
+    "SearchTask",
     "Stage",
     "State",
     "TEError",
     "WorkloadError",
+    "XGBModel",
     "build",
+    "get_shape_from_rewritten_layout",
+    "load_best_record",
+    "load_records",
     "lower",
     "make_workload_key",
+    "recover_measure_input",
     "register_workload",
+    "remove_index_check",
+    "rewrite_compute_body",
+    "save_records",
     "te",
     "workload_key_to_tensors",
 ]

@@ -16,7 +16,7 @@ that reach into padding).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -125,8 +125,10 @@ class StageBounds:
 class BoundInference:
     """Loop extents and regions of every stage of `state`."""
 
-    def __init__(self, dag: ComputeDAG, state: State):
-        self.loops = stage_loops(state, dag.get_init_state())
+    def __init__(self, dag: ComputeDAG, state: State, loops: Mapping[str, StageLoops] | None = None):
+        """`loops`: the result of `stage_loops(state, dag.get_init_state())`, where the caller has it
+        (the cost model's features cache the loop structure and skip the replay)."""
+        self.loops = stage_loops(state, dag.get_init_state()) if loops is None else loops
         self.dag = dag.apply_steps_from_state(state)
         """The DAG with the stages the steps added: what is lowered."""
         self.state = state
@@ -197,9 +199,9 @@ class BoundInference:
         root_extents = (*(r.extent for r in region), *compute.reduce_extent_values)
         extents = loops.extents(root_extents)
         ranges = self._value_ranges(loops, extents)
+        origin_ranges = self._origin_ranges(target, inside)
         global_ranges = tuple(
-            self._global_range(r, target.value_ranges, local)
-            for r, local in zip(region, ranges, strict=False)
+            self._global_range(r, origin_ranges, local) for r, local in zip(region, ranges, strict=False)
         )
         return StageBounds(
             loops, root_extents, extents, (*global_ranges, *ranges[len(region) :]), ranges, region
@@ -248,13 +250,28 @@ class BoundInference:
         return RegionDim(first.coeffs, lo, hi - lo + 1)
 
     @staticmethod
+    def _origin_ranges(target: StageBounds, inside: int) -> list[tuple[int, int]]:
+        """The values each root axis of `target` takes with its first `inside` loops running and the
+        others at zero: the origins an attached stage's region is based on, in the whole domain."""
+        leaves = {
+            leaf: Interval(0, target.extents[leaf] - 1 if position < inside else 0)
+            for position, leaf in enumerate(target.loops.leaf_names)
+        }
+        origins = target.loops.root_values(leaves, target.extents, IntervalAlgebra())
+        # An attached target's own base spans value range minus local range.
+        return [
+            (origin.lo + value[0] - local[0], origin.hi + value[1] - local[1])
+            for origin, value, local in zip(origins, target.value_ranges, target.local_ranges, strict=True)
+        ]
+
+    @staticmethod
     def _global_range(
-        region: RegionDim, target_ranges: Sequence[tuple[int, int]], local: tuple[int, int]
+        region: RegionDim, origin_ranges: Sequence[tuple[int, int]], local: tuple[int, int]
     ) -> tuple[int, int]:
         """The values a dimension of an attached stage takes: its base's range plus its local loops'."""
         low = high = region.offset
         for axis, coeff in region.coeffs:
-            lo, hi = target_ranges[axis]
+            lo, hi = origin_ranges[axis]
             low += min(coeff * lo, coeff * hi)
             high += max(coeff * lo, coeff * hi)
         return (low + local[0], high + local[1])

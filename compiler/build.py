@@ -14,10 +14,13 @@ from xdsl.transforms.arith_add_fastmath import AddArithFastMathFlagsPass
 
 from schedopt.compute_dag import ComputeDAG, te_context
 from schedopt.errors import LoweringError
+from schedopt.hardware_params import HardwareParams
 from schedopt.loop_state import State
 from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.passes.loop_nest_emitter import lower_state
+from schedopt.passes.parallelize_annotated_loops import ParallelizeAnnotatedLoopsPass
 from schedopt.passes.unroll_annotated_loops import UnrollAnnotatedLoopsPass
+from schedopt.passes.vectorize_annotated_loops import VectorizeAnnotatedLoopsPass
 from schedopt.runtime import BufferSpec, Kernel, compile_module
 
 SUPPORTED_TARGETS = ("llvm",)
@@ -34,6 +37,8 @@ def lower(dag: ComputeDAG, state: State | None = None) -> ModuleOp:
     module = ModuleOp([lower_state(dag, dag.get_init_state() if state is None else state)])
     context = te_context()
     UnrollAnnotatedLoopsPass().apply(context, module)
+    VectorizeAnnotatedLoopsPass().apply(context, module)
+    ParallelizeAnnotatedLoopsPass().apply(context, module)
     # Let LLVM fuse a multiply and an add into an FMA, as TVM's codegen does.
     AddArithFastMathFlagsPass(flags=("contract",)).apply(context, module)
     return module
@@ -56,15 +61,22 @@ def argument_specs(dag: ComputeDAG) -> list[BufferSpec]:
     return inputs + outputs
 
 
-def build(dag: ComputeDAG, state: State | None = None, target: str = "llvm") -> Kernel:
+def build(
+    dag: ComputeDAG,
+    state: State | None = None,
+    target: str = "llvm",
+    hardware_params: HardwareParams | None = None,
+) -> Kernel:
     """Compile the workload under `state` (None: unscheduled) for `target`.
 
     The kernel is called with numpy arrays: the inputs in placeholder order,
-    then the outputs, which it overwrites.
+    then the outputs, which it overwrites. Its parallel loops run on
+    `hardware_params.num_cores` threads (None: OMP_NUM_THREADS, else every core).
     """
     _check_target(target)
     compiled = compile_module(lower_to_llvm_dialect(dag, state))
-    return compiled.get_function(dag.func_name, argument_specs(dag))
+    num_threads = hardware_params.num_cores if hardware_params is not None else None
+    return compiled.get_function(dag.func_name, argument_specs(dag), num_threads)
 
 
 def _numpy_dtype(dtype: str) -> np.dtype:

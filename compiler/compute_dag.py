@@ -25,6 +25,7 @@ from xdsl.utils.exceptions import ParseError, VerifyException
 from schedopt.access_analysis import AccessAnalyzer, StageAccessInfo
 from schedopt.dialects import te
 from schedopt.errors import TEError
+from schedopt.layout_rewrite import LayoutRewriteOption
 from schedopt.loop_state import Iterator, IteratorKind, Stage, StageKind, State
 from schedopt.te import Tensor, build_te_module, type_to_dtype
 from schedopt.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, Step
@@ -48,6 +49,10 @@ def te_context() -> Context:
     for dialect in (builtin.Builtin, func.Func, arith.Arith, math.Math, scf.Scf, te.TE):
         ctx.load_dialect(dialect)
     return ctx
+
+
+REWRITTEN_DAG_CACHE_SIZE = 256
+"""How many DAGs with added stages a ComputeDAG keeps for `apply_steps_from_state`."""
 
 
 class ComputeDAG:
@@ -80,6 +85,7 @@ class ComputeDAG:
         except VerifyException as error:
             raise TEError(f"workload function @{self.func.sym_name.data}: {error}") from None
         self.access_analyzer = AccessAnalyzer(self.compute_ops, self.output_names)
+        self._rewritten: dict[tuple[Step, ...], ComputeDAG] = {}
 
     @classmethod
     def from_module(cls, module: str | ModuleOp, func_name: str | None = None) -> ComputeDAG:
@@ -154,6 +160,30 @@ class ComputeDAG:
             raise TEError(f"no stage {name!r} in workload @{self.func_name}")
         return self.access_analyzer.info[name]
 
+    def elementwise_match(self, producer: str, target: str) -> bool:
+        """Whether `target` reads `producer` element by element, through a chain of single readers.
+
+        Each stage from `producer` up to `target` has one reader, of the same
+        shape, which reads it only at its own spatial iterators in order (TVM's
+        `ElementWiseMatch`): then `producer` can be tiled as `target` is and
+        computed inside its tiles.
+        """
+        current = producer
+        while current != target:
+            readers = self.consumers(current)
+            if len(readers) != 1:
+                return False
+            reader = readers[0]
+            reader_op = self.op(reader)
+            if reader_op.compute is None or reader_op.shape != self.op(current).shape:
+                return False
+            identity = tuple(range(len(reader_op.shape)))
+            accesses = self.access_analyzer.read_from[reader][current]
+            if any(access.iter_positions != identity for access in accesses):
+                return False
+            current = reader
+        return True
+
     # --- figures and keys ---------------------------------------------------
 
     @cached_property
@@ -178,9 +208,14 @@ class ComputeDAG:
 
     def get_init_state(self) -> State:
         """The State of the unscheduled program: one loop per iterator, all at root."""
-        stages = [_init_stage(op) for op in self.ops]
-        consumers = {op.name: tuple(self.consumers(op.name)) for op in self.ops}
-        return State(stages, output_names=tuple(self.output_names), consumers=consumers)
+        stages, consumers = self._init_stages
+        return State(list(stages), output_names=tuple(self.output_names), consumers=consumers)
+
+    @cached_property
+    def _init_stages(self) -> tuple[tuple[Stage, ...], dict[str, tuple[str, ...]]]:
+        """The initial stages (immutable, so every initial State shares them) and the consumer map."""
+        stages = tuple(_init_stage(op) for op in self.ops)
+        return stages, {op.name: tuple(self.consumers(op.name)) for op in self.ops}
 
     def replay_steps(self, steps: Sequence[Step]) -> State:
         """The state the steps produce from the initial state (records store only the steps)."""
@@ -193,16 +228,29 @@ class ComputeDAG:
         """The DAG with the stages the state's steps add (cache_read, cache_write, rfactor).
 
         Loop transforms stay in the State; this gives the computation they apply to.
+        The result depends only on the steps up to the last one that adds a
+        stage, and is memoised by them: a search asks for the same few DAGs
+        thousands of times.
         """
+        rewriting = (CacheReadStep, CacheWriteStep, RfactorStep)
+        last = max((i for i, s in enumerate(state.transform_steps) if isinstance(s, rewriting)), default=-1)
+        if last < 0:
+            return self
+        key = tuple(state.transform_steps[: last + 1])
+        rewritten = self._rewritten.get(key)
+        if rewritten is None:
+            if len(self._rewritten) >= REWRITTEN_DAG_CACHE_SIZE:
+                self._rewritten.pop(next(iter(self._rewritten)))
+            rewritten = self._rewritten[key] = self._apply_stage_adding_steps(key)
+        return rewritten
+
+    def _apply_stage_adding_steps(self, steps: Sequence[Step]) -> ComputeDAG:
         from schedopt.dag_rewrite import add_cache_read, add_cache_write, add_rfactor
         from schedopt.loop_nest import stage_loops
 
-        rewriting = (CacheReadStep, CacheWriteStep, RfactorStep)
-        if not any(isinstance(s, rewriting) for s in state.transform_steps):
-            return self
         function = self.func.clone()
         replay = self.get_init_state()
-        for step in state.transform_steps:
+        for step in steps:
             if isinstance(step, RfactorStep):
                 stage = replay.stages[step.stage_id]
                 loops = stage_loops(replay, self.get_init_state())[stage.name]
@@ -217,6 +265,23 @@ class ComputeDAG:
         rewritten = ComputeDAG(function)
         rewritten.workload_key_ = self.workload_key_
         return rewritten
+
+    def rewrite_layout_from_state(
+        self,
+        state: State,
+        layout_rewrite_option: LayoutRewriteOption = LayoutRewriteOption.REWRITE_FOR_PRE_TRANSFORMED,
+    ) -> ComputeDAG:
+        """The DAG with its layout-free placeholders stored as `state`'s loops read them.
+
+        With REWRITE_FOR_PRE_TRANSFORMED the kernel takes those placeholders in
+        the new layout; with INSERT_TRANSFORM_STAGE a stage `NAME.layout` of the
+        DAG copies each into it, and `schedopt.layout_rewrite.rewrite_layout`
+        also gives the State that schedules the new DAG (and the layouts, to
+        transform weights with).
+        """
+        from schedopt.layout_rewrite import rewrite_layout
+
+        return rewrite_layout(self, state, layout_rewrite_option).dag
 
     def infer_bound_from_state(self, state: State) -> State:
         """A copy of `state` with the extent of every iterator filled in (after compute_at, ...)."""

@@ -36,3 +36,7 @@ class RuntimeArgumentError(SchedOptError):
 
 class ScheduleError(SchedOptError):
     """A transform step the state refuses: unknown stage or iterator, impossible factors, ..."""
+
+
+class RecordError(SchedOptError):
+    """A measurement record that cannot be read or written: malformed line, unknown version, bad file."""

@@ -74,10 +74,19 @@ class StageLoops:
             if any(length is None for length in lengths):
                 raise ScheduleError(f"split of {relation.parent}: a split length is still unknown")
             known = [length for length in lengths if length is not None]
-            rest = -(-extents[relation.parent] // math.prod(known))
-            for child, extent in zip(
-                relation.children, [rest, *known] if relation.inner_to_outer else [*known, rest], strict=True
-            ):
+            if relation.inner_to_outer:
+                # From the innermost part out, each part runs its factor, or
+                # what is left of the parent when that is less (TVM tightens
+                # the same way); the parts outside such a one run once.
+                left = extents[relation.parent]
+                inner: list[int] = []
+                for length in reversed(known):
+                    inner.insert(0, min(left, length))
+                    left = -(-left // length)
+                children_extents = [left, *inner]
+            else:
+                children_extents = [*known, -(-extents[relation.parent] // math.prod(known))]
+            for child, extent in zip(relation.children, children_extents, strict=True):
                 extents[child] = extent
         return extents
 

@@ -7,12 +7,19 @@ JIT-compiles it with MCJIT. `CompiledModule.get_function` gives a `Kernel`: a
 callable that checks numpy arrays against the kernel's `BufferSpec`s and
 passes their data pointers, following the bare-pointer calling convention of
 `convert-func-to-llvm` (every argument a pointer, no return value).
+
+Parallel loops call the OpenMP runtime, libgomp (`convert-openmp-to-gomp`):
+a module that does is compiled after `openmp_runtime` loads the library
+into the process, where MCJIT finds its symbols, and its kernels set the
+size of the thread team before each call.
 """
 
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import functools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -25,6 +32,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import LLVMTranslationException
 
 from schedopt.errors import CompileError, RuntimeArgumentError
+from schedopt.hardware_params import host_num_cores
 
 
 @functools.cache
@@ -90,6 +98,43 @@ def parse_llvm_ir(text: str) -> llvm.ModuleRef:
     return module
 
 
+OPENMP_SYMBOL_PREFIXES = ("GOMP_", "omp_")
+"""A module declaring an external function named so calls the OpenMP runtime."""
+
+
+@functools.cache
+def openmp_runtime() -> ctypes.CDLL:
+    """libgomp, loaded once into the process for LLVM's JIT linker and for ctypes.
+
+    MCJIT resolves a module's external functions among the libraries loaded
+    permanently into LLVM; ctypes gives Python `omp_set_num_threads`.
+    """
+    name = ctypes.util.find_library("gomp")
+    if name is None:
+        raise CompileError(
+            "the module has parallel loops, but the OpenMP runtime libgomp (libgomp.so.1) "
+            "was not found (on Debian and Ubuntu it is the package libgomp1)"
+        )
+    try:
+        llvm.load_library_permanently(name)
+    except RuntimeError as error:
+        raise CompileError(f"cannot load the OpenMP runtime {name}: {error}") from error
+    library = ctypes.CDLL(name)
+    library.omp_set_num_threads.argtypes = [ctypes.c_int]
+    library.omp_set_num_threads.restype = None
+    return library
+
+
+def default_num_threads() -> int:
+    """The OpenMP team size without HardwareParams: OMP_NUM_THREADS, else every core we may use.
+
+    Only the first entry of a nested list ("4,2") counts, as libgomp reads it
+    for the outermost level; a value that is not a positive count is ignored.
+    """
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(first) if first.isdigit() and int(first) > 0 else host_num_cores()
+
+
 @dataclass(frozen=True)
 class BufferSpec:
     """What a kernel expects of one argument: a C-contiguous array of `shape` and `dtype`.
@@ -152,12 +197,18 @@ class Kernel:
     alignment, aliasing of written buffers); a mismatch raises
     `RuntimeArgumentError` naming the argument. The function receives the
     arrays' data pointers and writes its outputs in place.
+
+    `num_threads` (None for a kernel without parallel loops) is the OpenMP
+    team size, set with `omp_set_num_threads` before each call: libgomp
+    keeps it per calling thread, so one kernel's count must not carry over
+    to the next kernel called from that thread.
     """
 
     name: str
     arg_specs: tuple[BufferSpec, ...]
     compiled: CompiledModule = field(repr=False)
     address: int = field(repr=False)
+    num_threads: int | None = None
     _function: Callable[..., None] = field(init=False, repr=False)
     _pairs_to_check: tuple[tuple[int, int], ...] = field(init=False, repr=False)
 
@@ -174,7 +225,10 @@ class Kernel:
         )
 
     def __call__(self, *arrays: np.ndarray) -> None:
-        self._function(*self.check_arguments(arrays))
+        pointers = self.check_arguments(arrays)
+        if self.num_threads is not None:
+            openmp_runtime().omp_set_num_threads(self.num_threads)
+        self._function(*pointers)
 
     def check_arguments(self, arrays: Sequence[np.ndarray]) -> list[int]:
         """The arrays' data pointers, after checking them against the specs."""
@@ -226,19 +280,27 @@ class CompiledModule:
     """A module compiled for the host; keeps its execution engine alive.
 
     `llvm_ir` is the optimised LLVM IR; `assembly()` prints the host assembly.
+    `uses_openmp`: whether the module calls the OpenMP runtime.
     """
 
     llvm_ir: str
     signatures: dict[str, llvm_dialect.LLVMFunctionType]
     opt_level: int
     _engine: llvm.ExecutionEngine = field(repr=False)
+    uses_openmp: bool = False
 
     def assembly(self) -> str:
         """The host assembly of the optimised module (for inspection and lit checks)."""
         return host_target_machine(self.opt_level).emit_assembly(parse_llvm_ir(self.llvm_ir))
 
-    def get_function(self, name: str, arg_specs: Sequence[BufferSpec]) -> Kernel:
-        """The function `name` as a `Kernel` taking arrays that match `arg_specs`."""
+    def get_function(
+        self, name: str, arg_specs: Sequence[BufferSpec], num_threads: int | None = None
+    ) -> Kernel:
+        """The function `name` as a `Kernel` taking arrays that match `arg_specs`.
+
+        Its parallel loops, if the module has any, run on `num_threads`
+        threads (None: `default_num_threads()`).
+        """
         signature = self.signatures.get(name)
         if signature is None:
             known = ", ".join(f"@{n}" for n in sorted(self.signatures)) or "none"
@@ -257,7 +319,8 @@ class CompiledModule:
         address = self._engine.get_function_address(name)
         if not address:
             raise CompileError(f"@{name} has no address in the compiled module")
-        return Kernel(name, tuple(arg_specs), self, address)
+        threads = (num_threads or default_num_threads()) if self.uses_openmp else None
+        return Kernel(name, tuple(arg_specs), self, address, threads)
 
 
 def compile_module(module: ModuleOp, opt_level: int = 3) -> CompiledModule:
@@ -273,6 +336,14 @@ def compile_module(module: ModuleOp, opt_level: int = 3) -> CompiledModule:
         for op in module.ops
         if isinstance(op, llvm_dialect.FuncOp) and op.body.blocks
     }
+    uses_openmp = any(
+        isinstance(op, llvm_dialect.FuncOp)
+        and not op.body.blocks
+        and op.sym_name.data.startswith(OPENMP_SYMBOL_PREFIXES)
+        for op in module.ops
+    )
+    if uses_openmp:
+        openmp_runtime()
     llvm_module = parse_llvm_ir(translate_to_llvm_ir(module))
     optimize(llvm_module, opt_level)
     optimized_ir = str(llvm_module)
@@ -281,4 +352,4 @@ def compile_module(module: ModuleOp, opt_level: int = 3) -> CompiledModule:
         engine.finalize_object()
     except RuntimeError as error:
         raise CompileError(f"LLVM could not compile the module: {error}") from error
-    return CompiledModule(optimized_ir, signatures, opt_level, engine)
+    return CompiledModule(optimized_ir, signatures, opt_level, engine, uses_openmp)

@@ -43,6 +43,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint
+from xdsl.utils.exceptions import VerifyException
 
 from schedopt.dialects import te as te_dialect
 from schedopt.dialects.te import ReductionKind
@@ -398,6 +399,23 @@ def cast(x: ExprLike, dtype: str) -> Expr:
     return _as_expr(x).astype(dtype)
 
 
+def _index_call(name: str, a: ExprLike, b: ExprLike) -> Expr:
+    lhs, rhs = _as_expr(a, INDEX), _as_expr(b, INDEX)
+    if not (_is_int(lhs.dtype) and _is_int(rhs.dtype)):
+        raise TEError(f"te.{name} expects integer operands, got {lhs.dtype} and {rhs.dtype}")
+    return Call(name, (lhs.astype(INDEX), rhs.astype(INDEX)), INDEX)
+
+
+def indexdiv(a: ExprLike, b: ExprLike) -> Expr:
+    """`a // b` for indices known to be non-negative (TVM's `indexdiv`): one unsigned division."""
+    return _index_call("indexdiv", a, b)
+
+
+def indexmod(a: ExprLike, b: ExprLike) -> Expr:
+    """`a % b` for indices known to be non-negative (TVM's `indexmod`): one unsigned remainder."""
+    return _index_call("indexmod", a, b)
+
+
 # --- reductions --------------------------------------------------------------
 
 
@@ -511,6 +529,8 @@ class Tensor:
     """A tensor of a workload: the output of a placeholder or compute operation."""
 
     op: PlaceholderOp | ComputeOp
+    index_check: bool = True
+    """Whether indexing checks the number of indices against the rank (see `remove_index_check`)."""
 
     @property
     def name(self) -> str:
@@ -530,7 +550,7 @@ class Tensor:
 
     def __getitem__(self, indices: ExprLike | tuple[ExprLike, ...]) -> TensorRead:
         index_tuple = indices if isinstance(indices, tuple) else (indices,)
-        if len(index_tuple) != self.ndim:
+        if self.index_check and len(index_tuple) != self.ndim:
             raise TEError(f"tensor {self.name} has rank {self.ndim}, indexed with {len(index_tuple)} indices")
         exprs: list[Expr] = []
         for i in index_tuple:
@@ -675,7 +695,10 @@ def build_te_function(tensors: Sequence[Tensor], func_name: str = "default_funct
 def build_te_module(tensors: Sequence[Tensor], func_name: str = "default_function") -> ModuleOp:
     """A module holding `build_te_function(tensors, func_name)`, verified."""
     module = ModuleOp([build_te_function(tensors, func_name)])
-    module.verify()
+    try:
+        module.verify()
+    except VerifyException as error:
+        raise TEError(f"workload function @{func_name}: {error}") from None
     return module
 
 
@@ -850,6 +873,10 @@ class _BodyEmitter:
             else:
                 op = arith.MaxSIOp if name == "max" else arith.MinSIOp
             return self._insert(op(args[0], args[1]))
+        if name == "indexdiv":
+            return self._insert(arith.DivUIOp(args[0], args[1]))
+        if name == "indexmod":
+            return self._insert(arith.RemUIOp(args[0], args[1]))
         if name == "and":
             return self._insert(arith.AndIOp(args[0], args[1]))
         if name == "or":

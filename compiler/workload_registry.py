@@ -53,10 +53,17 @@ def _register(name: str, function: F, override: bool) -> F:
     return function
 
 
+def lookup_workload(name: str) -> WorkloadFunc | None:
+    """The function registered as `name`; sched-opt's workload library counts as registered."""
+    if name not in WORKLOAD_FUNC_REGISTRY:
+        import schedopt.workloads  # noqa: F401  (registers the library on first use)
+    return WORKLOAD_FUNC_REGISTRY.get(name)
+
+
 def make_workload_key(func: WorkloadFunc | str, args: Sequence[Any]) -> str:
     """The key of workload `func` called with `args`: `json.dumps([name, *args])`."""
     name = func if isinstance(func, str) else func.__name__
-    if name not in WORKLOAD_FUNC_REGISTRY:
+    if lookup_workload(name) is None:
         raise WorkloadError(f"workload {name!r} is not registered; decorate it with @register_workload")
     try:
         return json.dumps([name, *_serializable(args)])
@@ -78,7 +85,7 @@ def decode_workload_key(workload_key: str) -> tuple[str, list[Any]]:
 def workload_key_to_tensors(workload_key: str) -> list[Tensor]:
     """Call the registered function a key names and return its tensors."""
     name, args = decode_workload_key(workload_key)
-    function = WORKLOAD_FUNC_REGISTRY.get(name)
+    function = lookup_workload(name)
     if function is None:
         known = ", ".join(sorted(WORKLOAD_FUNC_REGISTRY)) or "none"
         raise WorkloadError(f"unknown workload {name!r} in key {workload_key} (registered: {known})")

@@ -20,3 +20,13 @@ for name in ("HOME", "VIRTUAL_ENV", "PYTHONPATH"):
 config.substitutions.append(  # noqa: F821
     ("%roundtrip", "sched-opt --split-input-file %s | sched-opt --split-input-file")
 )
+
+# Tests of host assembly (`-t asm`) check instructions only some CPUs have.
+try:
+    import llvmlite.binding
+
+    llvmlite.binding.initialize_native_target()
+    if llvmlite.binding.get_host_cpu_features().get("fma"):
+        config.available_features.add("host-fma")  # noqa: F821
+except RuntimeError:  # LLVM cannot tell the host's features: those tests are skipped
+    pass

@@ -12,6 +12,16 @@ from xdsl.passes import ModulePass
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Name -> factory of every pass sched-opt defines."""
 
+    def get_apply_history_best():
+        from schedopt.passes.apply_history_best import ApplyHistoryBestPass
+
+        return ApplyHistoryBestPass
+
+    def get_auto_schedule():
+        from schedopt.passes.auto_schedule import AutoSchedulePass
+
+        return AutoSchedulePass
+
     def get_apply_schedule():
         from schedopt.passes.apply_schedule import ApplySchedulePass
 
@@ -37,6 +47,16 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertMathToLLVMPass
 
+    def get_convert_vector_to_llvm():
+        from schedopt.passes.convert_vector_to_llvm import ConvertVectorToLLVMPass
+
+        return ConvertVectorToLLVMPass
+
+    def get_convert_openmp_to_gomp():
+        from schedopt.passes.convert_openmp_to_gomp import ConvertOpenMPToGompPass
+
+        return ConvertOpenMPToGompPass
+
     def get_convert_to_llvm():
         from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 
@@ -47,24 +67,52 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return FinalizeMemRefToLLVMPass
 
+    def get_measure():
+        from schedopt.passes.measure import MeasurePass
+
+        return MeasurePass
+
+    def get_parallelize_annotated_loops():
+        from schedopt.passes.parallelize_annotated_loops import ParallelizeAnnotatedLoopsPass
+
+        return ParallelizeAnnotatedLoopsPass
+
     def get_te_lower():
         from schedopt.passes.te_lower import TeLowerPass
 
         return TeLowerPass
+
+    def get_train_cost_model():
+        from schedopt.passes.train_cost_model import TrainCostModelPass
+
+        return TrainCostModelPass
 
     def get_unroll_annotated_loops():
         from schedopt.passes.unroll_annotated_loops import UnrollAnnotatedLoopsPass
 
         return UnrollAnnotatedLoopsPass
 
+    def get_vectorize_annotated_loops():
+        from schedopt.passes.vectorize_annotated_loops import VectorizeAnnotatedLoopsPass
+
+        return VectorizeAnnotatedLoopsPass
+
     return {
+        "apply-history-best": get_apply_history_best,
         "apply-schedule": get_apply_schedule,
+        "auto-schedule": get_auto_schedule,
         "convert-arith-to-llvm": get_convert_arith_to_llvm,
         "convert-cf-to-llvm": get_convert_cf_to_llvm,
         "convert-func-to-llvm": get_convert_func_to_llvm,
         "convert-math-to-llvm": get_convert_math_to_llvm,
+        "convert-openmp-to-gomp": get_convert_openmp_to_gomp,
         "convert-to-llvm": get_convert_to_llvm,
+        "convert-vector-to-llvm": get_convert_vector_to_llvm,
         "finalize-memref-to-llvm": get_finalize_memref_to_llvm,
+        "measure": get_measure,
+        "parallelize-annotated-loops": get_parallelize_annotated_loops,
         "te-lower": get_te_lower,
+        "train-cost-model": get_train_cost_model,
         "unroll-annotated-loops": get_unroll_annotated_loops,
+        "vectorize-annotated-loops": get_vectorize_annotated_loops,
     }

@@ -1,12 +1,14 @@
 """`convert-to-llvm`: everything to the `llvm` dialect, as upstream MLIR's umbrella pass.
 
-Runs, in order: xDSL's `convert-scf-to-cf`, `finalize-memref-to-llvm`,
-`convert-math-to-llvm`, `convert-arith-to-llvm`, `convert-cf-to-llvm`,
-`convert-func-to-llvm`, then xDSL's `reconcile-unrealized-casts` and `dce`.
-Afterwards a module of func/scf/cf/arith/math/memref (and 1-D vector
-loads/stores) holds only llvm ops, ready for xDSL's LLVM backend (`-t llvm`)
-or `schedopt.runtime.compile_module`. An op left unconverted raises
-`LoweringError` naming it, rather than surfacing later as a backend failure.
+Runs, in order: xDSL's `convert-scf-to-openmp` and `convert-openmp-to-gomp`
+(parallel loops to calls of the OpenMP runtime), xDSL's `convert-scf-to-cf`,
+`finalize-memref-to-llvm`, `convert-vector-to-llvm`, `convert-math-to-llvm`,
+`convert-arith-to-llvm`, `convert-cf-to-llvm`, `convert-func-to-llvm`, then
+xDSL's `reconcile-unrealized-casts` and `dce`. Afterwards a module of
+func/scf/cf/arith/math/memref/vector (1-D vectors)/omp holds only llvm ops,
+ready for xDSL's LLVM backend (`-t llvm`) or `schedopt.runtime.compile_module`.
+An op left unconverted raises `LoweringError` naming it, rather than
+surfacing later as a backend failure.
 """
 
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from xdsl.dialects.builtin import ModuleOp, StringAttr, UnrealizedConversionCast
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
+from xdsl.transforms.convert_scf_to_openmp import ConvertScfToOpenMPPass
 from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 from xdsl.transforms.reconcile_unrealized_casts import ReconcileUnrealizedCastsPass
 
@@ -24,6 +27,8 @@ from schedopt.passes.convert_arith_to_llvm import ConvertArithToLLVMPass
 from schedopt.passes.convert_cf_to_llvm import ConvertCfToLLVMPass
 from schedopt.passes.convert_func_to_llvm import ConvertFuncToLLVMPass
 from schedopt.passes.convert_math_to_llvm import ConvertMathToLLVMPass
+from schedopt.passes.convert_openmp_to_gomp import ConvertOpenMPToGompPass
+from schedopt.passes.convert_vector_to_llvm import ConvertVectorToLLVMPass
 from schedopt.passes.finalize_memref_to_llvm import FinalizeMemRefToLLVMPass
 
 
@@ -60,7 +65,7 @@ def _in_function(op: Operation) -> str:
 
 @dataclass(frozen=True)
 class ConvertToLLVMPass(ModulePass):
-    """Convert func, scf, cf, arith, math and memref ops to the llvm dialect.
+    """Convert func, scf, cf, arith, math, memref, vector and omp ops to the llvm dialect.
 
     Options:
 
@@ -74,8 +79,11 @@ class ConvertToLLVMPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         passes: tuple[ModulePass, ...] = (
+            ConvertScfToOpenMPPass(),
+            ConvertOpenMPToGompPass(),
             ConvertScfToCf(),
             FinalizeMemRefToLLVMPass(alignment=self.alignment),
+            ConvertVectorToLLVMPass(),
             ConvertMathToLLVMPass(),
             ConvertArithToLLVMPass(),
             ConvertCfToLLVMPass(),

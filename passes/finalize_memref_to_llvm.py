@@ -145,16 +145,23 @@ class ConvertVectorLoadOp(RewritePattern):
 
 
 class ConvertVectorStoreOp(RewritePattern):
-    """vector.store of a 1-D vector -> getelementptr inbounds + llvm.store of the vector."""
+    """vector.store of a 1-D vector -> getelementptr inbounds + llvm.store of the vector.
+
+    xDSL's LLVM backend types the pointers into an `llvm.alloca` by their
+    element (llvmlite's `float*`, not an opaque `ptr`) and llvmlite refuses
+    to store a vector through them, so a second, zero-offset getelementptr
+    over the vector type retypes the address (LLVM folds it away).
+    """
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: vector.StoreOp, rewriter: PatternRewriter, /):
         type_ = static_memref_type(op, op.base)
         value, base, *indices = cast_all_to_llvm(rewriter, [op.vector, op.base, *op.indices])
         ops, address = element_pointer(base, indices, type_)
+        vector_address = llvm.GEPOp.from_mixed_indices(address, [0], value.type, inbounds=True)
         alignment = element_size_in_bytes(type_.get_element_type())
-        store = llvm.StoreOp(value, address, alignment=alignment)
-        replace_with_llvm(rewriter, op, [*ops, store])
+        store = llvm.StoreOp(value, vector_address.result, alignment=alignment)
+        replace_with_llvm(rewriter, op, [*ops, vector_address, store])
 
 
 @dataclass

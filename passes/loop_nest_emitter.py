@@ -26,6 +26,7 @@ from xdsl.dialects.builtin import (
     ArrayAttr,
     DictionaryAttr,
     IndexType,
+    IntegerAttr,
     IntegerType,
     MemRefType,
     StringAttr,
@@ -307,6 +308,12 @@ class ScheduledLowering:
             if isinstance(op, te.ReadOp):
                 mapping[op.result] = self._emit_read(op, [mapping.get(i, i) for i in op.indices], builder)
                 continue
+            if isinstance(op, arith.DivUIOp | arith.RemUIOp) and (divisor := _index_divisor(op)) is not None:
+                # Through the IndexBuilder, so that a layout-rewritten read's indices fold to loop variables.
+                index, lhs = IndexBuilder(builder, self.pool), mapping.get(op.lhs, op.lhs)
+                divide = index.floordiv if isinstance(op, arith.DivUIOp) else index.mod
+                mapping[op.result] = divide(lhs, divisor)
+                continue
             clone = op.clone(value_mapper=mapping)
             builder.insert(clone)
             mapping.update(zip(op.results, clone.results, strict=True))
@@ -329,6 +336,16 @@ class ScheduledLowering:
         load = memref.LoadOp.get(buffer.memref, indices)
         builder.insert(load)
         return load.res
+
+
+def _index_divisor(op: arith.DivUIOp | arith.RemUIOp) -> int | None:
+    """The positive constant an index division or remainder divides by, if it is one."""
+    if not isinstance(op.lhs.type, IndexType) or not isinstance(op.rhs.owner, arith.ConstantOp):
+        return None
+    value = op.rhs.owner.value
+    if not isinstance(value, IntegerAttr) or value.value.data <= 0:
+        return None
+    return value.value.data
 
 
 def _aligned_shape(stage: Stage, bounds: StageBounds, shape: list[int]) -> list[int]:

@@ -4,17 +4,40 @@ Everything `xdsl-opt` does still works. On top of it, bad input (malformed IR,
 a failing verifier, an unknown pass, an error raised by one of our passes) is
 reported as a diagnostic on stderr with a non-zero exit, never as a Python
 traceback; `--verify-diagnostics` and `--parsing-diagnostics` keep xDSL's
-meaning (print the diagnostic on stdout, exit 0), for lit tests.
+meaning (print the diagnostic on stdout, exit 0), for lit tests. One target
+is added: `-t asm`, the host assembly of a module in the llvm dialect.
 """
 
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO
 
-from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, LLVMTranslationException, ParseError
+from xdsl.utils.target import Target
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from schedopt.dialects import get_all_dialects
 from schedopt.passes import get_all_passes
+from schedopt.runtime import host_target_machine, optimize, parse_llvm_ir, translate_to_llvm_ir
+
+
+@dataclass(frozen=True)
+class HostAssemblyTarget(Target):
+    """`-t asm`: the module (in the llvm dialect) optimised at O3 for the host CPU, as assembly.
+
+    What the runtime would run, for reading and for lit checks of the
+    instructions chosen (FMAs, vector widths).
+    """
+
+    name = "asm"
+
+    def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
+        llvm_module = parse_llvm_ir(translate_to_llvm_ir(module))
+        optimize(llvm_module)
+        output.write(host_target_machine().emit_assembly(llvm_module))
 
 
 class SchedOptMain(xDSLOptMain):
@@ -34,6 +57,10 @@ class SchedOptMain(xDSLOptMain):
         for name, factory in get_all_passes().items():
             self.register_pass(name, factory)
 
+    def register_all_targets(self):
+        super().register_all_targets()
+        self.available_targets[HostAssemblyTarget.name] = lambda: HostAssemblyTarget
+
 
 def main(args: Sequence[str] | None = None) -> int:
     """Run the driver; report user errors as diagnostics and exit non-zero."""
@@ -44,8 +71,16 @@ def main(args: Sequence[str] | None = None) -> int:
         for note in getattr(error, "__notes__", ()):
             print(note, file=sys.stderr)
         return 1
-    except ValueError as error:
-        # xDSL reports an unknown pass or pass option as a ValueError.
+    except (NotImplementedError, LLVMTranslationException) as error:
+        # xDSL's llvm target translates only the llvm dialect.
+        print(
+            f"sched-opt: error: cannot translate to the target: {error} (lower with convert-to-llvm first)",
+            file=sys.stderr,
+        )
+        return 1
+    except (ValueError, ArgSpecParseError) as error:
+        # xDSL reports an unknown pass or option as a ValueError, a malformed
+        # pipeline (`db=a.json` where a path needs quotes) as an ArgSpecParseError.
         print(f"sched-opt: error: {error}", file=sys.stderr)
         return 1
     return 0

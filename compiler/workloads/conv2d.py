@@ -39,7 +39,8 @@ def conv2d_nchw(
 ) -> list[te.Tensor]:
     """Convolution in NCHW: data is N x CI x H x W, kernel is CO x CI x KH x KW (OIHW).
 
-    Stages `pad_temp` and `conv2d_nchw`, as `topi.nn.conv2d_nchw`.
+    Stages `pad_temp` and `conv2d_nchw`, as `topi.nn.conv2d_nchw`; the kernel
+    is marked layout-free, as `conv2d_nhwc`'s is.
     """
     name = "conv2d_nchw"
     stride_h, stride_w = positive_pair(stride, "stride", name)
@@ -63,6 +64,7 @@ def conv2d_nchw(
             axis=[rc, ry, rx],
         ),
         name=name,
+        attrs={"layout_free_placeholders": [kernel]},
     )
     return [data, kernel, conv]
 

@@ -9,3 +9,4 @@ func.func @broken(%A: tensor<4xf32>) {
 
 // PARSE: diagnostics.mlir:8:1
 // PARSE-NOT: Traceback
+

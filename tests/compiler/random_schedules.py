@@ -168,3 +168,25 @@ def random_state(dag: ComputeDAG, seed: int, n_steps: int = 10, *, runnable: boo
         except ScheduleError:
             continue
     return draw.state
+
+
+REFUSALS = ("compute_at", "fused loop mixes", "storage_align")
+"""What the lowering may refuse in a state the primitives accepted step by step (e.g. a stage
+computed at one of two readers), by the words of its message."""
+
+
+def check_against_numpy(name: str, dag: ComputeDAG, state: State, inputs, expected) -> None:
+    """Build `state`, run it on `inputs` and compare with `expected`; a refusal must say why, by name."""
+    import numpy as np
+
+    from schedopt.build import build
+
+    try:
+        kernel = build(dag, state)
+    except ScheduleError as error:
+        assert any(m in str(error) for m in REFUSALS), str(error)
+        return
+    outputs = [np.zeros(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
+    kernel(*inputs, *outputs)
+    for got, want in zip(outputs, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=f"{name}:\n{state}")

@@ -1,0 +1,100 @@
+"""Tuning one task end to end: the policy, the measurer, the loop; and TVM's deprecated entry points.
+
+`SearchTask.tune(options, policy)` lands here: it builds the builder and
+runner the options name, a `ProgramMeasurer` with the options' callbacks,
+the default policy when none is given, and runs the policy's search. The
+records the callbacks write are the product; the best State is returned.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from schedopt.compute_dag import ComputeDAG
+from schedopt.cost_model import CostModel, RandomModel
+from schedopt.errors import SchedOptError
+from schedopt.loop_state import State
+from schedopt.measure import LocalBuilder, LocalRunner
+from schedopt.program_measurer import ProgramMeasurer
+from schedopt.search_policy import EmptyPolicy, SearchPolicy, SketchPolicy
+from schedopt.tuning_options import TuningOptions
+
+if TYPE_CHECKING:
+    from schedopt.search_task import SearchTask
+
+SEARCH_POLICIES = ("sketch.random", "sketch.xgb", "empty")
+"""The policies `make_search_policy` (and the `auto-schedule` pass) can make by name."""
+
+
+def make_cost_model(name: str, seed: int | None = None, model_file: str | None = None) -> CostModel:
+    """The cost model of a `sketch.<model>` policy name."""
+    if name == "random":
+        if model_file:
+            raise SchedOptError("a model file needs the xgb cost model (policy sketch.xgb)")
+        return RandomModel(seed)
+    if name == "xgb":
+        from schedopt.cost_model import XGBModel
+
+        model = XGBModel(seed=seed if seed is not None else 43)
+        if model_file:
+            model.load(model_file)
+        return model
+    raise SchedOptError(f"unknown cost model {name!r} (known: random, xgb)")
+
+
+def make_search_policy(
+    task: SearchTask,
+    name: str = "sketch.xgb",
+    seed: int | None = None,
+    model_file: str | None = None,
+    verbose: int = 1,
+    init_search_callbacks: Sequence[Any] | None = None,
+) -> SearchPolicy:
+    """A policy by name: `sketch.xgb` (the default), `sketch.random` or `empty`."""
+    if name == "empty":
+        return EmptyPolicy(task, init_search_callbacks, verbose)
+    if not name.startswith("sketch."):
+        raise SchedOptError(f"unknown search policy {name!r} (known: {', '.join(SEARCH_POLICIES)})")
+    model = make_cost_model(name.removeprefix("sketch."), seed, model_file)
+    return SketchPolicy(task, model, seed=seed, verbose=verbose, init_search_callbacks=init_search_callbacks)
+
+
+def tune(task: SearchTask, options: TuningOptions, search_policy: SearchPolicy | None = None) -> State | None:
+    """Search `task`'s schedules as `options` say; the fastest State measured (None: none ran)."""
+    policy = search_policy if search_policy is not None else make_search_policy(task, verbose=options.verbose)
+    builder = LocalBuilder() if options.builder == "local" else options.builder
+    runner = LocalRunner() if options.runner == "local" else options.runner
+    measurer = ProgramMeasurer(builder, runner, list(options.measure_callbacks or ()), options.verbose)
+    try:
+        return policy.search(
+            options.num_measure_trials, options.early_stopping, options.num_measures_per_round, measurer
+        )
+    finally:
+        for owned, given in ((builder, options.builder), (runner, options.runner)):
+            if given == "local":
+                owned.close()
+
+
+def create_task(
+    func: Any, args: Sequence[Any], target: str = "llvm", target_host: Any = None, hardware_params: Any = None
+) -> SearchTask:
+    """Deprecated (as in TVM): use `SearchTask(func, args, target=...)`."""
+    from schedopt.search_task import SearchTask
+
+    warnings.warn(
+        "create_task is deprecated; use SearchTask(func, args, ...)", DeprecationWarning, stacklevel=2
+    )
+    return SearchTask(func, args, target=target, target_host=target_host, hardware_params=hardware_params)
+
+
+def auto_schedule(
+    task: SearchTask, search_policy: SearchPolicy | None = None, tuning_options: TuningOptions | None = None
+) -> tuple[ComputeDAG, State | None]:
+    """Deprecated (as in TVM): use `task.tune(...)` and `task.apply_best(...)`.
+
+    Returns the DAG and the best State (TVM returns a schedule and its arguments).
+    """
+    warnings.warn("auto_schedule is deprecated; use SearchTask.tune", DeprecationWarning, stacklevel=2)
+    return task.compute_dag, tune(task, tuning_options or TuningOptions(), search_policy)

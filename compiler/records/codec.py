@@ -1,0 +1,223 @@
+"""The record format: one measurement as one line of JSON, TVM's auto_scheduler log format.
+
+```
+{"i": [[workload_key, target, [num_cores, vector_unit_bytes, cache_line_bytes,
+        max_shared_memory_per_block, max_local_memory_per_block,
+        max_threads_per_block, max_vthread_extent, warp_size],
+        target_host, layout_rewrite_option, [task_input_names]],
+       [[], [step, step, ...]]],
+ "r": [[cost_seconds, ...], error_no, all_cost_seconds, timestamp],
+ "v": "v0.6"}
+```
+
+Steps are `Step.to_record()` arrays (`["SP", 2, 0, 512, [8], 1]`). A task
+without hardware parameters writes `null` in their place, and an empty
+target host `""`. Version "v0.5" lines (a task of fewer fields) are read
+too. The error message of a failed measurement is not stored (TVM's format
+has no field for it); a record read back describes its error code instead.
+
+`decode_record` checks the whole structure and raises `RecordError` saying
+what is wrong, so a reader can skip the line and name it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from schedopt.errors import RecordError, SchedOptError
+from schedopt.hardware_params import RECORD_FIELDS, HardwareParams
+from schedopt.layout_rewrite import LayoutRewriteOption
+from schedopt.loop_state import State
+from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.search_task import SearchTask, target_kind
+from schedopt.transform_steps import step_from_record
+
+RECORD_VERSION = "v0.6"
+"""The version this writer stamps on every record."""
+
+READABLE_VERSIONS = ("v0.5", "v0.6")
+
+HARDWARE_PARAM_FIELDS = RECORD_FIELDS
+"""The hardware parameters a record stores, in the record's order."""
+
+_ERROR_CODES = frozenset(code.value for code in MeasureErrorNo)
+_LAYOUT_REWRITE_OPTIONS = frozenset(option.value for option in LayoutRewriteOption)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored record: its line of text and the pair it decodes to.
+
+    `location` says where it was read ("tune.json:12", "tune.db:row 12"),
+    for messages; it is empty for a record not read from a file.
+    """
+
+    text: str
+    input: MeasureInput
+    result: MeasureResult
+    location: str = ""
+
+    @staticmethod
+    def encode(measure_input: MeasureInput, result: MeasureResult) -> Record:
+        return Record(encode_record(measure_input, result), measure_input, result)
+
+    @staticmethod
+    def decode(text: str, location: str = "") -> Record:
+        measure_input, result = decode_record(text)
+        return Record(text, measure_input, result, location)
+
+    @property
+    def workload_key(self) -> str:
+        return self.input.task.workload_key
+
+    @property
+    def target_kind(self) -> str:
+        return target_kind(self.input.task.target)
+
+    @property
+    def is_valid(self) -> bool:
+        """Whether the measurement succeeded."""
+        return self.result.error_no == MeasureErrorNo.NO_ERROR
+
+    def matches(self, workload_key: str | None, target: str | None) -> bool:
+        """Whether the record is for `workload_key` and a target of `target`'s kind (None: any)."""
+        return (workload_key is None or self.workload_key == workload_key) and (
+            target is None or self.target_kind == target_kind(target)
+        )
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def encode_record(measure_input: MeasureInput, result: MeasureResult) -> str:
+    """The record line of a measurement (no trailing newline)."""
+    task = measure_input.task
+    task_record = [
+        task.workload_key,
+        task.target,
+        _encode_hardware_params(task.hardware_params),
+        task.target_host or "",
+        int(task.layout_rewrite_option),
+        list(task.task_input_names),
+    ]
+    state_record = [[], [step.to_record() for step in measure_input.state.transform_steps]]
+    result_record = [list(result.costs), int(result.error_no), result.all_cost, result.timestamp]
+    return json.dumps({"i": [task_record, state_record], "r": result_record, "v": RECORD_VERSION})
+
+
+def _encode_hardware_params(params: Any) -> list[int | None] | None:
+    if params is None:
+        return None
+    missing = [name for name in HARDWARE_PARAM_FIELDS if not hasattr(params, name)]
+    if missing:
+        raise RecordError(f"hardware params {params!r} lack the fields {', '.join(missing)}")
+    return [getattr(params, name) for name in HARDWARE_PARAM_FIELDS]
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def decode_record(text: str) -> tuple[MeasureInput, MeasureResult]:
+    """The measurement a record line holds; `RecordError` saying what is wrong with a bad line."""
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RecordError(f"not valid JSON ({error.msg} at column {error.colno}; truncated?)") from None
+    _expect(isinstance(record, dict), "a record is a JSON object with keys i, r and v")
+    _expect({"i", "r", "v"} <= record.keys(), "a record needs the keys i, r and v")
+    version = record["v"]
+    if version not in READABLE_VERSIONS:
+        raise RecordError(
+            f"unsupported record version {version!r} (readable: {', '.join(READABLE_VERSIONS)})"
+        )
+    measure_input = _decode_input(record["i"])
+    result = _decode_result(record["r"])
+    return measure_input, result
+
+
+def _expect(condition: bool, what: str) -> None:
+    if not condition:
+        raise RecordError(what)
+
+
+def _decode_input(record: Any) -> MeasureInput:
+    _expect(isinstance(record, list) and len(record) == 2, '"i" must be [task, state]')
+    task_record, state_record = record
+    task = _decode_task(task_record)
+    _expect(
+        isinstance(state_record, list) and len(state_record) == 2 and isinstance(state_record[1], list),
+        'the state in "i" must be [[], [steps]]',
+    )
+    try:
+        steps = [step_from_record(step) for step in state_record[1]]
+    except SchedOptError as error:
+        raise RecordError(str(error)) from None
+    return MeasureInput(task, State([], steps))
+
+
+def _decode_task(record: Any) -> SearchTask:
+    _expect(isinstance(record, list) and len(record) >= 2, "the task must be [workload_key, target, ...]")
+    fields = [*record, *[None] * (6 - len(record))]
+    workload_key, target, hardware_params, target_host, layout_rewrite_option, input_names = fields[:6]
+    _expect(isinstance(workload_key, str), "the workload key must be a string")
+    _expect(isinstance(target, str) and bool(target.strip()), "the target must be a non-empty string")
+    _expect(target_host is None or isinstance(target_host, str), "the target host must be a string")
+    _expect(
+        layout_rewrite_option is None or layout_rewrite_option in _LAYOUT_REWRITE_OPTIONS,
+        f"unknown layout rewrite option {layout_rewrite_option!r}",
+    )
+    _expect(
+        input_names is None
+        or (isinstance(input_names, list) and all(isinstance(n, str) for n in input_names)),
+        "the task input names must be a list of strings",
+    )
+    return SearchTask.without_dag(
+        workload_key,
+        target,
+        target_host or None,
+        _decode_hardware_params(hardware_params),
+        layout_rewrite_option,
+        input_names or (),
+    )
+
+
+def _decode_hardware_params(record: Any) -> Any:
+    if record is None:
+        return None
+    _expect(
+        isinstance(record, list)
+        and len(record) == len(HARDWARE_PARAM_FIELDS)
+        and all(v is None or isinstance(v, int) for v in record),
+        f"the hardware params must be {len(HARDWARE_PARAM_FIELDS)} integers",
+    )
+    return _hardware_params(tuple(record))
+
+
+@functools.lru_cache(maxsize=64)
+def _hardware_params(values: tuple[int | None, ...]) -> HardwareParams:
+    """One object per distinct value: a file of thousands of records names a handful of machines."""
+    try:
+        return HardwareParams(*values)
+    except SchedOptError as error:
+        raise RecordError(str(error)) from None
+
+
+def _decode_result(record: Any) -> MeasureResult:
+    _expect(
+        isinstance(record, list) and len(record) == 4,
+        '"r" must be [costs, error_no, all_cost, timestamp]',
+    )
+    costs, error_no, all_cost, timestamp = record
+    _expect(
+        isinstance(costs, list) and all(_is_number(c) for c in costs), "the costs must be a list of numbers"
+    )
+    _expect(isinstance(error_no, int) and error_no in _ERROR_CODES, f"unknown error code {error_no!r}")
+    _expect(_is_number(all_cost) and _is_number(timestamp), "all_cost and timestamp must be numbers")
+    return MeasureResult(tuple(costs), MeasureErrorNo(error_no), "", all_cost, timestamp)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

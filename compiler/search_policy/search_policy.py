@@ -1,0 +1,180 @@
+"""The search-policy interface, `EmptyPolicy`, and the callbacks run before a search.
+
+A policy proposes programs for one task; a measurer builds and runs them;
+the policy remembers every program measured (by its printed loop nest, as
+TVM does) so that none is measured twice, and their throughputs, so that
+the best join later rounds.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from schedopt.loop_state import State
+
+if TYPE_CHECKING:
+    from schedopt.measure import MeasureInput, MeasureResult
+    from schedopt.program_measurer import ProgramMeasurer
+    from schedopt.search_policy.sketch_policy import SketchPolicy
+
+
+class SearchPolicy(ABC):
+    """Proposes programs of `search_task` to measure and keeps what was measured."""
+
+    def __init__(self, task: Any, verbose: int = 1):
+        self.search_task = task
+        self.verbose = verbose
+        self.measured_keys: set[str] = set()
+        self.measured_states: list[State] = []
+        self.measured_throughputs: list[float] = []
+
+    @abstractmethod
+    def pick_candidates(self, num_measure: int) -> list[State]:
+        """Up to `num_measure` programs not measured before."""
+
+    def record_measured(self, state: State, cost_s: float | None) -> None:
+        """Remember a measured program and its mean cost (None: it failed)."""
+        key = str(state)
+        if key in self.measured_keys:
+            return
+        self.measured_keys.add(key)
+        self.measured_states.append(state)
+        self.measured_throughputs.append(0.0 if not cost_s else 1.0 / cost_s)
+
+    def learn(self, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]) -> None:  # noqa: B027
+        """Learn from a measured batch (a policy with a cost model trains it); by default, nothing."""
+
+    def continue_search_one_round(
+        self, num_measure: int, measurer: ProgramMeasurer
+    ) -> tuple[list[MeasureInput], list[MeasureResult]]:
+        """Propose up to `num_measure` new programs, measure them and learn from them."""
+        from schedopt.measure import MeasureInput
+
+        inputs = [MeasureInput(self.search_task, state) for state in self.pick_candidates(num_measure)]
+        results = measurer.measure(self.search_task, self, inputs) if inputs else []
+        if inputs:
+            self.learn(inputs, results)
+        return inputs, results
+
+    def search(
+        self,
+        num_measure_trials: int,
+        early_stopping: int | None,
+        num_measures_per_round: int,
+        measurer: ProgramMeasurer,
+    ) -> State | None:
+        """Measure up to `num_measure_trials` programs in rounds; the fastest found (None: none ran).
+
+        Stops early after `early_stopping` trials without a better program,
+        or when the policy has nothing new to propose. Prints a line per
+        round (trials, best GFLOP/s, elapsed).
+        """
+        if num_measure_trials <= 0:
+            proposed = self.pick_candidates(1)
+            return proposed[0] if proposed else None
+        task = self.search_task
+        start, trials, round_no = time.perf_counter(), 0, 0
+        while trials < num_measure_trials:
+            round_no += 1
+            inputs, _ = self.continue_search_one_round(
+                min(num_measures_per_round, num_measure_trials - trials), measurer
+            )
+            if not inputs:
+                if self.verbose:
+                    print("every program the search proposes has been measured; stopping")
+                break
+            trials += len(inputs)
+            best = measurer.best.get(task.workload_key)
+            if self.verbose:
+                flops = best.flops / 1e9 if best else 0.0
+                print(
+                    f"\rround {round_no:>3} | trials {trials:>5}/{num_measure_trials} | "
+                    f"best {flops:9.2f} GFLOP/s | errors in a row {measurer.errors_in_a_row:>3} | "
+                    f"{time.perf_counter() - start:7.1f} s"
+                )
+            stalled = best is not None and best.has_valid and measurer.trials - best.trial
+            if early_stopping is not None and stalled and stalled >= early_stopping:
+                if self.verbose:
+                    print(f"no improvement in the last {early_stopping} trials; stopping early")
+                break
+        best = measurer.best.get(task.workload_key)
+        return best.state if best is not None else None
+
+    def best_measured_states(self, count: int) -> list[State]:
+        """The `count` fastest programs measured so far."""
+        order = sorted(range(len(self.measured_states)), key=lambda i: -self.measured_throughputs[i])
+        return [self.measured_states[i] for i in order[:count] if self.measured_throughputs[i] > 0]
+
+
+class EmptyPolicy(SearchPolicy):
+    """Proposes only the unscheduled program: a baseline, and a test of the tuning plumbing."""
+
+    def __init__(
+        self, task: Any, init_search_callbacks: Sequence[SearchCallback] | None = None, verbose: int = 1
+    ):
+        super().__init__(task, verbose)
+        for callback in init_search_callbacks or ():
+            callback.callback(self)
+
+    def pick_candidates(self, num_measure: int) -> list[State]:
+        state = self.search_task.compute_dag.get_init_state()
+        return [] if str(state) in self.measured_keys or num_measure <= 0 else [state]
+
+
+class SearchCallback(ABC):
+    """Runs once on a policy before its search starts (TVM's `SearchCallback`)."""
+
+    @abstractmethod
+    def callback(self, policy: SearchPolicy) -> None: ...
+
+
+class PreloadMeasuredStates(SearchCallback):
+    """Resume a search: the programs measured in a record file count as measured, the best seed evolution."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+
+    def callback(self, policy: SearchPolicy) -> None:
+        from schedopt.records import load_records
+
+        task = policy.search_task
+        for inp, res in load_records(self.filename):
+            if inp.task.workload_key != task.workload_key:
+                continue
+            state = task.compute_dag.infer_bound_from_state(
+                task.compute_dag.replay_steps(inp.state.transform_steps)
+            )
+            costs = [c for c in res.costs if c > 0] if res.error_no == 0 else []
+            policy.record_measured(state, sum(costs) / len(costs) if costs else None)
+
+
+class PreloadCustomSketchRule(SearchCallback):
+    """Add a sketch rule of the user's, tried before the built-in ones.
+
+    `meet_condition_func(policy, state, stage_id)` answers a `Condition` (or
+    TVM's 0 pass, 1 apply, 2 apply and skip the rest); `apply_func(policy,
+    state, stage_id)` returns a list of (state, next stage id).
+    """
+
+    def __init__(
+        self,
+        meet_condition_func: Callable[[SketchPolicy, State, int], Any],
+        apply_func: Callable[[SketchPolicy, State, int], list[tuple[State, int]]],
+        rule_name: str = "CustomSketchRule",
+    ):
+        self.meet_condition_func = meet_condition_func
+        self.apply_func = apply_func
+        self.rule_name = rule_name
+
+    def callback(self, policy: SearchPolicy) -> None:
+        from schedopt.search_policy.sketch_policy import SketchPolicy
+        from schedopt.search_policy.sketch_rules import CustomSketchRule
+
+        if not isinstance(policy, SketchPolicy):
+            raise TypeError(f"PreloadCustomSketchRule needs a SketchPolicy, not {type(policy).__name__}")
+        policy.add_custom_sketch_rule(
+            CustomSketchRule(self.meet_condition_func, self.apply_func, self.rule_name)
+        )

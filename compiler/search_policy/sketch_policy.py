@@ -1,0 +1,262 @@
+"""`SketchPolicy`: Ansor's search, from sketches through random sampling to evolution.
+
+One round of the search (`continue_search_one_round`):
+
+1. generate the sketches of the task once (sketch_rules.py);
+2. sample an initial population: random sketches completed by the
+   initial-population rules (init_population.py), until enough distinct
+   valid programs exist;
+3. add the best programs measured so far, and evolve the population for a
+   few generations under the cost model's scores (mutation.py);
+4. take the best-scored programs not measured yet, mixed with a few random
+   ones (eps-greedy), measure them, and teach the cost model the results.
+
+Everything random draws from one `random.Random(seed)`: the same seed gives
+the same candidates.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
+
+from schedopt.compute_dag import ComputeDAG
+from schedopt.cost_model import CostModel, RandomModel
+from schedopt.errors import ScheduleError
+from schedopt.hardware_params import HardwareParams
+from schedopt.loop_state import State
+from schedopt.search_policy.init_population import CPU_INIT_RULES
+from schedopt.search_policy.mutation import CPU_MUTATION_RULES
+from schedopt.search_policy.search_policy import SearchCallback, SearchPolicy
+from schedopt.search_policy.sketch_rules import CPU_RULES, CustomSketchRule, SketchRule, generate_sketches
+from schedopt.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, SplitStep, Step
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """A candidate in the evolution's heap of the best (ordered by score)."""
+
+    score: float
+    key: str
+    state: State
+
+    def __lt__(self, other: _Scored) -> bool:
+        return self.score < other.score
+
+
+class SketchPolicy(SearchPolicy):
+    """The search over sketches (TVM's `auto_scheduler.SketchPolicy`).
+
+    `params` overrides entries of `DEFAULT_PARAMS`; `init_search_callbacks`
+    run once before the search (`PreloadMeasuredStates`,
+    `PreloadCustomSketchRule`).
+    """
+
+    DEFAULT_PARAMS: dict[str, Any] = {
+        "eps_greedy": 0.05,
+        "retry_search_one_round_on_empty": 1,
+        "sample_init_min_population": 50,
+        "sample_init_use_measured_ratio": 0.2,
+        "evolutionary_search_population": 2048,
+        "evolutionary_search_num_iters": 4,
+        "evolutionary_search_mutation_prob": 0.85,
+        "cpu_multi_level_tiling_structure": "SSRSRS",
+        "gpu_multi_level_tiling_structure": "SSSRRSRS",
+        "max_innermost_split_factor": 64,
+        "max_vectorize_size": 16,
+        "disable_change_compute_location": 0,
+    }
+
+    def __init__(
+        self,
+        task: Any,
+        program_cost_model: CostModel | None = None,
+        params: dict[str, Any] | None = None,
+        seed: int | None = None,
+        verbose: int = 1,
+        init_search_callbacks: Sequence[SearchCallback] | None = None,
+    ):
+        unknown = set(params or {}) - set(self.DEFAULT_PARAMS)
+        if unknown:
+            raise ValueError(f"unknown SketchPolicy params: {', '.join(sorted(unknown))}")
+        super().__init__(task, verbose)
+        self.program_cost_model = program_cost_model if program_cost_model is not None else RandomModel(seed)
+        self.params = {**self.DEFAULT_PARAMS, **(params or {})}
+        self.rng = random.Random(seed)
+        self.sketch_rules: list[SketchRule] = list(CPU_RULES)
+        self.init_rules = CPU_INIT_RULES
+        self.mutation_rules = CPU_MUTATION_RULES
+        self._sketches: list[State] | None = None
+        self._dags: dict[tuple[Step, ...], ComputeDAG] = {}
+        for callback in init_search_callbacks or ():
+            callback.callback(self)
+
+    # --- services for the rules -----------------------------------------------------------
+
+    @property
+    def dag(self) -> ComputeDAG:
+        return self.search_task.compute_dag
+
+    @cached_property
+    def hardware_params(self) -> HardwareParams:
+        """The task's hardware parameters, or the host's when the task leaves them open."""
+        given = self.search_task.hardware_params
+        return given if given is not None else HardwareParams()
+
+    def current_dag(self, state: State) -> ComputeDAG:
+        """The DAG with the stages `state`'s cache and rfactor steps add (memoised by those steps)."""
+        adding = tuple(
+            s for s in state.transform_steps if isinstance(s, CacheReadStep | CacheWriteStep | RfactorStep)
+        )
+        if not adding:
+            return self.dag
+        if adding not in self._dags:
+            # A sketch's open split lengths do not change the structure of the
+            # stages; any length serves to build them.
+            closed = [
+                replace(s, lengths=tuple(1 if n is None else n for n in s.lengths))
+                if isinstance(s, SplitStep)
+                else s
+                for s in state.transform_steps
+            ]
+            self._dags[adding] = self.dag.apply_steps_from_state(self.dag.replay_steps(closed))
+        return self._dags[adding]
+
+    def replay(self, steps: Sequence[Step]) -> State | None:
+        """The state `steps` produce from the initial state, None if one of them does not apply."""
+        try:
+            return self.dag.replay_steps(steps)
+        except ScheduleError:
+            return None
+
+    def infer_bound(self, state: State) -> State | None:
+        """`state` with every extent known, None if its bounds cannot be inferred."""
+        try:
+            return self.dag.infer_bound_from_state(state)
+        except ScheduleError:
+            return None
+
+    def add_custom_sketch_rule(self, rule: CustomSketchRule) -> None:
+        """Run `rule` before the built-in rules (`PreloadCustomSketchRule`)."""
+        self.sketch_rules.insert(0, rule)
+        self._sketches = None
+
+    # --- the three phases -----------------------------------------------------------------
+
+    def generate_sketches(self, print_for_debug: bool = False) -> list[State]:
+        """The task's sketches (memoised); with `print_for_debug`, print each."""
+        if self._sketches is None:
+            self._sketches = generate_sketches(self, self.dag.get_init_state(), self.sketch_rules)
+        if print_for_debug:
+            for index, sketch in enumerate(self._sketches):
+                print(f"=== sketch {index} ===\n{sketch}")
+        return list(self._sketches)
+
+    def sample_initial_population(self) -> list[State]:
+        """At least `sample_init_min_population` distinct valid programs completed from random sketches."""
+        sketches = self.generate_sketches()
+        if not sketches:
+            raise ScheduleError(f"no sketch for workload @{self.dag.func_name}")
+        wanted = self.params["sample_init_min_population"]
+        population: dict[str, State] = {}
+        attempts = 0
+        while len(population) < wanted and attempts < wanted * 20:
+            attempts += 1
+            state: State | None = self.rng.choice(sketches)
+            for rule in self.init_rules:
+                state = rule(self, state, self.rng)
+                if state is None:
+                    break
+            if state is None:
+                continue
+            state = self.infer_bound(state)
+            if state is not None:
+                population.setdefault(str(state), state)
+        return list(population.values())
+
+    def evolutionary_search(self, init_populations: Sequence[State], out_size: int) -> list[State]:
+        """The `out_size` best-scored programs found by evolving `init_populations`, best first.
+
+        Each generation is scored by the cost model; parents are drawn in
+        proportion to their scores and mutated with probability
+        `evolutionary_search_mutation_prob`. Measured programs are never returned.
+        """
+        population_size = self.params["evolutionary_search_population"]
+        mutation_prob = self.params["evolutionary_search_mutation_prob"]
+        num_iters = self.params["evolutionary_search_num_iters"]
+        if isinstance(self.program_cost_model, RandomModel):
+            num_iters = min(num_iters, 2)  # random scores cannot guide many generations
+        weights = [rule.weight for rule in self.mutation_rules]
+        best: list[_Scored] = []
+        in_best: set[str] = set(self.measured_keys)
+        population = list(init_populations)
+        for generation in range(num_iters + 1):
+            scores = self.program_cost_model.predict(self.search_task, population)
+            for state, score in zip(population, scores, strict=True):
+                key = str(state)
+                if key in in_best:
+                    continue
+                if len(best) < out_size:
+                    heapq.heappush(best, _Scored(score, key, state))
+                    in_best.add(key)
+                elif score > best[0].score:
+                    in_best.discard(heapq.heapreplace(best, _Scored(score, key, state)).key)
+                    in_best.add(key)
+            if generation == num_iters or not population:
+                break
+            selection = [max(score, 0.0) + 1e-9 for score in scores]
+            offspring: list[State] = []
+            failures = 0
+            while len(offspring) < population_size and failures < population_size * 4:
+                parent = self.rng.choices(population, selection)[0]
+                if self.rng.random() >= mutation_prob:
+                    offspring.append(parent)
+                    continue
+                rule = self.rng.choices(self.mutation_rules, weights)[0]
+                child = rule(self, parent, self.rng)
+                child = self.infer_bound(child) if child is not None else None
+                if child is None:
+                    failures += 1
+                else:
+                    offspring.append(child)
+            population = offspring
+        return [item.state for item in sorted(best, reverse=True)]
+
+    # --- rounds ---------------------------------------------------------------------------
+
+    def search_one_round(self, num_random_states: int, out_size: int) -> tuple[list[State], list[State]]:
+        """The best-predicted unmeasured programs and `num_random_states` random ones."""
+        population = self.sample_initial_population()
+        measured_share = int(self.params["sample_init_use_measured_ratio"] * len(population))
+        seeds = population + self.best_measured_states(measured_share)
+        best = self.evolutionary_search(seeds, out_size)
+        random_states = [s for s in population if str(s) not in self.measured_keys]
+        self.rng.shuffle(random_states)
+        return best, random_states[:num_random_states]
+
+    def pick_candidates(self, num_measure: int) -> list[State]:
+        """The next batch to measure: (1 - eps) best-predicted, eps random, none measured before."""
+        n_random = int(self.params["eps_greedy"] * num_measure)
+        for _ in range(1 + self.params["retry_search_one_round_on_empty"]):
+            best, random_states = self.search_one_round(n_random * 3, num_measure * 2)
+            batch: list[State] = []
+            seen: set[str] = set()
+            for state in best[: num_measure - n_random] + random_states + best[num_measure - n_random :]:
+                key = str(state)
+                if key in seen or key in self.measured_keys:
+                    continue
+                seen.add(key)
+                batch.append(state)
+                if len(batch) == num_measure:
+                    break
+            if batch:
+                return batch
+        return []
+
+    def learn(self, inputs: Sequence[Any], results: Sequence[Any]) -> None:
+        """Train the cost model on the batch just measured."""
+        self.program_cost_model.update(inputs, results)

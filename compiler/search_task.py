@@ -1,0 +1,235 @@
+"""SearchTask: one workload to schedule, for one target, with the hardware it runs on.
+
+A task names its computation twice: by a `ComputeDAG` (what the search and
+the builder work on) and by a workload key (what records store and the
+dispatcher looks up). It is made from a registered workload function and its
+arguments, from a DAG, or from a key alone:
+
+```python
+task = SearchTask(func=matmul, args=(512, 512, 512), target="llvm")
+task = SearchTask(compute_dag=ComputeDAG.from_module(text))
+task = SearchTask(workload_key='["matmul", 512, 512, 512]')
+```
+
+The search policies take a task and search its schedules; measurement
+(`schedopt.measure`) builds and times candidates of a task, and the record
+database (`schedopt.records`) stores the task's key, target and hardware
+parameters with each result.
+
+A task pickles with its DAG as te IR text, so a measurement worker process
+rebuilds the same computation without the workload registry (a workload
+registered in a user's script is unknown to a fresh process).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from schedopt.compute_dag import ComputeDAG
+from schedopt.errors import RecordError, WorkloadError
+from schedopt.hardware_params import HardwareParams
+from schedopt.layout_rewrite import LayoutRewriteOption
+from schedopt.workload_registry import WorkloadFunc, make_workload_key
+
+if TYPE_CHECKING:
+    from schedopt.loop_state import State
+    from schedopt.search_policy import SearchPolicy
+    from schedopt.tuning_options import TuningOptions
+
+
+def target_kind(target: str) -> str:
+    """The kind of a target string, its first word: "llvm" for "llvm -mcpu=skylake-avx512".
+
+    Records and the dispatcher match targets by kind, as TVM does.
+    """
+    return target.split()[0] if target.strip() else target
+
+
+class SearchTask:
+    """The computation, target and hardware parameters of a schedule search.
+
+    Give `func` (a registered workload function or its name) and `args`, or
+    `compute_dag`, or `workload_key` (a registered workload's key, whose DAG
+    is built from the registry). `hardware_params` is any object with the
+    fields of `HardwareParams` (None: `HardwareParams` of the target, whose
+    defaults describe the host CPU). `layout_rewrite_option` is a `LayoutRewriteOption`
+    (None: the target's default). `task_inputs` maps placeholder names to arrays
+    that measurement uses instead of random data (for inputs whose values
+    matter, like indices).
+    """
+
+    def __init__(
+        self,
+        func: WorkloadFunc | str | None = None,
+        args: Sequence[Any] | None = None,
+        compute_dag: ComputeDAG | None = None,
+        workload_key: str | None = None,
+        target: str = "llvm",
+        target_host: str | None = None,
+        hardware_params: Any = None,
+        layout_rewrite_option: int | None = None,
+        task_inputs: Mapping[str, np.ndarray] | None = None,
+        desc: str = "",
+    ):
+        if func is not None:
+            if workload_key is not None:
+                raise WorkloadError("SearchTask: give either func and args or workload_key, not both")
+            workload_key = make_workload_key(func, args if args is not None else ())
+        if compute_dag is None:
+            if workload_key is None:
+                raise WorkloadError("SearchTask needs func and args, a compute_dag or a workload_key")
+            compute_dag = ComputeDAG(workload_key)
+        elif workload_key is None:
+            workload_key = compute_dag.workload_key()
+        if hardware_params is None:
+            hardware_params = HardwareParams(target=target, target_host=target_host)
+        inputs = dict(task_inputs or {})
+        self._set_fields(
+            compute_dag,
+            workload_key,
+            target,
+            target_host,
+            hardware_params,
+            layout_rewrite_option,
+            inputs,
+            tuple(inputs),
+            desc,
+        )
+
+    @classmethod
+    def without_dag(
+        cls,
+        workload_key: str,
+        target: str,
+        target_host: str | None = None,
+        hardware_params: Any = None,
+        layout_rewrite_option: int | None = None,
+        task_input_names: Sequence[str] = (),
+    ) -> SearchTask:
+        """The task as a record names it, with `compute_dag` None.
+
+        Reading records must not need the workload registry (nor pay for
+        building DAGs); `schedopt.records.recover_measure_input` restores the
+        DAG of a registered workload.
+        """
+        task = cls.__new__(cls)
+        task._set_fields(
+            None,
+            workload_key,
+            target,
+            target_host,
+            hardware_params,
+            layout_rewrite_option,
+            {},
+            tuple(task_input_names),
+            "",
+        )
+        return task
+
+    def _set_fields(
+        self,
+        compute_dag: ComputeDAG | None,
+        workload_key: str,
+        target: str,
+        target_host: str | None,
+        hardware_params: Any,
+        layout_rewrite_option: int | None,
+        task_inputs: dict[str, np.ndarray],
+        task_input_names: tuple[str, ...],
+        desc: str,
+    ) -> None:
+        if not isinstance(target, str) or not target.strip():
+            raise WorkloadError(f"SearchTask: target must be a non-empty string like 'llvm', got {target!r}")
+        self.compute_dag = compute_dag
+        self.workload_key = workload_key
+        self.target = target
+        self.target_host = target_host
+        self.hardware_params = hardware_params
+        self.layout_rewrite_option = (
+            LayoutRewriteOption.get_target_default(target)
+            if layout_rewrite_option is None
+            else LayoutRewriteOption(layout_rewrite_option)
+        )
+        self.task_inputs = task_inputs
+        self.task_input_names = task_input_names
+        self.desc = desc
+
+    # --- tuning ------------------------------------------------------------------------------
+
+    def tune(self, tuning_options: TuningOptions, search_policy: SearchPolicy | None = None) -> State | None:
+        """Search this task's schedules (default policy: `sketch.xgb`); the fastest State measured.
+
+        Every measurement goes to the options' callbacks; pass
+        `RecordToFile(log)` to keep them, then `apply_best(log)`.
+        """
+        from schedopt.auto_schedule import tune
+
+        return tune(self, tuning_options, search_policy)
+
+    def apply_best(self, log_file: str, layout_rewrite_option: int | None = None) -> tuple[ComputeDAG, State]:
+        """The DAG and the best State the log holds for this task, ready for `schedopt.build`.
+
+        With a layout rewrite option other than NO_REWRITE (default: the
+        task's), the DAG is rewritten to the schedule's weight layouts. Raises
+        `RecordError` when the log has no valid record of the task.
+        """
+        from schedopt.layout_rewrite import rewrite_layout
+        from schedopt.records import load_best_record
+
+        best, _ = load_best_record(log_file, self.workload_key, self.target)
+        if best is None:
+            raise RecordError(
+                f"{log_file} has no valid record of workload {self.workload_key} on {self.target}"
+            )
+        dag = self._dag_or_error()
+        state = dag.infer_bound_from_state(dag.replay_steps(best.state.transform_steps))
+        option = self.layout_rewrite_option if layout_rewrite_option is None else layout_rewrite_option
+        rewritten = rewrite_layout(dag, state, LayoutRewriteOption(option))
+        return rewritten.dag, rewritten.state
+
+    def print_best(self, log_file: str, print_mode: str = "schedule") -> str:
+        """The best schedule in the log: as its transform program ("schedule") or as LLVM IR ("llvm")."""
+        from schedopt.build import lower_to_llvm_dialect
+        from schedopt.runtime import translate_to_llvm_ir
+
+        dag, state = self.apply_best(log_file, LayoutRewriteOption.NO_REWRITE)
+        if print_mode == "schedule":
+            return dag.print_python_code_from_state(state)
+        if print_mode == "llvm":
+            return translate_to_llvm_ir(lower_to_llvm_dialect(dag, state))
+        if print_mode == "ptx":
+            raise WorkloadError("print_mode 'ptx' needs the GPU back end, which this build does not have yet")
+        raise WorkloadError(f"print_mode must be 'schedule', 'llvm' or 'ptx', not {print_mode!r}")
+
+    def _dag_or_error(self) -> ComputeDAG:
+        if self.compute_dag is None:
+            raise WorkloadError(f"task {self.workload_key} has no DAG (read from records; recover it first)")
+        return self.compute_dag
+
+    def __repr__(self) -> str:
+        return f"SearchTask(workload_key={self.workload_key!r}, target={self.target!r})"
+
+    # The DAG travels as IR text: see the module docstring.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        dag = state.pop("compute_dag")
+        state["workload_ir"] = None if dag is None else str(dag.module)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        text = state.pop("workload_ir")
+        self.__dict__.update(state)
+        self.compute_dag = None if text is None else _dag_from_ir(text, self.workload_key)
+
+
+@functools.lru_cache(maxsize=32)
+def _dag_from_ir(text: str, workload_key: str) -> ComputeDAG:
+    """The DAG of a pickled task; a worker process sees the same workload many times, so it is parsed once."""
+    dag = ComputeDAG.from_module(text)
+    dag.workload_key_ = workload_key
+    return dag

@@ -1,0 +1,114 @@
+"""`apply-history-best`: attach to each te function the best schedule the record database holds for it.
+
+For every te function of the module, the pass looks up the function's
+workload key (`ComputeDAG.workload_key()`, a hash of the computation and its
+shapes) and the target's kind in the records of `db`, takes the successful
+record of least mean cost (`ApplyHistoryBest`), and inserts its schedule
+after the function as a transform program that `apply-schedule` applies:
+
+```mlir
+func.func @matmul(...) { te.compute "C" ... }
+transform.named_sequence @__schedule_matmul(%root: !transform.any_op {transform.readonly})
+    attributes {sched.target = @matmul} {
+  %C = sched.get_stage "C" in %root : (!transform.any_op) -> !sched.stage
+  ...
+}
+```
+
+A function with no record stays unscheduled, and the pass says so in a
+remark on stderr; a function that already has a schedule keeps it.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, StringAttr, SymbolRefAttr, UnitAttr
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.traits import SymbolTable
+
+from schedopt.compute_dag import ComputeDAG
+from schedopt.dialects import sched, te
+from schedopt.dispatcher import ApplyHistoryBest
+from schedopt.errors import ScheduleError
+from schedopt.passes.apply_schedule import WITH_NAMED_SEQUENCE, find_schedules
+from schedopt.schedule_program import state_to_program
+
+
+def te_functions(module: ModuleOp) -> list[func.FuncOp]:
+    """The functions of `module` that hold te.compute ops."""
+    return [
+        op
+        for op in module.ops
+        if isinstance(op, func.FuncOp) and any(isinstance(o, te.ComputeOp) for o in op.body.walk())
+    ]
+
+
+def remark(pass_name: str, message: str) -> None:
+    """Tell the person running the pipeline something that is not an error."""
+    print(f"remark: {pass_name}: {message}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class ApplyHistoryBestPass(ModulePass):
+    """Attach the best recorded schedule to each te function that has none.
+
+    Options:
+    - `db`: the record file, JSON lines (`.json`) or SQLite (`.db`); xDSL's
+      pipeline syntax wants a path in quotes: `apply-history-best{db="tune.json"}`.
+    - `target`: records of this target's kind count (default `llvm`).
+    """
+
+    name = "apply-history-best"
+
+    db: str
+    target: str = "llvm"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        history = ApplyHistoryBest(self.db)
+        scheduled = {s.function.sym_name.data for s in find_schedules(op)}
+        attached = False
+        for function in te_functions(op):
+            name = function.sym_name.data
+            if name in scheduled:
+                remark(self.name, f"@{name} already has a schedule; it is kept")
+                continue
+            attached |= self._attach_best(op, function, history)
+        if attached:
+            op.attributes[WITH_NAMED_SEQUENCE] = UnitAttr()
+
+    def _attach_best(self, module: ModuleOp, function: func.FuncOp, history: ApplyHistoryBest) -> bool:
+        name = function.sym_name.data
+        dag = ComputeDAG(function)
+        best = history.best(self.target, dag.workload_key())
+        if best is None:
+            remark(
+                self.name,
+                f"no record for @{name} (workload key {dag.workload_key()}) on target {self.target} "
+                f"in {self.db}; @{name} stays unscheduled",
+            )
+            return False
+        try:
+            state = dag.replay_steps(best[0].state.transform_steps)
+        except ScheduleError as error:
+            raise ScheduleError(
+                f"{self.name}: the best record for @{name} in {self.db} does not apply to it: {error}"
+            ) from None
+        program = state_to_program(dag, state)
+        program.properties["sym_name"] = StringAttr(_free_symbol(module, f"__schedule_{name}"))
+        program.attributes[sched.TARGET_ATTR] = SymbolRefAttr(name)
+        Rewriter.insert_op(program, InsertPoint.after(function))
+        return True
+
+
+def _free_symbol(module: ModuleOp, wanted: str) -> str:
+    """`wanted`, or `wanted_1`, `wanted_2`, ... if the module already defines it."""
+    name, counter = wanted, 0
+    while SymbolTable.lookup_symbol(module, name) is not None:
+        counter += 1
+        name = f"{wanted}_{counter}"
+    return name

@@ -1,0 +1,138 @@
+"""Mutation rules and the evolutionary search of SketchPolicy; EmptyPolicy."""
+
+import random
+
+import numpy as np
+import pytest
+
+from schedopt.build import build
+from schedopt.cost_model import CostModel, RandomModel
+from schedopt.hardware_params import HardwareParams
+from schedopt.loop_state import IteratorAnnotation
+from schedopt.search_policy import EmptyPolicy, SketchPolicy
+from schedopt.search_policy.mutation import MutateAutoUnroll, MutateParallel, MutateTileSize
+from schedopt.search_task import SearchTask
+from schedopt.transform_steps import PragmaStep, SplitStep
+from schedopt.workloads.numpy_reference import random_inputs, reference
+
+SMALL = dict(evolutionary_search_population=64, sample_init_min_population=16)
+
+
+def make_policy(name="matmul", args=(32, 32, 32), seed=0, model=None, **params) -> SketchPolicy:
+    task = SearchTask(name, args, hardware_params=HardwareParams(num_cores=2, vector_unit_bytes=32))
+    return SketchPolicy(task, program_cost_model=model, params={**SMALL, **params}, seed=seed, verbose=0)
+
+
+def splits(state):
+    return [s for s in state.transform_steps if isinstance(s, SplitStep)]
+
+
+def test_tile_size_mutation_moves_a_factor_within_one_split():
+    policy = make_policy()
+    rng = random.Random(0)
+    changed = 0
+    for state in policy.sample_initial_population()[:10]:
+        mutated = MutateTileSize()(policy, state, rng)
+        assert mutated is not None
+        before, after = splits(state), splits(mutated)
+        differing = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+        assert len(differing) <= 1
+        for old, new in differing:
+            assert np.prod(new.lengths) <= new.extent and new.extent % np.prod(new.lengths) == 0
+            assert new.lengths[-1] <= policy.params["max_innermost_split_factor"]
+            changed += old.lengths != new.lengths
+    assert changed > 0
+
+
+def test_auto_unroll_mutation_changes_the_pragma():
+    policy = make_policy()
+    state = next(
+        s
+        for s in policy.sample_initial_population()
+        if any(isinstance(t, PragmaStep) for t in s.transform_steps)
+    )
+    mutated = MutateAutoUnroll()(policy, state, random.Random(0))
+    old = [t.pragma_type for t in state.transform_steps if isinstance(t, PragmaStep)]
+    new = [t.pragma_type for t in mutated.transform_steps if isinstance(t, PragmaStep)]
+    assert old != new
+
+
+def test_parallel_mutation_changes_the_fused_loops():
+    policy = make_policy("matmul", (64, 64, 64))
+    rng = random.Random(3)
+    outcomes = set()
+    for state in policy.sample_initial_population()[:20]:
+        mutated = MutateParallel()(policy, state, rng)
+        if mutated is not None:
+            parallel = [
+                it.name
+                for st in mutated.stages
+                for it in st.iters
+                if it.annotation == IteratorAnnotation.PARALLEL
+            ]
+            outcomes.add(tuple(parallel))
+    assert outcomes
+
+
+class PreferLargeInnerTiles(CostModel):
+    """A model that likes long innermost split lengths: evolution should find them."""
+
+    def update(self, inputs, results):
+        pass
+
+    def predict(self, task, states):
+        return [float(sum(s.lengths[-1] for s in splits(state))) for state in states]
+
+
+def test_evolution_follows_the_cost_model():
+    policy = make_policy(model=PreferLargeInnerTiles())
+    population = policy.sample_initial_population()
+    best = policy.evolutionary_search(population, 8)
+    assert len(best) == 8 and len({str(s) for s in best}) == 8
+    model = PreferLargeInnerTiles()
+    assert min(model.predict(None, best)) >= max(model.predict(None, population)) * 0.9
+
+
+def test_evolution_never_returns_measured_programs():
+    policy = make_policy()
+    population = policy.sample_initial_population()
+    for state in population[:5]:
+        policy.record_measured(state, 1e-3)
+    best = policy.evolutionary_search(population, 32)
+    assert not {str(s) for s in best} & policy.measured_keys
+
+
+def test_same_seed_same_candidates():
+    first = make_policy(seed=5).pick_candidates(8)
+    second = make_policy(seed=5).pick_candidates(8)
+    assert [str(s) for s in first] == [str(s) for s in second]
+    assert len(first) == 8
+
+
+@pytest.mark.parametrize(
+    "name,args", [("matmul", (24, 20, 18)), ("conv2d_nchw", (1, 4, 8, 8, 8, 3, 3, 1, 1))]
+)
+def test_evolved_programs_match_numpy(name, args):
+    policy = make_policy(name, args, seed=2, model=RandomModel(2))
+    dag = policy.dag
+    inputs = random_inputs(name, dag, np.random.default_rng(0))
+    expected = reference(name, args, inputs)
+    for state in policy.pick_candidates(6):
+        kernel = build(dag, state)
+        outputs = [np.zeros(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
+        kernel(*inputs, *outputs)
+        np.testing.assert_allclose(outputs[0], expected[0], rtol=1e-4, atol=1e-5, err_msg=str(state))
+
+
+def test_unknown_params_are_refused():
+    with pytest.raises(ValueError, match="evolutionary_search_populaton"):
+        make_policy(evolutionary_search_populaton=3)
+
+
+def test_empty_policy_proposes_the_unscheduled_program_once():
+    task = SearchTask("matmul", (8, 8, 8))
+    policy = EmptyPolicy(task)
+    (state,) = policy.pick_candidates(4)
+    assert str(state) == str(task.compute_dag.get_init_state())
+    policy.record_measured(state, 1e-3)
+    assert policy.pick_candidates(4) == []

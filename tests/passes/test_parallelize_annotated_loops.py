@@ -1,0 +1,60 @@
+"""parallelize-annotated-loops on scheduled loop nests: the outermost parallel loop of each nest."""
+
+from xdsl.dialects import scf
+from xdsl.dialects.builtin import ModuleOp, StringAttr
+
+from schedopt.build import lower
+from schedopt.compute_dag import ComputeDAG
+from schedopt.passes.loop_nest_emitter import ANNOTATION_ATTR
+from schedopt.workload_registry import make_workload_key
+
+
+def parallel_loops(module: ModuleOp) -> list[scf.ParallelOp]:
+    return [op for op in module.walk() if isinstance(op, scf.ParallelOp)]
+
+
+def annotated_parallel_for_loops(module: ModuleOp) -> list[scf.ForOp]:
+    return [
+        op
+        for op in module.walk()
+        if isinstance(op, scf.ForOp) and op.attributes.get(ANNOTATION_ATTR) == StringAttr("parallel")
+    ]
+
+
+def matmul() -> ComputeDAG:
+    return ComputeDAG(make_workload_key("matmul", (16, 12, 8)))
+
+
+def test_outermost_parallel_loop_becomes_scf_parallel():
+    dag = matmul()
+    state = dag.get_init_state()
+    state.parallel("C", state["C"].iters[0])
+    module = lower(dag, state)
+    (loop,) = parallel_loops(module)
+    assert loop.parent_op() is module.body.block.first_op  # directly in the kernel function
+    assert not annotated_parallel_for_loops(module)
+
+
+def test_nested_parallel_loop_stays_serial():
+    dag = matmul()
+    state = dag.get_init_state()
+    io, ii = state.split("C", state["C"].iters[0], [4])
+    state.parallel("C", io)
+    state.parallel("C", ii)
+    module = lower(dag, state)
+    (outer,) = parallel_loops(module)
+    inner = annotated_parallel_for_loops(module)
+    assert inner and all(outer.is_ancestor(loop) for loop in inner)
+
+
+def test_parallel_loop_inside_serial_loop():
+    dag = matmul()
+    state = dag.get_init_state()
+    state.parallel("C", state["C"].iters[1])
+    module = lower(dag, state)
+    (loop,) = parallel_loops(module)
+    assert isinstance(loop.parent_op(), scf.ForOp)
+
+
+def test_unannotated_nest_is_unchanged():
+    assert not parallel_loops(lower(matmul()))
