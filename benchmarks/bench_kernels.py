@@ -7,8 +7,9 @@ hand-written schedule, against numpy timed in the same run.
 
 For each case it checks both programs against the numpy reference, then
 prints a table: GFLOP/s of the unscheduled program, of the schedule and of
-the reference (numpy `@` for GEMM; for conv2d, an im2col built with numpy
-stride tricks followed by `@`), the schedule's ratio to the reference, and
+the reference (`schedopt.workloads.numpy_baselines`: numpy `@` for GEMM; for
+conv2d, an im2col built with numpy stride tricks followed by `@`), the
+schedule's ratio to the reference, and
 the median time to build the scheduled candidate (apply the schedule, lower,
 LLVM O3, load). `--profile-build` splits that build time into its phases.
 
@@ -35,51 +36,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 @dataclass(frozen=True)
 class Case:
-    """A workload, the hand-written schedule to run it with, and its numpy reference."""
+    """A workload and the hand-written schedule to run it with."""
 
     workload: str
     args: tuple
     schedule: str
-    reference: str
 
 
 CASES = {
-    "gemm-512": Case("matmul", (512, 512, 512), "gemm", "matmul"),
-    "gemm-1024": Case("matmul", (1024, 1024, 1024), "gemm", "matmul"),
-    "batch-gemm-8x256": Case("batch_matmul", (8, 256, 256, 256), "batch_gemm", "matmul"),
-    "conv2d-resnet18-3x3": Case("conv2d_nhwc", (1, 56, 56, 64, 64, 3, 3, 1, 1), "conv2d_nhwc", "im2col"),
+    "gemm-512": Case("matmul", (512, 512, 512), "gemm"),
+    "gemm-1024": Case("matmul", (1024, 1024, 1024), "gemm"),
+    "batch-gemm-8x256": Case("batch_matmul", (8, 256, 256, 256), "batch_gemm"),
+    "conv2d-resnet18-3x3": Case("conv2d_nhwc", (1, 64, 56, 56, 64, 3, 3, 1, 1), "conv2d_nhwc"),
 }
-
-
-def im2col_conv2d_nhwc(data, kernel, stride: int, padding: int):
-    """NHWC convolution as numpy users write it fast: an im2col view copied into a matrix, then `@`."""
-    import numpy as np
-    from numpy.lib.stride_tricks import as_strided
-
-    n, h, w, ci = data.shape
-    kh, kw, _, co = kernel.shape
-    padded = np.pad(data, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
-    out_h = (h + 2 * padding - kh) // stride + 1
-    out_w = (w + 2 * padding - kw) // stride + 1
-    sn, sh, sw, sc = padded.strides
-    windows = as_strided(
-        padded, (n, out_h, out_w, kh, kw, ci), (sn, sh * stride, sw * stride, sh, sw, sc), writeable=False
-    )
-    columns = windows.reshape(n * out_h * out_w, kh * kw * ci)
-    return (columns @ kernel.reshape(kh * kw * ci, co)).reshape(n, out_h, out_w, co)
-
-
-def reference_call(case: Case, inputs: Sequence) -> Callable[[], object]:
-    """A call of the reference on `inputs`, for timing."""
-    import numpy as np
-
-    if case.reference == "matmul":
-        a, b = inputs
-        out = np.matmul(a, b)
-        return lambda: np.matmul(a, b, out=out)
-    data, kernel = inputs
-    stride, padding = case.args[7], case.args[8]
-    return lambda: im2col_conv2d_nhwc(data, kernel, stride, padding)
 
 
 @dataclass(frozen=True)
@@ -136,6 +105,7 @@ def run_case(name: str, case: Case, threads: int, repeat: int, profile: bool) ->
     from schedopt.compute_dag import ComputeDAG
     from schedopt.timing import time_callable
     from schedopt.workload_registry import make_workload_key
+    from schedopt.workloads.numpy_baselines import baseline
     from schedopt.workloads.numpy_reference import random_inputs, reference
 
     dag = ComputeDAG(make_workload_key(case.workload, case.args))
@@ -160,7 +130,8 @@ def run_case(name: str, case: Case, threads: int, repeat: int, profile: bool) ->
         runs = 1 if label == "unscheduled" else repeat
         timing = time_callable(lambda k=kernel, o=outputs: k(*inputs, *o), repeat=runs, min_repeat_ms=50)
         gflops[label] = timing.gflops(dag.flop_ct)
-    gflops["reference"] = time_callable(reference_call(case, inputs), repeat=repeat).gflops(dag.flop_ct)
+    numpy_call = baseline(case.workload, case.args, inputs)
+    gflops["reference"] = time_callable(numpy_call, repeat=repeat).gflops(dag.flop_ct)
     return Row(
         name,
         case.workload,
@@ -193,7 +164,7 @@ def print_table(rows: Sequence[Row]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("cases", nargs="*", choices=[[], *CASES], help="cases to run (default: all)")
+    parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(CASES)})")
     parser.add_argument(
         "--threads", type=int, default=len(os.sched_getaffinity(0)), help="cores for both sides"
     )
@@ -203,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     options = parser.parse_args(argv)
+    unknown = [c for c in options.cases if c not in CASES]
+    if unknown:
+        parser.error(f"unknown cases {unknown}; known: {', '.join(CASES)}")
     os.environ["OMP_NUM_THREADS"] = str(options.threads)
 
     from schedopt.timing import blas_description, reexec_without_openblas_overrides

@@ -6,13 +6,15 @@ The public API mirrors `tvm.auto_scheduler`:
 import schedopt as ss
 from schedopt import te
 
-dag = ss.ComputeDAG(ss.make_workload_key(my_workload, (512, 512, 512)))
-state = dag.get_init_state()
+task = ss.SearchTask(my_workload, (512, 512, 512))
+task.tune(ss.TuningOptions(num_measure_trials=200, measure_callbacks=[ss.RecordToFile("log.json")]))
+dag, state = task.apply_best("log.json")
 kernel = ss.build(dag, state)
 ```
 """
 
 from schedopt import te
+from schedopt.auto_schedule import auto_schedule, create_task
 from schedopt.build import build, lower
 from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel, XGBModel
@@ -45,6 +47,7 @@ from schedopt.measure import (
     ProgramBuilder,
     ProgramRunner,
 )
+from schedopt.program_measurer import ProgramMeasurer
 from schedopt.records import (
     RecordReader,
     RecordToFile,
@@ -54,7 +57,16 @@ from schedopt.records import (
     save_records,
 )
 from schedopt.runtime import Kernel
+from schedopt.search_policy import (
+    EmptyPolicy,
+    PreloadCustomSketchRule,
+    PreloadMeasuredStates,
+    SearchCallback,
+    SearchPolicy,
+    SketchPolicy,
+)
 from schedopt.search_task import SearchTask
+from schedopt.tuning_options import TuningOptions
 from schedopt.workload_registry import make_workload_key, register_workload, workload_key_to_tensors
 
 __all__ = [
@@ -63,6 +75,7 @@ __all__ = [
     "ComputeDAG",
     "CostModel",
     "DispatchContext",
+    "EmptyPolicy",
     "HardwareParams",
     "Iterator",
     "Kernel",
@@ -74,7 +87,10 @@ __all__ = [
     "MeasureErrorNo",
     "MeasureInput",
     "MeasureResult",
+    "PreloadCustomSketchRule",
+    "PreloadMeasuredStates",
     "ProgramBuilder",
+    "ProgramMeasurer",
     "ProgramRunner",
     "RandomModel",
     "RecordError",
@@ -83,13 +99,19 @@ __all__ = [
     "RuntimeArgumentError",
     "SchedOptError",
     "ScheduleError",
+    "SearchCallback",
+    "SearchPolicy",
     "SearchTask",
+    "SketchPolicy",
     "Stage",
     "State",
     "TEError",
+    "TuningOptions",
     "WorkloadError",
     "XGBModel",
+    "auto_schedule",
     "build",
+    "create_task",
     "get_shape_from_rewritten_layout",
     "load_best_record",
     "load_records",

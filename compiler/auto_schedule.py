@@ -28,8 +28,10 @@ SEARCH_POLICIES = ("sketch.random", "sketch.xgb", "empty")
 """The policies `make_search_policy` (and the `auto-schedule` pass) can make by name."""
 
 
-def make_cost_model(name: str, seed: int | None = None, model_file: str | None = None) -> CostModel:
-    """The cost model of a `sketch.<model>` policy name."""
+def make_cost_model(
+    name: str, seed: int | None = None, model_file: str | None = None, verbose: int = 1
+) -> CostModel:
+    """The cost model of a `sketch.<model>` policy name (training logs only at `verbose` >= 2)."""
     if name == "random":
         if model_file:
             raise SchedOptError("a model file needs the xgb cost model (policy sketch.xgb)")
@@ -37,7 +39,7 @@ def make_cost_model(name: str, seed: int | None = None, model_file: str | None =
     if name == "xgb":
         from schedopt.cost_model import XGBModel
 
-        model = XGBModel(seed=seed if seed is not None else 43)
+        model = XGBModel(verbose_eval=25 if verbose >= 2 else 0, seed=seed if seed is not None else 43)
         if model_file:
             model.load(model_file)
         return model
@@ -57,7 +59,7 @@ def make_search_policy(
         return EmptyPolicy(task, init_search_callbacks, verbose)
     if not name.startswith("sketch."):
         raise SchedOptError(f"unknown search policy {name!r} (known: {', '.join(SEARCH_POLICIES)})")
-    model = make_cost_model(name.removeprefix("sketch."), seed, model_file)
+    model = make_cost_model(name.removeprefix("sketch."), seed, model_file, verbose)
     return SketchPolicy(task, model, seed=seed, verbose=verbose, init_search_callbacks=init_search_callbacks)
 
 

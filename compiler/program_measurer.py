@@ -62,6 +62,8 @@ class ProgramMeasurer:
                     f"\n{self.errors_in_a_row} measurements in a row failed; printing every candidate from now on"
                 )
                 self.verbose = 2
+        if self.verbose == 1 and inputs:
+            print()  # ends the line of progress marks the builder and the runner print
         return results
 
     def _score(self, task: Any, measure_input: MeasureInput, result: MeasureResult) -> None:

@@ -1,24 +1,27 @@
-"""`sched-opt-run`: build a registered workload, check it against numpy, time it.
+"""`sched-opt-run`: tune a workload end to end, check it, and time it against numpy.
 
-    sched-opt-run matmul 512 512 512
+    sched-opt-run matmul 512 512 512                 # a registered workload and its arguments
+    sched-opt-run --ir model.mlir --trials 64        # the te function of an IR file
 
-builds the unscheduled program of the workload, runs it on random inputs,
-compares the outputs with the numpy reference of the workload, and prints
-its GFLOP/s beside numpy's, both timed in this process.
+tunes the workload with the sketch search (`--trials` measurements, a live
+line per round), takes the best schedule from the record file, checks it
+against the numpy reference (an IR file: against its unscheduled program),
+and prints the unscheduled, tuned and numpy GFLOP/s, all timed in this
+process, and the record file's path. Records accumulate: a second run on
+the same file resumes the search and never re-measures a program.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from schedopt.timing import (
-    blas_description,
-    reexec_without_openblas_overrides,
-    time_callable,
-)
+from schedopt.timing import blas_description, reexec_without_openblas_overrides, time_callable
 
 
 def _parse_arg(text: str) -> object:
@@ -28,50 +31,110 @@ def _parse_arg(text: str) -> object:
         return text
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="sched-opt-run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("workload", help="a registered workload name, e.g. matmul")
+    parser.add_argument("workload", nargs="?", help="a registered workload name, e.g. matmul")
     parser.add_argument("args", nargs="*", type=_parse_arg, help="the workload's arguments (JSON values)")
+    parser.add_argument("--ir", metavar="FILE", help="tune the te function of this IR file instead")
+    parser.add_argument("--trials", type=int, default=200, help="measurements (default 200; 0: no tuning)")
+    parser.add_argument(
+        "--per-round", type=int, default=64, help="measurements per search round (default 64)"
+    )
+    parser.add_argument("--policy", default="sketch.xgb", help="sketch.xgb (default), sketch.random or empty")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the search and of the inputs")
+    parser.add_argument("--log", metavar="FILE", help="record file (default: WORKLOAD.json here)")
     parser.add_argument("--repeat", type=int, default=5, help="timing repeats (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     options = parser.parse_args(argv)
+    if (options.workload is None) == (options.ir is None):
+        parser.error("give a workload name and its arguments, or --ir FILE")
+    return options
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = _arguments(argv)
     reexec_without_openblas_overrides()
 
     import numpy as np
 
+    from schedopt.auto_schedule import make_search_policy
     from schedopt.build import build
     from schedopt.compute_dag import ComputeDAG
     from schedopt.errors import SchedOptError
-    from schedopt.workload_registry import make_workload_key
+    from schedopt.layout_rewrite import LayoutRewriteOption
+    from schedopt.records import RecordToFile
+    from schedopt.search_policy import PreloadMeasuredStates
+    from schedopt.search_task import SearchTask
+    from schedopt.tuning_options import TuningOptions
+    from schedopt.workloads.numpy_baselines import baseline
     from schedopt.workloads.numpy_reference import random_inputs, reference
 
     try:
-        key = make_workload_key(options.workload, options.args)
-        dag = ComputeDAG(key)
-        print(f"workload  {key}   ({dag.flop_ct / 1e9:.3f} GFLOP)")
+        if options.ir:
+            task = SearchTask(compute_dag=ComputeDAG.from_module(Path(options.ir).read_text()))
+        else:
+            task = SearchTask(options.workload, options.args)
+        dag = task.compute_dag
+        log = options.log or f"{options.workload or dag.func_name}.json"
+        print(f"workload  {task.workload_key}   ({dag.flop_ct / 1e9:.3f} GFLOP)")
+        hardware = task.hardware_params
+        print(f"machine   {hardware.num_cores} cores, {hardware.vector_unit_bytes * 8}-bit vectors")
         print(f"numpy     {blas_description()}")
-        kernel = build(dag)
+        print(f"records   {os.path.abspath(log)}\n")
+        resume = [PreloadMeasuredStates(log)] if os.path.exists(log) else []
+        policy = make_search_policy(task, options.policy, options.seed, init_search_callbacks=resume)
+        start = time.perf_counter()
+        tuning = TuningOptions(
+            options.trials, None, options.per_round, 1, measure_callbacks=[RecordToFile(log)]
+        )
+        task.tune(tuning, policy)
+        print(f"\ntuning took {time.perf_counter() - start:.1f} s")
+        tuned_dag, state = task.apply_best(log, LayoutRewriteOption.NO_REWRITE)
+        unscheduled, tuned = build(dag), build(tuned_dag, state)
     except SchedOptError as error:
         print(f"sched-opt-run: error: {error}", file=sys.stderr)
         return 1
-    inputs = random_inputs(options.workload, dag, np.random.default_rng(options.seed))
-    outputs = [np.empty(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
-    kernel(*inputs, *outputs)
-    expected = reference(options.workload, options.args, inputs)
-    for name, got, want in zip(dag.output_names, outputs, expected, strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=f"output {name}")
-    print(f"check     outputs {', '.join(dag.output_names)} match numpy")
+
+    rng = np.random.default_rng(options.seed)
+    inputs = (
+        random_inputs(options.workload, dag, rng) if options.workload else _random_inputs(unscheduled, rng)
+    )
+    outputs = {}
+    for label, kernel in (("unscheduled", unscheduled), ("tuned", tuned)):
+        outputs[label] = [np.zeros(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
+        kernel(*inputs, *outputs[label])
+    expected = (
+        reference(options.workload, options.args, inputs) if options.workload else outputs["unscheduled"]
+    )
+    for name, got, want in zip(dag.output_names, outputs["tuned"], expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3, err_msg=f"output {name}")
+    print(f"check     the tuned program's outputs {', '.join(dag.output_names)} match numpy\n")
 
     rows = [
-        ("sched-opt (unscheduled)", time_callable(lambda: kernel(*inputs, *outputs), options.repeat)),
-        ("numpy", time_callable(lambda: reference(options.workload, options.args, inputs), options.repeat)),
+        (
+            f"sched-opt {label}",
+            time_callable(lambda k=kernel, o=outputs[label]: k(*inputs, *o), options.repeat),
+        )
+        for label, kernel in (("unscheduled", unscheduled), ("tuned", tuned))
     ]
-    print(f"\n{'program':<26}{'min ms':>10}{'median ms':>12}{'GFLOP/s':>10}")
+    numpy_call = baseline(options.workload, options.args, inputs) if options.workload else None
+    if numpy_call is not None:
+        rows.append(("numpy", time_callable(numpy_call, options.repeat)))
+    last_label, last = rows[-1]
+    print(f"{'program':<24}{'min ms':>10}{'median ms':>12}{'GFLOP/s':>10}   speed vs {last_label}")
     for label, timing in rows:
         print(
-            f"{label:<26}{timing.min_s * 1e3:>10.3f}{timing.median_s * 1e3:>12.3f}{timing.gflops(dag.flop_ct):>10.2f}"
+            f"{label:<24}{timing.min_s * 1e3:>10.3f}{timing.median_s * 1e3:>12.3f}"
+            f"{timing.gflops(dag.flop_ct):>10.2f}{last.min_s / timing.min_s:>10.2f}x"
         )
+    print(f"\nrecords: {os.path.abspath(log)}  (sched-opt-records best {log})")
     return 0
+
+
+def _random_inputs(kernel, rng):
+    """Uniform [-1, 1) inputs for a kernel's read-only arguments (an IR file has no reference inputs)."""
+    return [
+        rng.uniform(-1, 1, spec.shape).astype(spec.dtype) for spec in kernel.arg_specs if not spec.written
+    ]
 
 
 def console_main() -> None:

@@ -91,7 +91,7 @@ class SearchPolicy(ABC):
             if self.verbose:
                 flops = best.flops / 1e9 if best else 0.0
                 print(
-                    f"\rround {round_no:>3} | trials {trials:>5}/{num_measure_trials} | "
+                    f"round {round_no:>3} | trials {trials:>5}/{num_measure_trials} | "
                     f"best {flops:9.2f} GFLOP/s | errors in a row {measurer.errors_in_a_row:>3} | "
                     f"{time.perf_counter() - start:7.1f} s"
                 )
