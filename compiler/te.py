@@ -771,9 +771,11 @@ def _compute_attributes(stage: ComputeOp) -> dict[str, Attribute] | None:
             attrs[key] = IntegerAttr(int(value), 64)
         elif isinstance(value, Sequence) and builtins.all(isinstance(v, Tensor) for v in value):
             attrs[key] = ArrayAttr(StringAttr(v.name) for v in value)  # type: ignore[union-attr]
+        elif isinstance(value, Sequence) and builtins.all(isinstance(v, str) for v in value):
+            attrs[key] = ArrayAttr(StringAttr(v) for v in value)
         else:
             raise TEError(
-                f"compute {stage.name}: attribute {key}={value!r} is not a string, int or tensor list"
+                f"compute {stage.name}: attribute {key}={value!r} is not a string, int, or list of tensors or names"
             )
     return attrs or None
 

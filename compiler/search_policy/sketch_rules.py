@@ -11,8 +11,8 @@ rule is asked in order whether it applies:
   names), and ask the next rule too, on the state as it was,
 - `APPLY_AND_SKIP_REST`: apply it, and ask no further rule.
 
-The CPU rule list is TVM's (ansor-facts.md, "Sketch generation"), less
-SimplifyComputeWithConstTensor: no workload here marks const-tensor indices.
+The CPU rule list is TVM's (ansor-facts.md, "Sketch generation"). The GPU
+rules (AddCacheRead, CrossThreadReduction, ...) come with the GPU back end.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from xdsl.dialects.builtin import ArrayAttr
 
 from schedopt.loop_state import ComputeAtKind, IteratorKind, StageKind, State
 
@@ -216,6 +218,54 @@ class AlwaysInline:
         return [(state, stage_id - 1)]
 
 
+SIMPLIFY_CONST_TENSOR_INDICES = "auto_scheduler_simplify_const_tensor_indices"
+"""The compute attribute naming the iterators that index constant tensors (Winograd's transform matrices)."""
+
+
+def const_tensor_indices(policy: SketchPolicy, state: State, stage_id: int) -> set[str]:
+    stage = state.stages[stage_id]
+    if stage.kind != StageKind.COMPUTE:
+        return set()
+    compute = policy.current_dag(state).op(stage.name).compute
+    names = compute.attributes.get(SIMPLIFY_CONST_TENSOR_INDICES) if compute is not None else None
+    return {name.data for name in names.data} if isinstance(names, ArrayAttr) else set()
+
+
+@dataclass(frozen=True)
+class SimplifyComputeWithConstTensor:
+    """Unroll the loops that index constant tensors, tile the other spatial loops in two levels.
+
+    For stages that name such loops in `auto_scheduler_simplify_const_tensor_indices`:
+    with the loops unrolled innermost, the constant reads fold to numbers.
+    """
+
+    name: str = "SimplifyComputeWithConstTensor"
+
+    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+        if const_tensor_indices(policy, state, stage_id):
+            return Condition.APPLY_AND_SKIP_REST
+        return Condition.SKIP
+
+    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+        unrolled_names = const_tensor_indices(policy, state, stage_id)
+        state = state.copy()
+        name = state.stages[stage_id].name
+        outer: list[str] = []
+        inner: list[str] = []
+        unrolled: list[str] = []
+        for it in list(state.stages[stage_id].iters):
+            if it.name in unrolled_names:
+                unrolled.append(state.unroll(name, it.name).name)
+            elif it.kind == IteratorKind.SPATIAL:
+                tile_outer, tile_inner = state.split(name, it.name, [None])
+                outer.append(tile_outer.name)
+                inner.append(tile_inner.name)
+            else:
+                inner.append(it.name)
+        state.reorder(name, outer + inner + unrolled)
+        return [(state, stage_id - 1)]
+
+
 @dataclass(frozen=True)
 class AddRfactor:
     """Factor a long reduction into a stage with more parallelism (two sketches: outer or inner part)."""
@@ -338,6 +388,7 @@ class CustomSketchRule:
 
 CPU_RULES: tuple[SketchRule, ...] = (
     AlwaysInline(),
+    SimplifyComputeWithConstTensor(),
     AddRfactor(),
     AddCacheWrite(),
     MultiLevelTilingWithFusion(),

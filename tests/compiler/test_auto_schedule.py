@@ -88,6 +88,15 @@ def test_a_resumed_search_never_measures_a_program_twice(tuned, tmp_path):
     assert len(steps) == 12 and len(set(steps)) == 12
 
 
+def test_a_short_seeded_tune_beats_the_unscheduled_program(tmp_path):
+    task = ss.SearchTask("matmul", (128, 128, 128), hardware_params=ss.HardwareParams(num_cores=1))
+    tune(task, tmp_path / "tuned.json", 16, seed=3)
+    tune(task, tmp_path / "unscheduled.json", 1, policy="empty")
+    (_, unscheduled), *_ = ss.load_records(str(tmp_path / "unscheduled.json"))
+    tuned = min(result.mean_cost() for _, result in ss.load_records(str(tmp_path / "tuned.json")))
+    assert tuned < unscheduled.mean_cost()
+
+
 def test_the_empty_policy_measures_the_unscheduled_program_once(tmp_path):
     task = ss.SearchTask("matmul", (16, 16, 16))
     best = tune(task, tmp_path / "empty.json", 4, policy="empty")

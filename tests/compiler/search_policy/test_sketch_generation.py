@@ -66,6 +66,53 @@ def test_elementwise_consumers_are_inlined_or_fused():
     assert [s["T_dense"].attach for s in sketches] == [("T_relu", "j.0"), ("T_relu", "j.1"), None]
 
 
+def test_conv2d_is_tiled_with_and_without_a_cache_write_stage():
+    sketches = policy_for("conv2d_nchw", (1, 4, 8, 8, 8, 3, 3, 1, 1)).generate_sketches()
+    assert len(sketches) == 3
+    # The padding (a branch: not strictly inlineable on CPU) stays a root stage.
+    for sketch in sketches:
+        assert sketch["pad_temp"].compute_at == ComputeAtKind.ROOT
+    plain, level_1, level_2 = sketches
+    spatial, reduce = ("nn", "ff", "yy", "xx"), ("rc", "ry", "rx")
+    structure = [
+        *(f"{a}.0" for a in spatial),
+        *(f"{a}.1" for a in spatial),
+        *(f"{a}.0" for a in reduce),
+        *(f"{a}.2" for a in spatial),
+        *(f"{a}.1" for a in reduce),
+        *(f"{a}.3" for a in spatial),
+    ]
+    assert [it.name for it in plain["conv2d_nchw"].iters] == structure
+    assert [it.name for it in level_1["conv2d_nchw.local"].iters] == structure
+    assert level_1["conv2d_nchw.local"].attach == ("conv2d_nchw", "xx.0")
+    assert level_2["conv2d_nchw.local"].attach == ("conv2d_nchw", "xx.1")
+
+
+def test_const_tensor_indices_are_unrolled_and_the_rest_tiled_in_two_levels():
+    from schedopt import te
+
+    data = te.placeholder((8, 16), name="data")
+    r = te.reduce_axis((0, 4), name="r")
+    weights = te.compute((4, 4), lambda a, b: (a + b).astype("float32"), name="G")
+    out = te.compute(
+        (8, 4, 16),
+        lambda i, a, j: te.sum(data[i, j] * weights[a, r], axis=r),
+        name="transform",
+        attrs={"auto_scheduler_simplify_const_tensor_indices": ["a", "r"]},
+    )
+    task = SearchTask(compute_dag=ComputeDAG([data, out]), hardware_params=HardwareParams(num_cores=2))
+    sketches = SketchPolicy(task, seed=0, verbose=0).generate_sketches()
+    loops = [(it.name, it.annotation) for it in sketches[0]["transform"].iters]
+    assert loops == [
+        ("i.0", IteratorAnnotation.NONE),
+        ("j.0", IteratorAnnotation.NONE),
+        ("i.1", IteratorAnnotation.NONE),
+        ("j.1", IteratorAnnotation.NONE),
+        ("a", IteratorAnnotation.UNROLL),
+        ("r", IteratorAnnotation.UNROLL),
+    ]
+
+
 def test_long_reductions_get_rfactor_sketches():
     sketches = policy_for("softmax", (4, 1024)).generate_sketches()
     names = [{s.name for s in sketch.stages} for sketch in sketches]
