@@ -29,6 +29,8 @@ class Tiling:
     spatial: dict[str, tuple[int, int, int]]
     reduce: dict[str, tuple[int]]
     auto_unroll_max_step: int = 16
+    compute_at_level: int = 2
+    """The output's tile level the accumulator is computed at: 1 (the outer tile) or 2."""
 
 
 def ssrsrs(dag: ComputeDAG, stage: str, tiling: Tiling) -> State:
@@ -36,9 +38,9 @@ def ssrsrs(dag: ComputeDAG, stage: str, tiling: Tiling) -> State:
 
     The local stage `stage.local` runs the loops
     `S0 S1 R0 S2 R1 S3` (S: spatial tiles, R: reduce tiles), computed at the
-    second spatial level of the output stage, whose outer levels are fused
-    into one parallel loop; the innermost spatial loop is vectorised on both
-    stages and the register tile unrolled.
+    first or second spatial level of the output stage (`compute_at_level`),
+    whose outer level is fused into one parallel loop; the innermost spatial
+    loop is vectorised on both stages.
     """
     state = dag.get_init_state()
     local = state.cache_write(stage, "local").name
@@ -76,7 +78,7 @@ def ssrsrs(dag: ComputeDAG, stage: str, tiling: Tiling) -> State:
         else:
             outer.append(it.name)
     state.reorder(stage, [*outer, *second, *rest])
-    state.compute_at(local, stage, second[-1])
+    state.compute_at(local, stage, (outer if tiling.compute_at_level == 1 else second)[-1])
     fused = state.fuse(stage, outer)
     state.parallel(stage, fused)
     state.pragma(stage, fused, f"auto_unroll_max_step${tiling.auto_unroll_max_step}")
@@ -92,14 +94,23 @@ def host_vector_lanes() -> int:
     return HardwareParams().vector_unit_bytes // 4
 
 
+def _gemm_tiling(lanes: int) -> Tiling:
+    """A register tile of rows x 2 vectors (8 rows with 32 vector registers, 4 with 16), each
+    parallel task a 64 x 16-vector block of C accumulated over k in blocks of 256."""
+    rows = 8 if lanes >= 16 else 4
+    return Tiling(
+        spatial={"i": (1, 64 // rows, rows), "j": (1, 8, 2 * lanes)}, reduce={"k": (256,)}, compute_at_level=1
+    )
+
+
 def gemm(dag: ComputeDAG, lanes: int) -> State:
-    """C[i, j] = sum_k A[i, k] B[k, j]: a 4 x 2-vector register tile, k in blocks of 256."""
-    return ssrsrs(dag, "C", Tiling(spatial={"i": (8, 1, 4), "j": (1, 1, 2 * lanes)}, reduce={"k": (256,)}))
+    """C[i, j] = sum_k A[i, k] B[k, j]."""
+    return ssrsrs(dag, "C", _gemm_tiling(lanes))
 
 
 def batch_gemm(dag: ComputeDAG, lanes: int) -> State:
     """C[b, i, j]: the GEMM tiling, batches in the parallel loop."""
-    return ssrsrs(dag, "C", Tiling(spatial={"i": (8, 1, 4), "j": (1, 1, 2 * lanes)}, reduce={"k": (256,)}))
+    return ssrsrs(dag, "C", _gemm_tiling(lanes))
 
 
 def conv2d_nhwc(dag: ComputeDAG, lanes: int) -> State:

@@ -18,6 +18,7 @@ from schedopt.hardware_params import HardwareParams
 from schedopt.loop_state import State
 from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.passes.loop_nest_emitter import lower_state
+from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
 from schedopt.passes.parallelize_annotated_loops import ParallelizeAnnotatedLoopsPass
 from schedopt.passes.unroll_annotated_loops import UnrollAnnotatedLoopsPass
 from schedopt.passes.vectorize_annotated_loops import VectorizeAnnotatedLoopsPass
@@ -38,6 +39,8 @@ def lower(dag: ComputeDAG, state: State | None = None) -> ModuleOp:
     context = te_context()
     UnrollAnnotatedLoopsPass().apply(context, module)
     VectorizeAnnotatedLoopsPass().apply(context, module)
+    # exp as vector arithmetic: LLVM would call libm's expf once per lane.
+    MathPolynomialApproximationPass().apply(context, module)
     ParallelizeAnnotatedLoopsPass().apply(context, module)
     # Let LLVM fuse a multiply and an add into an FMA, as TVM's codegen does.
     AddArithFastMathFlagsPass(flags=("contract",)).apply(context, module)

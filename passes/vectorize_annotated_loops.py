@@ -101,6 +101,7 @@ ELEMENTWISE_OPS: tuple[type[Operation], ...] = (
     arith.SIToFPOp,
     arith.FPToSIOp,
     arith.FPToUIOp,
+    arith.BitcastOp,
     arith.SelectOp,
     math.AbsFOp,
     math.CeilOp,
