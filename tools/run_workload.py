@@ -36,7 +36,12 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("workload", nargs="?", help="a registered workload name, e.g. matmul")
     parser.add_argument("args", nargs="*", type=_parse_arg, help="the workload's arguments (JSON values)")
     parser.add_argument("--ir", metavar="FILE", help="tune the te function of this IR file instead")
-    parser.add_argument("--trials", type=int, default=200, help="measurements (default 200; 0: no tuning)")
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=200,
+        help="measurements (default 200; 0: only use the records already in --log)",
+    )
     parser.add_argument(
         "--per-round", type=int, default=64, help="measurements per search round (default 64)"
     )
@@ -86,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         tuning = TuningOptions(
             options.trials, None, options.per_round, 1, measure_callbacks=[RecordToFile(log)]
         )
-        task.tune(tuning, policy)
+        if options.trials:
+            task.tune(tuning, policy)
         print(f"\ntuning took {time.perf_counter() - start:.1f} s")
         tuned_dag, state = task.apply_best(log, LayoutRewriteOption.NO_REWRITE)
         unscheduled, tuned = build(dag), build(tuned_dag, state)
