@@ -22,7 +22,7 @@ from schedopt.passes.math_polynomial_approximation import MathPolynomialApproxim
 from schedopt.passes.parallelize_annotated_loops import ParallelizeAnnotatedLoopsPass
 from schedopt.passes.unroll_annotated_loops import UnrollAnnotatedLoopsPass
 from schedopt.passes.vectorize_annotated_loops import VectorizeAnnotatedLoopsPass
-from schedopt.runtime import BufferSpec, Kernel, compile_module
+from schedopt.runtime import BufferSpec, Kernel, compile_module, optimized_llvm_module
 
 SUPPORTED_TARGETS = ("llvm",)
 
@@ -62,6 +62,12 @@ def argument_specs(dag: ComputeDAG) -> list[BufferSpec]:
     ]
     outputs = [BufferSpec(op.name, op.shape, _numpy_dtype(op.dtype)) for op in map(dag.op, dag.output_names)]
     return inputs + outputs
+
+
+def build_llvm_ir(dag: ComputeDAG, state: State | None = None, target: str = "llvm") -> str:
+    """The optimised LLVM IR text of the workload under `state`: what `build` compiles, before code generation."""
+    _check_target(target)
+    return str(optimized_llvm_module(lower_to_llvm_dialect(dag, state)))
 
 
 def build(

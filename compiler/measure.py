@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import llvmlite.binding as llvm
 import numpy as np
 
-from schedopt.build import argument_specs, build
+from schedopt.build import argument_specs, build, build_llvm_ir
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import CompileError, SchedOptError, ScheduleError
 from schedopt.loop_state import State
@@ -214,8 +214,8 @@ BuildFunc: TypeAlias = Callable[[ComputeDAG, State, str], str]
 
 
 def default_build_func(dag: ComputeDAG, state: State, target: str) -> str:
-    """The optimised LLVM IR of `schedopt.build(dag, state, target)`."""
-    return build(dag, state, target).compiled.llvm_ir
+    """The optimised LLVM IR of `schedopt.build(dag, state, target)`, without generating machine code."""
+    return build_llvm_ir(dag, state, target)
 
 
 @dataclass(frozen=True)

@@ -323,6 +323,17 @@ class CompiledModule:
         return Kernel(name, tuple(arg_specs), self, address, threads)
 
 
+def optimized_llvm_module(module: ModuleOp, opt_level: int = 3) -> llvm.ModuleRef:
+    """An `llvm`-dialect module translated to LLVM IR, verified and optimised for the host CPU.
+
+    What `compile_module` JITs; the measurement builder stops here and hands
+    the IR text to the runner, which generates the machine code.
+    """
+    llvm_module = parse_llvm_ir(translate_to_llvm_ir(module))
+    optimize(llvm_module, opt_level)
+    return llvm_module
+
+
 def compile_module(module: ModuleOp, opt_level: int = 3) -> CompiledModule:
     """Compile an `llvm`-dialect module for the host CPU and JIT it.
 
@@ -344,8 +355,7 @@ def compile_module(module: ModuleOp, opt_level: int = 3) -> CompiledModule:
     )
     if uses_openmp:
         openmp_runtime()
-    llvm_module = parse_llvm_ir(translate_to_llvm_ir(module))
-    optimize(llvm_module, opt_level)
+    llvm_module = optimized_llvm_module(module, opt_level)
     optimized_ir = str(llvm_module)
     try:
         engine = llvm.create_mcjit_compiler(llvm_module, create_host_target_machine(opt_level))

@@ -85,15 +85,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"machine   {hardware.num_cores} cores, {hardware.vector_unit_bytes * 8}-bit vectors")
         print(f"numpy     {blas_description()}")
         print(f"records   {os.path.abspath(log)}\n")
-        resume = [PreloadMeasuredStates(log)] if os.path.exists(log) else []
-        policy = make_search_policy(task, options.policy, options.seed, init_search_callbacks=resume)
-        start = time.perf_counter()
-        tuning = TuningOptions(
-            options.trials, None, options.per_round, 1, measure_callbacks=[RecordToFile(log)]
-        )
         if options.trials:
+            resume = [PreloadMeasuredStates(log)] if os.path.exists(log) else []
+            policy = make_search_policy(task, options.policy, options.seed, init_search_callbacks=resume)
+            start = time.perf_counter()
+            tuning = TuningOptions(
+                num_measure_trials=options.trials,
+                num_measures_per_round=options.per_round,
+                measure_callbacks=[RecordToFile(log)],
+            )
             task.tune(tuning, policy)
-        print(f"\ntuning took {time.perf_counter() - start:.1f} s")
+            print(f"\ntuning took {time.perf_counter() - start:.1f} s")
         tuned_dag, state = task.apply_best(log, LayoutRewriteOption.NO_REWRITE)
         unscheduled, tuned = build(dag), build(tuned_dag, state)
     except SchedOptError as error:
@@ -101,9 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     rng = np.random.default_rng(options.seed)
-    inputs = (
-        random_inputs(options.workload, dag, rng) if options.workload else _random_inputs(unscheduled, rng)
-    )
+    inputs = random_inputs(options.workload or dag.func_name, dag, rng)
     outputs = {}
     for label, kernel in (("unscheduled", unscheduled), ("tuned", tuned)):
         outputs[label] = [np.zeros(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
@@ -134,13 +134,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     print(f"\nrecords: {os.path.abspath(log)}  (sched-opt-records best {log})")
     return 0
-
-
-def _random_inputs(kernel, rng):
-    """Uniform [-1, 1) inputs for a kernel's read-only arguments (an IR file has no reference inputs)."""
-    return [
-        rng.uniform(-1, 1, spec.shape).astype(spec.dtype) for spec in kernel.arg_specs if not spec.written
-    ]
 
 
 def console_main() -> None:

@@ -11,7 +11,7 @@ import ctypes
 import time
 
 from schedopt import te
-from schedopt.build import argument_specs, build
+from schedopt.build import argument_specs, build_llvm_ir
 from schedopt.compute_dag import ComputeDAG
 from schedopt.loop_state import State
 from schedopt.measure import default_build_func
@@ -46,7 +46,7 @@ def transposed_matmul(dag: ComputeDAG, state: State, target: str) -> str:
     r = te.reduce_axis((0, k), name="k")
     C = te.compute((n, m), lambda i, j: te.sum(A[i, r] * B[j, r], axis=r), name="C")
     wrong = ComputeDAG(build_te_module([A, B, C], dag.func_name))
-    return build(wrong, None, target).compiled.llvm_ir
+    return build_llvm_ir(wrong, None, target)
 
 
 def invalid_ir(dag: ComputeDAG, state: State, target: str) -> str:

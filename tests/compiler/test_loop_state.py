@@ -79,6 +79,25 @@ def test_pragma_and_storage_align(dag: ComputeDAG):
     assert "C auto_unroll: 64" in str(s)
 
 
+def test_infer_bound_runs_a_split_part_only_as_far_as_its_parent_reaches(dag: ComputeDAG):
+    # C computed at D's 4-row tiles, itself split 8 x 1 x 4: as in TVM, the
+    # parts run min(factor, what is left of the parent), 1 x 1 x 4 here, not 8 x 1 x 4.
+    s = dag.get_init_state()
+    i0, i1 = s.split("D", "i", [4])
+    s.reorder("D", [i0, "j", i1])
+    s.split("C", "i", [8, 1, 4])
+    s.compute_at("C", "D", "j")
+    bound = dag.infer_bound_from_state(s)
+    assert names_and_extents(bound, "C") == [
+        ("i.0", 1),
+        ("i.1", 1),
+        ("i.2", 1),
+        ("i.3", 4),
+        ("j", 1),
+        ("k", 32),
+    ]
+
+
 def test_compute_at_prints_nested_and_infer_bound_fills_extents(dag: ComputeDAG):
     s = dag.get_init_state()
     i0, i1 = s.split("D", "i", [8])

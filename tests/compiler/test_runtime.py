@@ -208,3 +208,15 @@ def test_module_not_in_the_llvm_dialect_is_a_compile_error():
 def test_bad_opt_level_is_rejected():
     with pytest.raises(CompileError, match="opt_level 4"):
         compile_module(parse(ADD), opt_level=4)
+
+
+def test_build_llvm_ir_is_the_ir_build_compiles():
+    """The measurement builder ships `build_llvm_ir`'s text; it must be what `build` runs."""
+    from schedopt.build import build, build_llvm_ir
+    from schedopt.compute_dag import ComputeDAG
+    from schedopt.workload_registry import make_workload_key
+
+    dag = ComputeDAG(make_workload_key("matmul", (16, 8, 4)))
+    state = dag.get_init_state()
+    state.parallel("C", "i")
+    assert build_llvm_ir(dag, state) == build(dag, state).compiled.llvm_ir
