@@ -19,6 +19,8 @@ batch: every failure mode is a result.
   follows TVM's `time_evaluator`: one warm-up call, then `repeat` costs,
   each the mean over `number` calls, `number` growing until a repeat lasts
   `min_repeat_ms`; optionally the caches are flushed before each repeat.
+  Every candidate gets fresh buffers on huge pages (`schedopt.huge_pages`),
+  so where they land in the caches does not vary from one to the next.
 - The warm-up call doubles as the correctness check: its outputs are
   compared with the unscheduled program's outputs on the same random inputs
   (built and run once per task), within a tolerance set by the dtype. A
@@ -46,6 +48,7 @@ import numpy as np
 from schedopt.build import argument_specs, build, build_llvm_ir
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import CompileError, SchedOptError, ScheduleError
+from schedopt.huge_pages import huge_page_copy, huge_page_empty
 from schedopt.loop_state import State
 from schedopt.process_pool import FailureKind, JobFailure, WorkerPool
 from schedopt.runtime import (
@@ -414,8 +417,10 @@ def _run_candidate(job: _RunJob) -> _RunOutcome:
     except CompileError as error:
         return _RunOutcome((), MeasureErrorNo.COMPILE_HOST, str(error))
     reference = job.reference
-    outputs = [_poisoned(spec) for spec in job.build.arg_specs[len(reference.inputs) :]]
-    arrays = [*reference.inputs, *outputs]
+    # Fresh copies on huge pages: every candidate's buffers sit alike in the caches (huge_pages.py).
+    inputs = [huge_page_copy(array) for array in reference.inputs]
+    outputs = [_poisoned(spec) for spec in job.build.arg_specs[len(inputs) :]]
+    arrays = [*inputs, *outputs]
     pointers = [data_pointer(array) for array in arrays]
     kernel.function(*pointers)
     mismatch = _compare_outputs(reference, outputs)
@@ -427,12 +432,15 @@ def _run_candidate(job: _RunJob) -> _RunOutcome:
 
 
 def _poisoned(spec: BufferSpec) -> NDArray[Any]:
-    """An output buffer filled with values a correct kernel overwrites (NaN for floats)."""
+    """An output buffer on huge pages filled with values a correct kernel overwrites (NaN for floats)."""
+    buffer = huge_page_empty(spec.shape, spec.dtype)
     if np.issubdtype(spec.dtype, np.floating):
-        return np.full(spec.shape, np.nan, spec.dtype)
-    if spec.dtype == np.bool_:
-        return np.zeros(spec.shape, spec.dtype)
-    return np.full(spec.shape, np.iinfo(spec.dtype).min, spec.dtype)
+        buffer.fill(np.nan)
+    elif spec.dtype == np.bool_:
+        buffer.fill(False)
+    else:
+        buffer.fill(np.iinfo(spec.dtype).min)
+    return buffer
 
 
 def _compare_outputs(reference: _Reference, outputs: Sequence[NDArray[Any]]) -> str | None:

@@ -1,0 +1,33 @@
+"""Measurement buffers on huge pages: aligned, writable, and the values of what they copy."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+
+from schedopt.huge_pages import HUGE_PAGE_BYTES, MIN_HUGE_PAGE_ARRAY_BYTES, huge_page_copy, huge_page_empty
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype"), [((512, 512), np.float32), ((3, 1000, 77), np.int64), ((9000,), np.float64)]
+)
+def test_large_arrays_start_on_a_huge_page_and_hold_what_they_copy(shape, dtype):
+    source = np.random.default_rng(0).integers(-100, 100, shape).astype(dtype)
+    copy = huge_page_copy(source)
+    assert copy.ctypes.data % HUGE_PAGE_BYTES == 0
+    assert copy.flags.c_contiguous and copy.flags.writeable and copy.dtype == dtype
+    np.testing.assert_array_equal(copy, source)
+
+
+def test_small_arrays_are_plain_numpy_arrays():
+    small = huge_page_empty((4, 4), np.float32)
+    assert small.nbytes < MIN_HUGE_PAGE_ARRAY_BYTES and small.base is None
+
+
+def test_an_array_keeps_its_mapping_alive():
+    array = huge_page_empty((256, 1024), np.float32)
+    array.fill(3.0)
+    gc.collect()
+    assert float(array.sum()) == 3.0 * array.size
