@@ -14,17 +14,25 @@ and over all tasks: pairwise ranking accuracy (the share of held-out pairs
 of different measured cost whose scores order them as the costs do, ties of
 scores counting half), the recall of the 10 truly fastest held-out
 candidates among the 50 best scored (fewer where the held-out set is
-smaller: the table marks those), and the seconds spent training (feature
-extraction and boosting) and predicting. Over all tasks, accuracy weighs
-each task by its pairs and recall by its true top.
+smaller: the table marks those), the median speed of the 64 best scored
+(what a round of tuning would measure) against that of all held-out
+candidates, and the seconds spent training (feature extraction and
+boosting) and predicting. A small `--train-fraction` plays an early round
+of tuning, when the model knows few candidates. Over all tasks, accuracy weighs
+each task by its pairs, recall by its true top and speeds by its held-out
+candidates.
 
 `curve` tunes one workload twice from the same seed and for the same trials,
 guided by `sketch.xgb` and then by `sketch.random` (record files
-`WORKLOAD-ARGS.POLICY.seedN.json` in `--out-dir`; an existing file is an
-error, since a resumed search would not compare), or reads two such logs
-with `--from-logs`. It prints the best
-GFLOP/s found so far after every round of trials (in record order) and the
-number of trials XGB guidance took to reach the random policy's final best.
+`WORKLOAD-ARGS.POLICY.seedN.json` in `--out-dir`; a complete one is read
+again, a partial one is an error, since a resumed search would not
+compare), once per seed of
+`--seed`, or reads pairs of such logs with `--from-logs`. Per pair it
+prints the best GFLOP/s found so far after every round of trials (in record
+order) and the number of trials XGB guidance took to reach the random
+policy's final best; with several pairs, a summary of those numbers (one
+seed's curve says little: the best of a few hundred candidates varies from
+seed to seed by more than the policies differ).
 
 Targets of issue 7: pairwise accuracy of at least 0.85 on held-out
 candidates of the same task; on matmul 512, XGB guidance reaches the random
@@ -49,6 +57,8 @@ import numpy as np
 POLICIES = ("sketch.xgb", "sketch.random")
 TOP_TRUE = 10
 TOP_PREDICTED = 50
+PICKED = 64
+"""Held-out candidates a round of tuning would measure: the best scored, as many as a round has."""
 MIN_RECORDS = 10
 """A task with fewer successful records is left out of `accuracy`: its held-out set says nothing."""
 
@@ -94,6 +104,14 @@ def top_k_recall(
     return len(true_top & predicted_top) / len(true_top)
 
 
+def picked_speed(costs: Sequence[float], scores: Sequence[float], k: int = PICKED) -> float:
+    """The median speed (the least cost over the cost) of the `k` best-scored candidates: what a
+    round that measures the model's favourites gets."""
+    cost, score = np.asarray(costs, dtype=np.float64), np.asarray(scores, dtype=np.float64)
+    picked = cost[np.argsort(-score, kind="stable")[:k]]
+    return float(np.median(cost.min() / picked))
+
+
 def best_so_far(values: Sequence[float]) -> np.ndarray:
     """The running maximum: after each trial, the best value measured up to it."""
     return np.maximum.accumulate(np.asarray(values, dtype=np.float64))
@@ -119,7 +137,8 @@ class AccuracyRow:
 
     `top_predicted` is how many best-scored candidates the recall looked in:
     `TOP_PREDICTED`, or the held-out count when that is smaller (None for
-    "overall").
+    "overall"). `picked_speed` is `picked_speed` of the held-out candidates,
+    `median_speed` the median speed of all of them (what random picks get).
     """
 
     task: str
@@ -130,6 +149,8 @@ class AccuracyRow:
     top_true: int
     top_predicted: int | None
     top_recall: float
+    picked_speed: float
+    median_speed: float
     train_s: float
     predict_s: float
 
@@ -155,7 +176,9 @@ def split(n: int, train_fraction: float, seed: int, key: str) -> tuple[np.ndarra
     return order[:n_train], order[n_train:]
 
 
-def evaluate_task(key: str, records: list, train_fraction: float, seed: int) -> AccuracyRow:
+def evaluate_task(
+    key: str, records: list, train_fraction: float, seed: int, objective: str | None = None
+) -> AccuracyRow:
     """Train a fresh XGBModel on the task's training split and score its held-out split."""
     from schedopt.cost_model import XGBModel
     from schedopt.measure import MeasureInput
@@ -166,7 +189,7 @@ def evaluate_task(key: str, records: list, train_fraction: float, seed: int) -> 
     costs = np.array([res.mean_cost() for _, res in records])
     train, test = split(len(records), train_fraction, seed, key)
 
-    model = XGBModel(verbose_eval=0, num_warmup_sample=0)
+    model = XGBModel(verbose_eval=0, num_warmup_sample=0, **({"objective": objective} if objective else {}))
     start = time.perf_counter()
     model.update([inputs[i] for i in train], [records[i][1] for i in train])
     train_s = time.perf_counter() - start
@@ -184,15 +207,19 @@ def evaluate_task(key: str, records: list, train_fraction: float, seed: int) -> 
         min(TOP_TRUE, len(test)),
         min(TOP_PREDICTED, len(test)),
         top_k_recall(test_costs, scores),
+        picked_speed(test_costs, scores),
+        float(np.median(test_costs.min() / test_costs)),
         train_s,
         predict_s,
     )
 
 
 def overall(rows: Sequence[AccuracyRow]) -> AccuracyRow:
-    """The tasks pooled: accuracy weighted by pairs, recall by the size of the true top."""
+    """The tasks pooled: accuracy weighted by pairs, recall by the size of the true top, speeds
+    by held-out candidates."""
     pairs = sum(r.n_pairs for r in rows)
     top = sum(r.top_true for r in rows)
+    tested = sum(r.n_test for r in rows)
     return AccuracyRow(
         "overall",
         sum(r.n_train for r in rows),
@@ -202,6 +229,8 @@ def overall(rows: Sequence[AccuracyRow]) -> AccuracyRow:
         top,
         None,
         sum(r.top_recall * r.top_true for r in rows) / top,
+        sum(r.picked_speed * r.n_test for r in rows) / tested,
+        sum(r.median_speed * r.n_test for r in rows) / tested,
         sum(r.train_s for r in rows),
         sum(r.predict_s for r in rows),
     )
@@ -211,7 +240,8 @@ def print_accuracy(rows: Sequence[AccuracyRow], total: AccuracyRow, skipped: dic
     width = max(len(r.task) for r in [*rows, total]) + 2
     header = (
         f"{'task':<{width}}{'train':>7}{'test':>6}{'pairwise':>10}"
-        f"{f'top-{TOP_TRUE} in top-{TOP_PREDICTED}':>22}{'train s':>9}{'predict s':>11}"
+        f"{f'top-{TOP_TRUE} in top-{TOP_PREDICTED}':>22}{f'top-{PICKED} speed':>14}{'all speed':>11}"
+        f"{'train s':>9}{'predict s':>11}"
     )
     print(header + "\n" + "-" * len(header))
     cut = False
@@ -221,24 +251,30 @@ def print_accuracy(rows: Sequence[AccuracyRow], total: AccuracyRow, skipped: dic
             mark, cut = f" (top-{row.top_predicted})*", True
         print(
             f"{row.task:<{width}}{row.n_train:>7}{row.n_test:>6}{row.pairwise_accuracy:>10.3f}"
-            f"{f'{row.top_recall:.2f}{mark}':>22}{row.train_s:>9.2f}{row.predict_s:>11.2f}"
+            f"{f'{row.top_recall:.2f}{mark}':>22}{row.picked_speed:>14.2f}{row.median_speed:>11.2f}"
+            f"{row.train_s:>9.2f}{row.predict_s:>11.2f}"
         )
     if cut:
         print(
             f"* fewer than {TOP_PREDICTED} held-out candidates: the predicted top holds all of them,"
             " so the recall is 1 by construction"
         )
+    print(
+        f"speed: the task's least held-out cost over a candidate's cost; median over the {PICKED} best"
+        " scored (what a round of tuning measures) and over all held-out candidates"
+    )
     for key, n in skipped.items():
         print(f"skipped {key}: {n} successful records (fewer than {MIN_RECORDS})")
 
 
 def run_accuracy(options: argparse.Namespace) -> int:
+    from schedopt.cost_model import XGBModel
     from schedopt.errors import RecordError
 
     by_task = successful_records_by_task(options.records)
     skipped = {key: len(records) for key, records in by_task.items() if len(records) < MIN_RECORDS}
     rows = [
-        evaluate_task(key, records, options.train_fraction, options.seed)
+        evaluate_task(key, records, options.train_fraction, options.seed, options.objective)
         for key, records in by_task.items()
         if key not in skipped
     ]
@@ -247,6 +283,7 @@ def run_accuracy(options: argparse.Namespace) -> int:
             f"no task of {', '.join(options.records)} has {MIN_RECORDS} or more successful records"
         )
     total = overall(rows)
+    print(f"XGBModel objective: {options.objective or XGBModel().objective}\n")
     print_accuracy(rows, total, skipped)
     if options.json:
         report = {"tasks": [asdict(r) for r in rows], "overall": asdict(total), "skipped": skipped}
@@ -278,22 +315,51 @@ def gflops_of_log(file: str) -> tuple[str, list[float]]:
     return key, gflops
 
 
-def tune(options: argparse.Namespace) -> tuple[str, str]:
-    """Tune the workload under each policy from the same seed; the two record files."""
+def xgb_variant(options: argparse.Namespace) -> str:
+    """The XGB policy's name in log files: `sketch.xgb`, plus the settings that differ from the defaults."""
+    name = "sketch.xgb"
+    if options.num_warmup_sample is not None:
+        name += f".warmup{options.num_warmup_sample}"
+    if options.objective is not None:
+        name += f".{options.objective}"
+    return name
+
+
+def tune(options: argparse.Namespace, seed: int) -> tuple[str, str]:
+    """Tune the workload under each policy from the same seed; the two record files.
+
+    A log that already holds all the trials is read, not tuned again (so the
+    random runs serve several XGB variants); a partial one is an error.
+    """
     import schedopt as ss
-    from schedopt.auto_schedule import make_search_policy
+    from schedopt.cost_model import XGBModel
     from schedopt.errors import RecordError
+    from schedopt.search_policy import SketchPolicy
 
     name = "-".join([options.workload, *map(str, options.args)])
-    logs = tuple(os.path.join(options.out_dir, f"{name}.{p}.seed{options.seed}.json") for p in POLICIES)
-    for log in logs:
-        if os.path.exists(log):
-            raise RecordError(f"{log} exists: remove it, or read it with --from-logs")
+    policies = (xgb_variant(options), "sketch.random")
+    logs = tuple(os.path.join(options.out_dir, f"{name}.{p}.seed{seed}.json") for p in policies)
     os.makedirs(options.out_dir, exist_ok=True)
-    for policy_name, log in zip(POLICIES, logs, strict=True):
+    for policy_name, log in zip(policies, logs, strict=True):
+        if os.path.exists(log):
+            with open(log) as file:
+                held = sum(1 for line in file if line.strip())
+            if held == options.trials:
+                print(f"=== {policy_name}: reading {log} ({held} trials) ===")
+                continue
+            raise RecordError(
+                f"{log} exists with {held} of {options.trials} trials: remove it, or read it with --from-logs"
+            )
         task = ss.SearchTask(options.workload, options.args)
-        print(f"=== {policy_name}: {task.workload_key}, {options.trials} trials, seed {options.seed} ===")
-        policy = make_search_policy(task, policy_name, options.seed)
+        print(f"=== {policy_name}: {task.workload_key}, {options.trials} trials, seed {seed} ===")
+        if policy_name == "sketch.random":
+            model = ss.RandomModel(seed)
+        else:
+            settings = {"num_warmup_sample": options.num_warmup_sample, "objective": options.objective}
+            model = XGBModel(
+                verbose_eval=0, seed=seed, **{k: v for k, v in settings.items() if v is not None}
+            )
+        policy = SketchPolicy(task, model, seed=seed, verbose=1)
         tuning = ss.TuningOptions(
             options.trials, None, options.per_round, 1, measure_callbacks=[ss.RecordToFile(log)]
         )
@@ -348,12 +414,45 @@ def print_curve(report: dict) -> None:
     )
 
 
+def curve_summary(reports: Sequence[dict]) -> dict:
+    """Over the runs: how many reached the random best, and the median share of the random trials
+    it took (a run that never reached it counts as needing more than all of them)."""
+    shares = [r["xgb_share_of_random_trials"] for r in reports]
+    median = float(np.median([math.inf if s is None else s for s in shares]))
+    return {
+        "runs": len(reports),
+        "reached": sum(s is not None for s in shares),
+        "shares": shares,
+        "median_share": None if math.isinf(median) else median,
+    }
+
+
+def print_curve_summary(summary: dict) -> None:
+    shares = " ".join("-" if s is None else f"{s:.2f}" for s in summary["shares"])
+    median = "never" if summary["median_share"] is None else f"{summary['median_share']:.2f}"
+    print(
+        f"\nover {summary['runs']} runs: sketch.xgb reached sketch.random's best in {summary['reached']}; "
+        f"share of the random trials it took: {shares} (median {median})"
+    )
+
+
 def run_curve(options: argparse.Namespace) -> int:
-    xgb_log, random_log = options.from_logs or tune(options)
-    report = curve_report(xgb_log, random_log, options.per_round)
-    print_curve(report)
+    from schedopt.errors import RecordError
+
+    if options.from_logs:
+        if len(options.from_logs) % 2:
+            raise RecordError("curve --from-logs takes pairs of logs: XGB_LOG RANDOM_LOG ...")
+        pairs = list(zip(options.from_logs[::2], options.from_logs[1::2], strict=True))
+    else:
+        pairs = [tune(options, seed) for seed in options.seed]
+    reports = [curve_report(xgb_log, random_log, options.per_round) for xgb_log, random_log in pairs]
+    for report in reports:
+        print_curve(report)
+    summary = curve_summary(reports)
+    if len(reports) > 1:
+        print_curve_summary(summary)
     if options.json:
-        Path(options.json).write_text(json.dumps(report, indent=2) + "\n")
+        Path(options.json).write_text(json.dumps({"runs": reports, "summary": summary}, indent=2) + "\n")
     return 0
 
 
@@ -390,6 +489,7 @@ def _parser() -> argparse.ArgumentParser:
         "--train-fraction", type=_fraction, default=0.8, help="share trained on (default 0.8)"
     )
     accuracy.add_argument("--seed", type=int, default=0, help="seed of the train/test split")
+    accuracy.add_argument("--objective", help="XGBModel's objective: pairwise-rank (default) or throughput")
     accuracy.add_argument("--json", metavar="FILE", help="also write the table as JSON")
     accuracy.set_defaults(run=run_accuracy)
 
@@ -397,13 +497,22 @@ def _parser() -> argparse.ArgumentParser:
     source = curve.add_mutually_exclusive_group(required=True)
     source.add_argument("--workload", help="a registered workload to tune, e.g. matmul")
     source.add_argument(
-        "--from-logs", nargs=2, metavar=("XGB_LOG", "RANDOM_LOG"), help="read these logs instead of tuning"
+        "--from-logs",
+        nargs="+",
+        metavar="LOG",
+        help="read pairs of logs, XGB_LOG RANDOM_LOG ..., instead of tuning",
     )
     curve.add_argument("--args", nargs="*", type=_parse_arg, default=[], help="its arguments (JSON values)")
     curve.add_argument("--trials", type=_positive, default=200, help="measurements per policy (default 200)")
     curve.add_argument("--per-round", type=_positive, default=64, help="measurements per round (default 64)")
-    curve.add_argument("--seed", type=int, default=0, help="seed of both searches")
+    curve.add_argument("--seed", type=int, nargs="+", default=[0], help="seeds: a pair of searches each")
     curve.add_argument("--out-dir", default=".", help="where the record files go (default: here)")
+    curve.add_argument(
+        "--num-warmup-sample", type=int, help="XGBModel's warm-up (default: its own, 100); named in the log"
+    )
+    curve.add_argument(
+        "--objective", help="XGBModel's objective: pairwise-rank (default) or throughput; named in the log"
+    )
     curve.add_argument("--json", metavar="FILE", help="also write the curves as JSON")
     curve.set_defaults(run=run_curve)
     return parser

@@ -37,6 +37,12 @@ class CostModel(ABC):
         scores = self.predict(task, states)
         return np.asarray([*scores, *([0.0] * len(states))], dtype=np.float32)
 
+    @property
+    def scores_at_random(self) -> bool:
+        """Whether `predict` draws its scores at random for now: a search need not evolve programs
+        for many generations under them."""
+        return False
+
 
 class RandomModel(CostModel):
     """Uniform random scores in [0, 1): the search without a learned model (`sketch.random`)."""
@@ -49,3 +55,7 @@ class RandomModel(CostModel):
 
     def predict(self, task: Any, states: Sequence[State]) -> list[float]:
         return [self._rng.random() for _ in states]
+
+    @property
+    def scores_at_random(self) -> bool:
+        return True

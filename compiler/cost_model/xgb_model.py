@@ -1,20 +1,17 @@
 """`XGBModel`: Ansor's learned cost model, gradient-boosted trees over per-stage features.
 
-A program's score is the sum of the scores XGBoost gives its stages (one
-feature row per stage that stores a buffer, `schedopt.cost_model.features`).
-The model learns the normalised throughput of measured programs (the best
-cost of their task over their cost, in [0, 1]) with the "pack-sum" squared
-loss: for the rows of a program, `loss = y * (sum(pred) - y)^2 / 2`, whose
-gradient for each row is `y * (sum(pred) - y)` and hessian `y`. XGBoost
-cannot express a loss over sums of rows, so the objective is a custom one
-that knows which rows form a program (its pack).
+A program's score comes from the scores XGBoost gives its stages (one
+feature row per stage that stores a buffer, `schedopt.cost_model.features`),
+summed over the program's rows (its pack), and is trained on the normalised
+throughputs of measured programs (the best cost of their task over their
+cost). The objective is `"pairwise-rank"` by default, a loss on the order of
+pairs of programs that ranks held-out candidates better than Ansor's, or
+Ansor's `"throughput"` (both in `schedopt.cost_model.objectives`).
 
-Training parameters are Ansor's: max_depth 10, gamma 0.001,
-min_child_weight 0, eta 0.2, seed 43, up to 10,000 rounds with early
-stopping after 50 rounds without improvement of the training pack-sum RMSE.
-Until more than `num_warmup_sample` measurements exist, predictions are
-random; a state whose features are all zero (bounds that cannot be inferred)
-scores -inf.
+Training parameters are Ansor's (gamma 0.001, min_child_weight 0, eta 0.2,
+seed 43), with the trees and rounds of the objective. Until more than
+`num_warmup_sample` measurements exist, predictions are random; a state whose
+features are all zero (bounds that cannot be inferred) scores -inf.
 """
 
 from __future__ import annotations
@@ -25,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from schedopt.cost_model.cost_model import CostModel
+from schedopt.cost_model.cost_model import CostModel, RandomModel
 from schedopt.cost_model.features import (
     get_per_store_features_from_measure_pairs,
     get_per_store_features_from_states,
 )
+from schedopt.cost_model.objectives import OBJECTIVES
 from schedopt.errors import SchedOptError
 from schedopt.loop_state import State
 from schedopt.measure import MeasureInput, MeasureResult
@@ -38,10 +36,10 @@ from schedopt.records import RecordReader
 if TYPE_CHECKING:
     import xgboost
 
-MAX_BOOST_ROUNDS = 10_000
-EARLY_STOPPING_ROUNDS = 50
 ADAPTIVE_TRAINING_RATIO = 5
 """With adaptive training, retrain only once the records grew by a fifth since the last training."""
+
+_OBJECTIVE_ATTRIBUTE = "schedopt_objective"
 
 
 class CostModelError(SchedOptError):
@@ -56,14 +54,16 @@ def _xgboost() -> Any:
 
 
 class XGBModel(CostModel):
-    """XGBoost on per-stage features, trained with the pack-sum loss (TVM's `auto_scheduler.XGBModel`).
+    """XGBoost on per-stage features, trained with a pack-sum loss (TVM's `auto_scheduler.XGBModel`).
 
-    - `verbose_eval`: print the training RMSE every this many rounds (0: never).
+    - `verbose_eval`: print the training loss every this many rounds (0: never).
     - `num_warmup_sample`: predict randomly until more measurements than this exist.
     - `seed`: the seed of training and of the random predictions (None: 43 for training).
     - `model_file`: load the model from this file if it exists, and save it there after each training.
     - `adaptive_training`: retrain only when the measurements grew by a fifth since the last
       training (TVM spells it `adapative_training`).
+    - `objective`: `"pairwise-rank"` (default) or Ansor's `"throughput"`
+      (`schedopt.cost_model.objectives`). A loaded model keeps the objective it was trained with.
     """
 
     def __init__(
@@ -73,9 +73,16 @@ class XGBModel(CostModel):
         seed: int | None = None,
         model_file: str | os.PathLike[str] | None = None,
         adaptive_training: bool = False,
+        *,
+        objective: str = "pairwise-rank",
     ):
+        if objective not in OBJECTIVES:
+            raise ValueError(
+                f"XGBModel: unknown objective {objective!r}; expected one of {', '.join(OBJECTIVES)}"
+            )
+        self.objective = objective
         self.xgb_params: dict[str, Any] = {
-            "max_depth": 10,
+            "max_depth": OBJECTIVES[objective].max_depth,
             "gamma": 0.001,
             "min_child_weight": 0,
             "eta": 0.2,
@@ -89,7 +96,9 @@ class XGBModel(CostModel):
         self.num_warmup_sample = num_warmup_sample
         self.model_file = None if model_file is None else os.fspath(model_file)
         self.adaptive_training = adaptive_training
-        self.rng = np.random.default_rng(seed)
+        self.warm_up_model = RandomModel(seed)
+        """The scores while warming up: those `sketch.random` draws from the same seed, so that a
+        search guided by this model repeats the random search's first rounds."""
         self.bst: xgboost.Booster | None = None
         self.inputs: list[MeasureInput] = []
         self.results: list[MeasureResult] = []
@@ -110,11 +119,11 @@ class XGBModel(CostModel):
         if self.adaptive_training and grown < self.last_train_length / ADAPTIVE_TRAINING_RATIO:
             return
         self.last_train_length = len(self.inputs)
-        new_features, throughputs, _ = get_per_store_features_from_measure_pairs(
+        new_features, throughputs, task_ids = get_per_store_features_from_measure_pairs(
             self.inputs, self.results, skip_first_n_feature_extraction=len(self.features)
         )
         self.features += new_features[len(self.features) :]
-        self.bst = self._train(self.features, throughputs)
+        self.bst = self._train(self.features, throughputs, task_ids)
         if self.model_file is not None:
             self.save(self.model_file)
 
@@ -124,67 +133,77 @@ class XGBModel(CostModel):
         inputs, results = RecordReader(file_name).read_lines(n_lines)
         self.update(inputs, results)
 
-    def _train(self, features: Sequence[np.ndarray], throughputs: np.ndarray) -> xgboost.Booster:
+    def _train(
+        self, features: Sequence[np.ndarray], throughputs: np.ndarray, task_ids: np.ndarray
+    ) -> xgboost.Booster:
         xgb = _xgboost()
         rows, pack_ids = _pack(features)
-        labels = throughputs[pack_ids]
-        dtrain = xgb.DMatrix(rows, label=labels)
-
-        def pack_sum_square_error(preds: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
-            sums = np.bincount(pack_ids, weights=preds, minlength=len(features))[pack_ids]
-            return (sums - labels) * labels, labels.copy()
-
-        def pack_sum_rmse(preds: np.ndarray, data: Any) -> tuple[str, float]:
-            sums = np.bincount(pack_ids, weights=preds, minlength=len(features))
-            return "p-rmse", float(np.sqrt(np.mean(np.square(sums - throughputs))))
-
-        return xgb.train(
+        objective = OBJECTIVES[self.objective](pack_ids, throughputs, task_ids, self.xgb_params["seed"])
+        dtrain = xgb.DMatrix(rows)
+        # The metric costs as much as the gradient; it is computed only where it is printed or stopped on.
+        watched = self.verbose_eval > 0 or objective.early_stopping_rounds is not None
+        booster = xgb.train(
             self.xgb_params,
             dtrain,
-            num_boost_round=MAX_BOOST_ROUNDS,
-            obj=pack_sum_square_error,
-            custom_metric=pack_sum_rmse,
-            evals=[(dtrain, "tr")],
-            early_stopping_rounds=EARLY_STOPPING_ROUNDS,
+            num_boost_round=objective.boost_rounds,
+            obj=objective.gradient,
+            custom_metric=objective.metric if watched else None,
+            evals=[(dtrain, "tr")] if watched else (),
+            early_stopping_rounds=objective.early_stopping_rounds,
             verbose_eval=self.verbose_eval if self.verbose_eval > 0 else False,
         )
+        booster.set_attr(**{_OBJECTIVE_ATTRIBUTE: self.objective})
+        return booster
 
     # --- predicting ---------------------------------------------------------------------------
 
     def predict(self, task: Any, states: Sequence[State]) -> list[float]:
-        """A score per state: the sum of its stages' predicted throughputs (random while warming up)."""
+        """A score per state, higher for faster programs (random while warming up)."""
         features = get_per_store_features_from_states(states, task)
-        return self._scores(features, self._stage_scores(features)).tolist()
+        return self._scores(task, states, features, self._stage_scores(features)).tolist()
 
     def predict_stages(self, task: Any, states: Sequence[State]) -> np.ndarray:
         """Scores of the states and of their stages, in TVM's packed format (see `CostModel`).
 
         The stages of a state are those that store a buffer (compute stages
-        not inlined), in the state's order; while the model warms up every
-        `n_i` is 0.
+        not inlined), in the state's order; a state's score is the exp of the
+        sum of its stage scores under `"pairwise-rank"`, the sum under
+        `"throughput"`. While the model warms up every `n_i` is 0.
         """
         features = get_per_store_features_from_states(states, task)
         stage_scores = self._stage_scores(features)
-        packed: list[float] = self._scores(features, stage_scores).tolist()
+        packed: list[float] = self._scores(task, states, features, stage_scores).tolist()
         for scores in stage_scores if stage_scores is not None else [np.zeros(0)] * len(states):
             packed.append(float(len(scores)))
             packed += scores.tolist()
         return np.asarray(packed, dtype=np.float32)
 
+    @property
+    def scores_at_random(self) -> bool:
+        """True while the model warms up (untrained, or `num_warmup_sample` measurements or fewer)."""
+        return self.bst is None or len(self.inputs) <= self.num_warmup_sample
+
     def _stage_scores(self, features: Sequence[np.ndarray]) -> list[np.ndarray] | None:
         """The model's score of every row of every state, None while the model warms up."""
-        if self.bst is None or len(self.inputs) <= self.num_warmup_sample or not features:
+        if self.scores_at_random or not features:
             return None
         xgb = _xgboost()
         rows, pack_ids = _pack(features)
         preds = self.bst.predict(xgb.DMatrix(rows))
         return np.split(preds, np.cumsum(np.bincount(pack_ids, minlength=len(features)))[:-1])
 
-    def _scores(self, features: Sequence[np.ndarray], stage_scores: list[np.ndarray] | None) -> np.ndarray:
+    def _scores(
+        self,
+        task: Any,
+        states: Sequence[State],
+        features: Sequence[np.ndarray],
+        stage_scores: list[np.ndarray] | None,
+    ) -> np.ndarray:
         if stage_scores is None:
-            scores = self.rng.uniform(0.0, 1.0, len(features))
+            scores = np.array(self.warm_up_model.predict(task, states), dtype=np.float64)
         else:
-            scores = np.array([float(s.sum()) for s in stage_scores])
+            sums = np.array([float(s.sum()) for s in stage_scores])
+            scores = OBJECTIVES[self.objective].scores(sums)
         invalid = np.array([not f.any() for f in features], dtype=bool)
         scores[invalid] = -np.inf
         return scores
@@ -210,7 +229,11 @@ class XGBModel(CostModel):
             booster.load_model(name)
         except xgb.core.XGBoostError as error:
             raise CostModelError(f"XGBModel.load: {name!r} is not an XGBoost model: {error}") from None
-        self.bst = booster
+        objective = booster.attr(_OBJECTIVE_ATTRIBUTE)
+        if objective not in OBJECTIVES:
+            raise CostModelError(f"XGBModel.load: {name!r} was not saved by XGBModel (no known objective)")
+        self.bst, self.objective = booster, objective
+        self.xgb_params["max_depth"] = OBJECTIVES[objective].max_depth
         self.num_warmup_sample = -1
 
 

@@ -188,7 +188,7 @@ class SketchPolicy(SearchPolicy):
         population_size = self.params["evolutionary_search_population"]
         mutation_prob = self.params["evolutionary_search_mutation_prob"]
         num_iters = self.params["evolutionary_search_num_iters"]
-        if isinstance(self.program_cost_model, RandomModel):
+        if self.program_cost_model.scores_at_random:
             num_iters = min(num_iters, 2)  # random scores cannot guide many generations
         weights = [rule.weight for rule in self.mutation_rules]
         best: list[_Scored] = []

@@ -65,6 +65,12 @@ def test_top_k_recall_counts_the_true_top_among_the_predicted_top():
     assert cm.top_k_recall(costs[:4], scores[:4]) == 1.0
 
 
+def test_picked_speed_is_the_median_speed_of_the_best_scored():
+    costs = [1.0, 2.0, 4.0, 8.0]
+    assert cm.picked_speed(costs, [4, 3, 2, 1], k=2) == pytest.approx(0.75)  # speeds 1 and 0.5
+    assert cm.picked_speed(costs, [1, 2, 3, 4], k=1) == pytest.approx(0.125)
+
+
 def test_best_so_far_and_the_trials_to_reach_a_value():
     curve = cm.best_so_far([1.0, 3.0, 2.0, 0.0, 5.0])
     assert curve.tolist() == [1.0, 3.0, 3.0, 3.0, 5.0]
@@ -120,7 +126,7 @@ def test_curve_from_logs_reports_best_so_far_per_round(tmp_path, capsys):
     code = cm.main(["curve", "--from-logs", str(RECORDS), str(shorter), "--json", str(report_file)])
     assert code == 0
     out = capsys.readouterr().out
-    report = json.loads(report_file.read_text())
+    (report,) = json.loads(report_file.read_text())["runs"]
     assert report["trials"] == {"sketch.xgb": 120, "sketch.random": 100}
     assert report["round_ends"] == [64, 100, 120]
     xgb, random = report["best_gflops"]["sketch.xgb"], report["best_gflops"]["sketch.random"]
@@ -132,6 +138,25 @@ def test_curve_from_logs_reports_best_so_far_per_round(tmp_path, capsys):
     assert f"after {reached} trials" in out
 
 
+def test_curve_of_several_runs_sums_them_up(tmp_path, capsys):
+    lines = RECORDS.read_text().splitlines(keepends=True)
+    early, late = tmp_path / "early.json", tmp_path / "late.json"
+    early.write_text("".join(lines[:60]))
+    late.write_text("".join(lines[60:]))
+    report_file = tmp_path / "curve.json"
+    logs = [str(RECORDS), str(early), str(early), str(RECORDS)]
+    assert cm.main(["curve", "--from-logs", *logs, "--json", str(report_file)]) == 0
+    summary = json.loads(report_file.read_text())["summary"]
+    # The whole file reaches the best of its first 60 records; those never reach the whole file's best
+    # unless it lies among them.
+    first, second = summary["shares"]
+    assert first is not None and first <= 1.0
+    assert summary["runs"] == 2 and summary["reached"] == 1 + (second is not None)
+    assert "over 2 runs: sketch.xgb reached sketch.random's best in" in capsys.readouterr().out
+    assert cm.main(["curve", "--from-logs", str(RECORDS), str(early), str(late)]) == 1
+    assert "takes pairs of logs" in capsys.readouterr().err
+
+
 def test_curve_needs_logs_of_one_task(tmp_path, capsys):
     lines = RECORDS.read_text().splitlines(keepends=True)
     mixed = tmp_path / "mixed.json"
@@ -140,8 +165,20 @@ def test_curve_needs_logs_of_one_task(tmp_path, capsys):
     assert "needs the records of one task, found 2" in capsys.readouterr().err
 
 
+def test_curve_reads_complete_logs_again_and_names_xgb_settings_in_them(tmp_path, capsys):
+    name = "matmul-512-512-512"
+    for policy in ("sketch.xgb.warmup50.throughput", "sketch.random"):
+        (tmp_path / f"{name}.{policy}.seed3.json").write_text(RECORDS.read_text())
+    arguments = ["curve", "--workload", "matmul", "--args", "512", "512", "512", "--trials", "120"]
+    settings = ["--seed", "3", "--num-warmup-sample", "50", "--objective", "throughput"]
+    assert cm.main([*arguments, *settings, "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"reading {tmp_path / name}.sketch.xgb.warmup50.throughput.seed3.json (120 trials)" in out
+    assert "reached sketch.random's best" in out
+
+
 def test_curve_does_not_resume_an_existing_log(tmp_path, capsys):
     (tmp_path / "matmul-64-64-64.sketch.xgb.seed0.json").write_text("")
     code = cm.main(["curve", "--workload", "matmul", "--args", "64", "64", "64", "--out-dir", str(tmp_path)])
     assert code == 1
-    assert "exists: remove it, or read it with --from-logs" in capsys.readouterr().err
+    assert "exists with 0 of 200 trials: remove it, or read it with --from-logs" in capsys.readouterr().err

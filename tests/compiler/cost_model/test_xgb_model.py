@@ -13,7 +13,7 @@ from schedopt.cost_model.features import (
     get_per_store_features_from_measure_pairs,
     get_per_store_features_from_states,
 )
-from schedopt.cost_model.xgb_model import CostModelError
+from schedopt.cost_model.xgb_model import OBJECTIVES, CostModelError
 from schedopt.hardware_params import HardwareParams
 from schedopt.loop_state import IteratorAnnotation, State
 from schedopt.measure import MAX_FLOAT, MeasureErrorNo, MeasureInput, MeasureResult
@@ -46,9 +46,9 @@ def states(task) -> list[State]:
     return policy.sample_initial_population()
 
 
-@pytest.fixture(scope="module")
-def trained(task, states) -> XGBModel:
-    model = XGBModel(verbose_eval=0, num_warmup_sample=0, seed=0)
+@pytest.fixture(scope="module", params=OBJECTIVES)
+def trained(request, task, states) -> XGBModel:
+    model = XGBModel(verbose_eval=0, num_warmup_sample=0, seed=0, objective=request.param)
     train = states[:150]
     model.update([MeasureInput(task, s) for s in train], [result(synthetic_cost(s)) for s in train])
     return model
@@ -77,6 +77,11 @@ def test_predictions_are_random_during_warm_up(task, states):
     assert packed.shape == (40,) and (packed[20:] == 0).all()
 
 
+def test_warm_up_scores_are_those_of_the_random_model_of_the_same_seed(task, states):
+    # So a sketch.xgb search repeats sketch.random's rounds until the model takes over.
+    assert XGBModel(seed=7).predict(task, states[:30]) == RandomModel(seed=7).predict(task, states[:30])
+
+
 def test_predict_stages_packs_state_scores_then_each_states_stage_scores(trained, task, states):
     some = states[150:160]
     packed = trained.predict_stages(task, some)
@@ -87,7 +92,9 @@ def test_predict_stages_packs_state_scores_then_each_states_stage_scores(trained
         n_stages = int(packed[offset])
         stored = [s for s in state.stages if s.kind.value == "compute" and s.compute_at.name != "INLINED"]
         assert n_stages == len(stored)
-        assert packed[offset + 1 : offset + 1 + n_stages].sum() == pytest.approx(score, rel=1e-4, abs=1e-5)
+        stage_sum = float(packed[offset + 1 : offset + 1 + n_stages].sum())
+        combined = math.exp(stage_sum) if trained.objective == "pairwise-rank" else stage_sum
+        assert combined == pytest.approx(score, rel=1e-4, abs=1e-5)
         offset += 1 + n_stages
     assert offset == len(packed)
 
@@ -105,6 +112,24 @@ def test_save_and_load_round_trip_predictions_exactly(trained, task, states, tmp
     assert loaded.predict(task, states[150:200]) == trained.predict(task, states[150:200])
     # A model file given to the constructor is loaded too.
     assert XGBModel(model_file=path).predict(task, states[150:160]) == trained.predict(task, states[150:160])
+
+
+def test_a_loaded_model_keeps_the_objective_it_was_trained_with(trained, tmp_path):
+    path = tmp_path / "model.ubj"
+    trained.save(path)
+    other = next(o for o in OBJECTIVES if o != trained.objective)
+    assert XGBModel(objective=other, model_file=path).objective == trained.objective
+
+
+def test_an_unknown_objective_or_a_foreign_model_file_fail_clearly(tmp_path):
+    with pytest.raises(ValueError, match="unknown objective 'rank'"):
+        XGBModel(objective="rank")
+    import xgboost
+
+    foreign = xgboost.train({"verbosity": 0}, xgboost.DMatrix(np.eye(4), label=np.arange(4)), 2)
+    foreign.save_model(tmp_path / "foreign.json")
+    with pytest.raises(CostModelError, match="not saved by XGBModel"):
+        XGBModel().load(tmp_path / "foreign.json")
 
 
 def test_save_before_training_and_load_of_a_missing_file_fail_clearly(tmp_path):
