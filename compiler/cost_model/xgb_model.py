@@ -231,7 +231,10 @@ class XGBModel(CostModel):
             raise CostModelError(f"XGBModel.load: {name!r} is not an XGBoost model: {error}") from None
         objective = booster.attr(_OBJECTIVE_ATTRIBUTE)
         if objective not in OBJECTIVES:
-            raise CostModelError(f"XGBModel.load: {name!r} was not saved by XGBModel (no known objective)")
+            raise CostModelError(
+                f"XGBModel.load: {name!r} was not saved by XGBModel of this sched-opt (it names no "
+                f"objective of {', '.join(OBJECTIVES)}); train the model again"
+            )
         self.bst, self.objective = booster, objective
         self.xgb_params["max_depth"] = OBJECTIVES[objective].max_depth
         self.num_warmup_sample = -1

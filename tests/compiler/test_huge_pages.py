@@ -31,3 +31,13 @@ def test_an_array_keeps_its_mapping_alive():
     array.fill(3.0)
     gc.collect()
     assert float(array.sum()) == 3.0 * array.size
+
+
+def test_the_runner_poisons_output_buffers_on_huge_pages():
+    from schedopt.measure import _poisoned
+    from schedopt.runtime import BufferSpec
+
+    output = _poisoned(BufferSpec("C", (512, 512), np.float32))
+    assert output.ctypes.data % HUGE_PAGE_BYTES == 0 and np.isnan(output).all()
+    counts = _poisoned(BufferSpec("n", (256, 256), np.int32))
+    assert (counts == np.iinfo(np.int32).min).all()
