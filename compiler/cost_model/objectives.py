@@ -12,9 +12,14 @@ cost of its task over its cost, in (0, 1]; 0 for a failed measurement):
 - `PairwiseRank` (`"pairwise-rank"`, the default): a logistic loss on the
   pairs of programs of the same task, `w * log(1 + exp(-(s_fast - s_slow)))`,
   each pair weighted by `w = sqrt(y_fast)` so that orderings near the top
-  count most. A program's score is `exp(s)`: two programs' scores
-  `a`, `b` say that the first is the faster with probability `a / (a + b)`
-  (a Bradley-Terry strength).
+  count most. The pack sums only order programs; a program's score is
+  `exp(slope * s + intercept)`, the line fitted by least squares from the
+  training programs' sums to their `log y`, so that scores estimate `y` as
+  Ansor's do. The evolutionary search draws parents in proportion to their
+  scores and needs that scale: the bare Bradley-Terry strength `exp(s)`
+  spans four orders of magnitude over a population, and after training on
+  one round of matmul 512 the best 100 of 2,048 random programs drew
+  68-89% of the parents (15-25% with the fitted scale).
 - `ThroughputSquaredError` (`"throughput"`): Ansor's, the pack sum learns `y`
   with the squared loss weighted by `y`: `y * (s - y)^2 / 2`, gradient
   `y * (s - y)` and hessian `y`; the score is the pack sum.
@@ -38,6 +43,9 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+MIN_SLOPE = 1e-3
+"""The least slope `PairwiseRank.calibration` fits: scores then still rise with the pack sums."""
+
 PAIRS_PER_PROGRAM = 256
 """Partners drawn for each program of a task too large to pair every two (more than 513 programs)."""
 
@@ -53,6 +61,8 @@ class PackObjective(ABC):
     max_depth: int
     boost_rounds: int
     early_stopping_rounds: int | None
+    uncalibrated: tuple[float, ...] = ()
+    """The calibration of a model saved without one (by sched-opt before calibrations existed)."""
 
     def __init__(self, pack_ids: np.ndarray, throughputs: np.ndarray, task_ids: np.ndarray, seed: int):
         self.pack_ids = pack_ids
@@ -71,9 +81,13 @@ class PackObjective(ABC):
     def metric(self, preds: np.ndarray, data: object) -> tuple[str, float]:
         """The loss to print and to stop early on."""
 
+    def calibration(self, sums: np.ndarray) -> tuple[float, ...]:
+        """What `scores` needs besides the pack sums, fitted to the training programs' `sums`."""
+        return ()
+
     @staticmethod
     @abstractmethod
-    def scores(sums: np.ndarray) -> np.ndarray:
+    def scores(sums: np.ndarray, calibration: tuple[float, ...]) -> np.ndarray:
         """Programs' scores (higher is faster, never negative) from their pack sums."""
 
 
@@ -97,7 +111,7 @@ class ThroughputSquaredError(PackObjective):
         return "p-rmse", float(np.sqrt(np.mean(np.square(self.sums(preds) - self.throughputs))))
 
     @staticmethod
-    def scores(sums: np.ndarray) -> np.ndarray:
+    def scores(sums: np.ndarray, calibration: tuple[float, ...]) -> np.ndarray:
         return sums
 
 
@@ -114,6 +128,7 @@ class PairwiseRank(PackObjective):
     max_depth = 6
     boost_rounds = 150
     early_stopping_rounds = None
+    uncalibrated = (1.0, 0.0)
 
     def __init__(self, pack_ids: np.ndarray, throughputs: np.ndarray, task_ids: np.ndarray, seed: int):
         super().__init__(pack_ids, throughputs, task_ids, seed)
@@ -142,9 +157,27 @@ class PairwiseRank(PackObjective):
         loss = float(-(self.weights * np.log(np.maximum(right, 1e-300))).sum())
         return "pair-loss", loss / max(self.n_programs, 1)
 
+    def calibration(self, sums: np.ndarray) -> tuple[float, float]:
+        """The slope and intercept of the least-squares line from pack sums to log throughputs.
+
+        Failed programs (y = 0) have no log and are left out. A slope that
+        would not rise (too few distinct programs, or a model that orders
+        its training data backwards) gives way to `MIN_SLOPE`, which keeps
+        the order of the sums.
+        """
+        measured = self.throughputs > 0
+        x, log_y = sums[measured], np.log(self.throughputs[measured])
+        if x.size == 0:
+            return 1.0, 0.0
+        spread = float(np.var(x))
+        slope = float(np.cov(x, log_y, bias=True)[0, 1] / spread) if spread > 0 else 0.0
+        slope = max(slope, MIN_SLOPE)
+        return slope, float(log_y.mean() - slope * x.mean())
+
     @staticmethod
-    def scores(sums: np.ndarray) -> np.ndarray:
-        return np.exp(np.minimum(sums, 60.0))
+    def scores(sums: np.ndarray, calibration: tuple[float, ...]) -> np.ndarray:
+        slope, intercept = calibration
+        return np.exp(np.minimum(slope * sums + intercept, 60.0))
 
 
 OBJECTIVES: dict[str, type[PackObjective]] = {

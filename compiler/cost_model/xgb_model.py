@@ -16,6 +16,7 @@ features are all zero (bounds that cannot be inferred) scores -inf.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ ADAPTIVE_TRAINING_RATIO = 5
 """With adaptive training, retrain only once the records grew by a fifth since the last training."""
 
 _OBJECTIVE_ATTRIBUTE = "schedopt_objective"
+_CALIBRATION_ATTRIBUTE = "schedopt_calibration"
 
 
 class CostModelError(SchedOptError):
@@ -100,6 +102,8 @@ class XGBModel(CostModel):
         """The scores while warming up: those `sketch.random` draws from the same seed, so that a
         search guided by this model repeats the random search's first rounds."""
         self.bst: xgboost.Booster | None = None
+        self.calibration: tuple[float, ...] = ()
+        """What turns pack sums into scores, fitted at each training (`PackObjective.calibration`)."""
         self.inputs: list[MeasureInput] = []
         self.results: list[MeasureResult] = []
         self.features: list[np.ndarray] = []
@@ -123,7 +127,7 @@ class XGBModel(CostModel):
             self.inputs, self.results, skip_first_n_feature_extraction=len(self.features)
         )
         self.features += new_features[len(self.features) :]
-        self.bst = self._train(self.features, throughputs, task_ids)
+        self.bst, self.calibration = self._train(self.features, throughputs, task_ids)
         if self.model_file is not None:
             self.save(self.model_file)
 
@@ -135,7 +139,8 @@ class XGBModel(CostModel):
 
     def _train(
         self, features: Sequence[np.ndarray], throughputs: np.ndarray, task_ids: np.ndarray
-    ) -> xgboost.Booster:
+    ) -> tuple[xgboost.Booster, tuple[float, ...]]:
+        """The trained booster and its calibration, which the booster also keeps (for `save`)."""
         xgb = _xgboost()
         rows, pack_ids = _pack(features)
         objective = OBJECTIVES[self.objective](pack_ids, throughputs, task_ids, self.xgb_params["seed"])
@@ -152,8 +157,11 @@ class XGBModel(CostModel):
             early_stopping_rounds=objective.early_stopping_rounds,
             verbose_eval=self.verbose_eval if self.verbose_eval > 0 else False,
         )
-        booster.set_attr(**{_OBJECTIVE_ATTRIBUTE: self.objective})
-        return booster
+        calibration = objective.calibration(objective.sums(booster.predict(dtrain)))
+        booster.set_attr(
+            **{_OBJECTIVE_ATTRIBUTE: self.objective, _CALIBRATION_ATTRIBUTE: json.dumps(calibration)}
+        )
+        return booster, calibration
 
     # --- predicting ---------------------------------------------------------------------------
 
@@ -166,9 +174,9 @@ class XGBModel(CostModel):
         """Scores of the states and of their stages, in TVM's packed format (see `CostModel`).
 
         The stages of a state are those that store a buffer (compute stages
-        not inlined), in the state's order; a state's score is the exp of the
-        sum of its stage scores under `"pairwise-rank"`, the sum under
-        `"throughput"`. While the model warms up every `n_i` is 0.
+        not inlined), in the state's order; a state's score is the sum of its
+        stage scores under `"throughput"`, and under `"pairwise-rank"` the
+        exp of a line fitted to that sum (`PairwiseRank.calibration`). While the model warms up every `n_i` is 0.
         """
         features = get_per_store_features_from_states(states, task)
         stage_scores = self._stage_scores(features)
@@ -203,7 +211,7 @@ class XGBModel(CostModel):
             scores = np.array(self.warm_up_model.predict(task, states), dtype=np.float64)
         else:
             sums = np.array([float(s.sum()) for s in stage_scores])
-            scores = OBJECTIVES[self.objective].scores(sums)
+            scores = OBJECTIVES[self.objective].scores(sums, self.calibration)
         invalid = np.array([not f.any() for f in features], dtype=bool)
         scores[invalid] = -np.inf
         return scores
@@ -236,8 +244,26 @@ class XGBModel(CostModel):
                 f"objective of {', '.join(OBJECTIVES)}); train the model again"
             )
         self.bst, self.objective = booster, objective
+        self.calibration = _read_calibration(booster, name, OBJECTIVES[objective].uncalibrated)
         self.xgb_params["max_depth"] = OBJECTIVES[objective].max_depth
         self.num_warmup_sample = -1
+
+
+def _read_calibration(booster: Any, name: str, uncalibrated: tuple[float, ...]) -> tuple[float, ...]:
+    """The calibration a saved booster keeps; `uncalibrated` for one saved before calibrations."""
+    text = booster.attr(_CALIBRATION_ATTRIBUTE)
+    if text is None:
+        return uncalibrated
+    try:
+        values = tuple(float(v) for v in json.loads(text))
+    except (ValueError, TypeError):
+        values = None
+    if values is None or len(values) != len(uncalibrated):
+        raise CostModelError(
+            f"XGBModel.load: {name!r} has a malformed {_CALIBRATION_ATTRIBUTE} attribute {text!r}; "
+            "train the model again"
+        )
+    return values
 
 
 def _pack(features: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

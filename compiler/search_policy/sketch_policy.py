@@ -3,9 +3,8 @@
 One round of the search (`continue_search_one_round`):
 
 1. generate the sketches of the task once (sketch_rules.py);
-2. sample an initial population: random sketches completed by the
-   initial-population rules (init_population.py), until enough distinct
-   valid programs exist;
+2. sample an initial population: a population's worth of random sketches
+   completed by the initial-population rules (init_population.py);
 3. add the best programs measured so far, and evolve the population for a
    few generations under the cost model's scores (mutation.py);
 4. take the best-scored programs not measured yet, mixed with a few random
@@ -157,26 +156,38 @@ class SketchPolicy(SearchPolicy):
         return list(self._sketches)
 
     def sample_initial_population(self) -> list[State]:
-        """At least `sample_init_min_population` distinct valid programs completed from random sketches."""
+        """Distinct valid programs completed from random sketches, as Ansor samples them.
+
+        Programs are drawn in batches of `evolutionary_search_population`
+        until at least `sample_init_min_population` distinct valid ones
+        exist, so a round starts from a whole population of random programs
+        (the minimum only matters when most draws fail); five batches in a
+        row without a new program end the sampling.
+        """
         sketches = self.generate_sketches()
         if not sketches:
             raise ScheduleError(f"no sketch for workload @{self.dag.func_name}")
+        batch_size = self.params["evolutionary_search_population"]
         wanted = self.params["sample_init_min_population"]
         population: dict[str, State] = {}
-        attempts = 0
-        while len(population) < wanted and attempts < wanted * 20:
-            attempts += 1
-            state: State | None = self.rng.choice(sketches)
-            for rule in self.init_rules:
-                state = rule(self, state, self.rng)
-                if state is None:
-                    break
-            if state is None:
-                continue
-            state = self.infer_bound(state)
-            if state is not None:
-                population.setdefault(str(state), state)
+        fruitless_batches = 0
+        while len(population) < wanted and fruitless_batches < 5:
+            size_before = len(population)
+            for _ in range(batch_size):
+                state = self._sample_program(sketches)
+                if state is not None:
+                    population.setdefault(str(state), state)
+            fruitless_batches = fruitless_batches + 1 if len(population) == size_before else 0
         return list(population.values())
+
+    def _sample_program(self, sketches: Sequence[State]) -> State | None:
+        """A random sketch completed by the initial-population rules, bounds inferred; None if invalid."""
+        state: State | None = self.rng.choice(sketches)
+        for rule in self.init_rules:
+            state = rule(self, state, self.rng)
+            if state is None:
+                return None
+        return self.infer_bound(state)
 
     def evolutionary_search(self, init_populations: Sequence[State], out_size: int) -> list[State]:
         """The `out_size` best-scored programs found by evolving `init_populations`, best first.

@@ -15,7 +15,9 @@ from schedopt.search_policy import SketchPolicy
 
 
 def measured(task: ss.SearchTask, n: int) -> tuple[list[MeasureInput], list[MeasureResult]]:
-    policy = SketchPolicy(task, seed=0, verbose=0, params={"sample_init_min_population": n})
+    policy = SketchPolicy(
+        task, seed=0, verbose=0, params={"evolutionary_search_population": n, "sample_init_min_population": n}
+    )
     states = policy.sample_initial_population()[:n]
     results = [MeasureResult((1e-5 * (1 + i % 4),), MeasureErrorNo.NO_ERROR, "", 0.0, 0.0) for i in range(n)]
     return [MeasureInput(task, s) for s in states], results

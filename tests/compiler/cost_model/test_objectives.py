@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from schedopt.cost_model.objectives import (
+    MIN_SLOPE,
     OBJECTIVES,
     PAIRS_PER_PROGRAM,
     PairwiseRank,
@@ -57,9 +58,22 @@ def test_gradients_are_the_derivatives_of_the_loss(objective):
     assert grad[1] == grad[2]
 
 
-def test_scores_are_never_negative_and_follow_the_pack_sums():
+def test_scores_follow_the_pack_sums():
     sums = np.array([-3.0, 0.0, 2.5, 100.0])
-    for objective in (PairwiseRank, ThroughputSquaredError):
-        scores = objective.scores(sums)
-        assert np.all(np.diff(scores) > 0) if objective is PairwiseRank else (scores == sums).all()
-    assert np.isfinite(PairwiseRank.scores(sums)).all() and (PairwiseRank.scores(sums) > 0).all()
+    assert (ThroughputSquaredError.scores(sums, ()) == sums).all()
+    for calibration in (PairwiseRank.uncalibrated, (0.25, -2.0), (MIN_SLOPE, 0.0)):
+        scores = PairwiseRank.scores(sums, calibration)
+        assert np.isfinite(scores).all() and (scores > 0).all() and (np.diff(scores) > 0).all()
+
+
+def test_rank_scores_are_calibrated_to_the_throughputs():
+    # Sums that order the programs right, on another scale: log y = 0.5 * s - 1.
+    sums = np.array([0.0, 1.0, 2.0, 3.0, 9.0])
+    throughputs = np.exp(0.5 * sums - 1.0)
+    throughputs[4] = 0.0  # a failed program has no log throughput and is left out of the fit
+    objective = PairwiseRank(np.arange(5), throughputs, np.zeros(5, dtype=np.int64), seed=0)
+    slope, intercept = objective.calibration(sums)
+    assert (slope, intercept) == pytest.approx((0.5, -1.0))
+    assert PairwiseRank.scores(sums[:4], (slope, intercept)) == pytest.approx(throughputs[:4])
+    # Sums that order the training programs backwards still give scores that rise with them.
+    assert objective.calibration(-sums)[0] == MIN_SLOPE

@@ -42,7 +42,7 @@ def task() -> ss.SearchTask:
 
 @pytest.fixture(scope="module")
 def states(task) -> list[State]:
-    policy = SketchPolicy(task, seed=1, verbose=0, params={"sample_init_min_population": 300})
+    policy = SketchPolicy(task, seed=1, verbose=0, params={"evolutionary_search_population": 300})
     return policy.sample_initial_population()
 
 
@@ -93,10 +93,26 @@ def test_predict_stages_packs_state_scores_then_each_states_stage_scores(trained
         stored = [s for s in state.stages if s.kind.value == "compute" and s.compute_at.name != "INLINED"]
         assert n_stages == len(stored)
         stage_sum = float(packed[offset + 1 : offset + 1 + n_stages].sum())
-        combined = math.exp(stage_sum) if trained.objective == "pairwise-rank" else stage_sum
+        if trained.objective == "pairwise-rank":
+            slope, intercept = trained.calibration
+            combined = math.exp(slope * stage_sum + intercept)
+        else:
+            combined = stage_sum
         assert combined == pytest.approx(score, rel=1e-4, abs=1e-5)
         offset += 1 + n_stages
     assert offset == len(packed)
+
+
+def test_rank_scores_estimate_normalised_throughputs(task, states):
+    # The evolutionary search draws parents in proportion to scores, so their scale matters:
+    # on the training programs, log scores miss log throughputs by zero on average.
+    model = XGBModel(verbose_eval=0, num_warmup_sample=0, seed=0)
+    train = states[:150]
+    costs = np.array([synthetic_cost(s) for s in train])
+    model.update([MeasureInput(task, s) for s in train], [result(c) for c in costs])
+    residuals = np.log(model.predict(task, train)) - np.log(costs.min() / costs)
+    assert abs(residuals.mean()) < 1e-3
+    assert model.calibration[0] > 0
 
 
 def test_random_model_packs_no_stage_scores(task, states):
@@ -130,6 +146,14 @@ def test_an_unknown_objective_or_a_foreign_model_file_fail_clearly(tmp_path):
     foreign.save_model(tmp_path / "foreign.json")
     with pytest.raises(CostModelError, match="not saved by XGBModel"):
         XGBModel().load(tmp_path / "foreign.json")
+
+
+def test_a_model_file_with_a_malformed_calibration_fails_clearly(trained, tmp_path):
+    booster = trained.bst.copy()
+    booster.set_attr(schedopt_calibration="[1.0")
+    booster.save_model(tmp_path / "broken.json")
+    with pytest.raises(CostModelError, match="malformed schedopt_calibration"):
+        XGBModel().load(tmp_path / "broken.json")
 
 
 def test_save_before_training_and_load_of_a_missing_file_fail_clearly(tmp_path):

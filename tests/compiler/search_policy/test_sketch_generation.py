@@ -21,6 +21,10 @@ def policy_for(name: str, args: tuple, seed: int = 0, **params) -> SketchPolicy:
     return SketchPolicy(task, params=params or None, seed=seed, verbose=0)
 
 
+SAMPLING = dict(evolutionary_search_population=200, sample_init_min_population=50)
+"""Initial populations of a few hundred programs: enough for the properties tested, and fast."""
+
+
 MATMUL_CACHE_WRITE_SKETCH = """\
 Placeholder: A, B
 for i.0 (0,?)
@@ -149,7 +153,7 @@ def test_factorizations_are_perfect_and_bounded():
 @pytest.mark.parametrize("name", ["matmul", "softmax"])
 def test_initial_population_is_complete_distinct_and_seeded(name: str):
     args = (32, 32, 32) if name == "matmul" else (8, 64)
-    population = policy_for(name, args, seed=7).sample_initial_population()
+    population = policy_for(name, args, seed=7, **SAMPLING).sample_initial_population()
     assert len(population) >= 50
     assert len({str(s) for s in population}) == len(population)
     for state in population:
@@ -158,12 +162,27 @@ def test_initial_population_is_complete_distinct_and_seeded(name: str):
                 assert None not in step.lengths
         for stage in state.stages:
             assert all(it.extent is not None for it in stage.iters)
-    again = policy_for(name, args, seed=7).sample_initial_population()
+    again = policy_for(name, args, seed=7, **SAMPLING).sample_initial_population()
     assert [str(s) for s in again] == [str(s) for s in population]
 
 
+def test_initial_population_is_a_batch_of_the_evolution_population():
+    # Ansor samples whole batches: the minimum only matters when most draws fail.
+    population = policy_for("matmul", (64, 64, 64), **SAMPLING).sample_initial_population()
+    assert len(population) > 0.9 * SAMPLING["evolutionary_search_population"]
+
+
+def test_sampling_a_small_space_ends_when_batches_find_nothing_new():
+    policy = policy_for(
+        "matmul", (2, 2, 2), evolutionary_search_population=32, sample_init_min_population=10**6
+    )
+    population = policy.sample_initial_population()
+    assert 0 < len(population) < 10**6
+    assert len({str(s) for s in population}) == len(population)
+
+
 def test_initial_population_is_annotated():
-    population = policy_for("matmul", (64, 64, 64)).sample_initial_population()
+    population = policy_for("matmul", (64, 64, 64), **SAMPLING).sample_initial_population()
     annotations = {it.annotation for s in population for st in s.stages for it in st.iters}
     assert {IteratorAnnotation.PARALLEL, IteratorAnnotation.VECTORIZE} <= annotations
     assert any(st.auto_unroll_max_step for s in population for st in s.stages)
@@ -180,7 +199,7 @@ WORKLOADS = [
 
 @pytest.mark.parametrize("name,args", WORKLOADS, ids=[w for w, _ in WORKLOADS])
 def test_sampled_programs_match_numpy(name: str, args: tuple):
-    policy = policy_for(name, args, seed=1, sample_init_min_population=12)
+    policy = policy_for(name, args, seed=1, evolutionary_search_population=12, sample_init_min_population=12)
     dag = ComputeDAG(make_workload_key(name, args))
     inputs = random_inputs(name, dag, np.random.default_rng(0))
     expected = reference(name, args, inputs)
