@@ -63,7 +63,6 @@ def run_case(name: str, case: Case, options: argparse.Namespace) -> Row:
 
     import schedopt as ss
     from schedopt.auto_schedule import make_search_policy
-    from schedopt.layout_rewrite import LayoutRewriteOption
     from schedopt.timing import time_callable
     from schedopt.workloads.numpy_baselines import baseline
     from schedopt.workloads.numpy_reference import random_inputs, reference
@@ -78,7 +77,7 @@ def run_case(name: str, case: Case, options: argparse.Namespace) -> Row:
     task.tune(ss.TuningOptions(options.trials, None, 64, 1, measure_callbacks=[ss.RecordToFile(log)]), policy)
     tuning_s = time.perf_counter() - start
 
-    tuned_dag, state = task.apply_best(log, LayoutRewriteOption.NO_REWRITE)
+    tuned_dag, state = task.apply_best(log)
     programs = {"unscheduled": ss.build(dag), "tuned": ss.build(tuned_dag, state)}
     if case.hand_schedule:
         programs["hand-written"] = ss.build(dag, SCHEDULES[case.hand_schedule](dag, host_vector_lanes()))

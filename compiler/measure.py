@@ -7,9 +7,11 @@ The search hands a batch of `MeasureInput`s (a task and a State) to a
 batch: every failure mode is a result.
 
 - `LocalBuilder` replays each candidate's steps on the task's DAG (a step
-  that does not apply is an instantiation error), lowers and compiles it in
-  a pool of worker processes (`schedopt.process_pool`); a build that crashes
-  its process or outlives `timeout` is killed and recorded.
+  that does not apply is an instantiation error), rewrites the layouts of
+  its weights as the task's `layout_rewrite_option` says (what `apply_best`
+  deploys is what was measured, as in TVM), lowers and compiles it in a pool
+  of worker processes (`schedopt.process_pool`); a build that crashes its
+  process or outlives `timeout` is killed and recorded.
 - The artifact passed from builder to runner is the optimised LLVM IR text
   of the kernel: compiled kernels are JIT code inside one process and cannot
   be pickled, while IR text can, and turning it into machine code again
@@ -20,7 +22,8 @@ batch: every failure mode is a result.
   each the mean over `number` calls, `number` growing until a repeat lasts
   `min_repeat_ms`; optionally the caches are flushed before each repeat.
   Every candidate gets fresh buffers on huge pages (`schedopt.huge_pages`),
-  so where they land in the caches does not vary from one to the next.
+  so where they land in the caches does not vary from one to the next; a
+  kernel that takes pre-transformed weights gets them transformed.
 - The warm-up call doubles as the correctness check: its outputs are
   compared with the unscheduled program's outputs on the same random inputs
   (built and run once per task), within a tolerance set by the dtype. A
@@ -49,6 +52,7 @@ from schedopt.build import argument_specs, build, build_llvm_ir
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import CompileError, SchedOptError, ScheduleError
 from schedopt.huge_pages import huge_page_copy, huge_page_empty
+from schedopt.layout_rewrite import LayoutRewriteOption, PlaceholderLayout, rewrite_layout
 from schedopt.loop_state import State
 from schedopt.process_pool import FailureKind, JobFailure, WorkerPool
 from schedopt.runtime import (
@@ -182,6 +186,16 @@ class BuildResult:
     error_no: MeasureErrorNo
     error_msg: str
     time_cost: float
+    pre_transformed: tuple[PlaceholderLayout, ...] = ()
+    """The inputs the kernel takes in a rewritten layout (REWRITE_FOR_PRE_TRANSFORMED)."""
+
+    def kernel_inputs(self, inputs: Sequence[NDArray[Any]]) -> list[NDArray[Any]]:
+        """The kernel's inputs from the workload's (placeholder order): weights in their new layouts."""
+        layouts = {layout.placeholder: layout for layout in self.pre_transformed}
+        return [
+            layouts[spec.name].transform(array) if spec.name in layouts else array
+            for spec, array in zip(self.arg_specs[: len(inputs)], inputs, strict=True)
+        ]
 
 
 class MeasureCallback(ABC):
@@ -228,25 +242,33 @@ class _BuildJob:
 
 
 def _build_candidate(job: _BuildJob) -> BuildResult:
-    """In a builder worker: replay the steps, compile, and check the artifact loads."""
+    """In a builder worker: replay the steps, rewrite layouts, compile, and check the artifact loads."""
     start = time.perf_counter()
     measure_input = MeasureInput.deserialize(job.measure_input)
-    dag = measure_input.task.compute_dag
+    task = measure_input.task
+    dag = task.compute_dag
     assert dag is not None, "a serialised task carries its DAG"
-    specs = tuple(argument_specs(dag))
 
-    def result(error_no: MeasureErrorNo, message: str, llvm_ir: str | None = None) -> BuildResult:
-        return BuildResult(llvm_ir, dag.func_name, specs, error_no, message, time.perf_counter() - start)
+    def failure(error_no: MeasureErrorNo, message: str) -> BuildResult:
+        return BuildResult(
+            None, dag.func_name, (), error_no, f"@{dag.func_name}: {message}", time.perf_counter() - start
+        )
 
     try:
         state = dag.replay_steps(measure_input.state.transform_steps)
-        llvm_ir = job.build_func(dag, state, measure_input.task.target)
+        rewrite = rewrite_layout(dag, state, task.layout_rewrite_option)
+        specs = tuple(argument_specs(rewrite.dag))
+        llvm_ir = job.build_func(rewrite.dag, rewrite.state, task.target)
         _check_artifact(llvm_ir, dag.func_name, len(specs))
     except ScheduleError as error:
-        return result(MeasureErrorNo.INSTANTIATION_ERROR, f"@{dag.func_name}: {error}")
+        return failure(MeasureErrorNo.INSTANTIATION_ERROR, str(error))
     except Exception as error:  # a compiler failure on one candidate is that candidate's result
-        return result(MeasureErrorNo.COMPILE_HOST, f"@{dag.func_name}: {_describe_exception(error)}")
-    return result(MeasureErrorNo.NO_ERROR, "", llvm_ir)
+        return failure(MeasureErrorNo.COMPILE_HOST, _describe_exception(error))
+    pre_transformed = (
+        rewrite.layouts if rewrite.option == LayoutRewriteOption.REWRITE_FOR_PRE_TRANSFORMED else ()
+    )
+    elapsed = time.perf_counter() - start
+    return BuildResult(llvm_ir, dag.func_name, specs, MeasureErrorNo.NO_ERROR, "", elapsed, pre_transformed)
 
 
 def _check_artifact(llvm_ir: str, func_name: str, n_args: int) -> None:
@@ -418,7 +440,7 @@ def _run_candidate(job: _RunJob) -> _RunOutcome:
         return _RunOutcome((), MeasureErrorNo.COMPILE_HOST, str(error))
     reference = job.reference
     # Fresh copies on huge pages: every candidate's buffers sit alike in the caches (huge_pages.py).
-    inputs = [huge_page_copy(array) for array in reference.inputs]
+    inputs = [huge_page_copy(array) for array in job.build.kernel_inputs(reference.inputs)]
     outputs = [_poisoned(spec) for spec in job.build.arg_specs[len(inputs) :]]
     arrays = [*inputs, *outputs]
     pointers = [data_pointer(array) for array in arrays]

@@ -192,15 +192,16 @@ class SearchTask:
         return rewritten.dag, rewritten.state
 
     def print_best(self, log_file: str, print_mode: str = "schedule") -> str:
-        """The best schedule in the log: as its transform program ("schedule") or as LLVM IR ("llvm")."""
+        """The best schedule in the log: as its transform program on the declared DAG ("schedule"),
+        or as the LLVM IR of the program `apply_best` deploys, layouts rewritten ("llvm")."""
         from schedopt.build import lower_to_llvm_dialect
         from schedopt.runtime import translate_to_llvm_ir
 
-        dag, state = self.apply_best(log_file, LayoutRewriteOption.NO_REWRITE)
         if print_mode == "schedule":
+            dag, state = self.apply_best(log_file, LayoutRewriteOption.NO_REWRITE)
             return dag.print_python_code_from_state(state)
         if print_mode == "llvm":
-            return translate_to_llvm_ir(lower_to_llvm_dialect(dag, state))
+            return translate_to_llvm_ir(lower_to_llvm_dialect(*self.apply_best(log_file)))
         if print_mode == "ptx":
             raise WorkloadError("print_mode 'ptx' needs the GPU back end, which this build does not have yet")
         raise WorkloadError(f"print_mode must be 'schedule', 'llvm' or 'ptx', not {print_mode!r}")

@@ -6,7 +6,8 @@ For each te function without a schedule the pass makes a `SearchTask` of it,
 tunes it for `trials` measurements with the search policy `policy`, appending
 every measurement to the record database `db`, and then attaches the best
 schedule the database holds as a transform program, as `apply-history-best`
-does. Tuning progress goes to stderr, so stdout stays the module.
+does. Candidates are measured as `apply-schedule` will emit them, without
+layout rewrite. Tuning progress goes to stderr, so stdout stays the module.
 
 Options:
 - `trials`: measurements per function (default 64).
@@ -32,9 +33,8 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from schedopt.compute_dag import ComputeDAG
 from schedopt.passes.apply_history_best import ApplyHistoryBestPass, te_functions
-from schedopt.passes.apply_schedule import find_schedules
+from schedopt.passes.apply_schedule import find_schedules, schedule_task
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,6 @@ class AutoSchedulePass(ModulePass):
         from schedopt.auto_schedule import make_search_policy
         from schedopt.records import RecordToFile
         from schedopt.search_policy import PreloadMeasuredStates
-        from schedopt.search_task import SearchTask
         from schedopt.tuning_options import TuningOptions
 
         scheduled = {s.function.sym_name.data for s in find_schedules(op)}
@@ -64,7 +63,7 @@ class AutoSchedulePass(ModulePass):
             for function in te_functions(op):
                 if function.sym_name.data in scheduled:
                     continue
-                task = SearchTask(compute_dag=ComputeDAG(function), target=self.target)
+                task = schedule_task(function, self.target)
                 resume = [PreloadMeasuredStates(db)] if os.path.exists(db) else []
                 policy = make_search_policy(task, self.policy, self.seed, self.model or None, 1, resume)
                 options = TuningOptions(

@@ -2,7 +2,8 @@
 
 Each schedule in the module (a `transform.named_sequence` of `sched` ops, as
 `apply-schedule` finds them) is built and run by `LocalBuilder` and
-`LocalRunner` like a candidate of the search: checked against the
+`LocalRunner` like a candidate of the search (as `apply-schedule` emits it,
+without layout rewrite): checked against the
 unscheduled program, timed, and recorded in `db` under the function's
 workload key, where `apply-history-best` finds it. The module is left as it
 is, so a pipeline can go on to apply the schedules:
@@ -23,13 +24,11 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from schedopt.compute_dag import ComputeDAG
 from schedopt.measure import LocalBuilder, LocalRunner, MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.passes.apply_history_best import remark
-from schedopt.passes.apply_schedule import ScheduledFunction, find_schedules
+from schedopt.passes.apply_schedule import ScheduledFunction, find_schedules, schedule_task
 from schedopt.records import save_records
 from schedopt.schedule_program import program_to_state
-from schedopt.search_task import SearchTask
 
 
 @dataclass(frozen=True)
@@ -70,10 +69,9 @@ class MeasurePass(ModulePass):
             remark(self.name, f"@{measure_input.task.compute_dag.func_name}: {_describe(result)}")
 
     def _measure_input(self, scheduled: ScheduledFunction) -> MeasureInput:
-        dag = ComputeDAG(scheduled.function)
-        return MeasureInput(
-            SearchTask(compute_dag=dag, target=self.target), program_to_state(dag, scheduled.program)
-        )
+        task = schedule_task(scheduled.function, self.target)
+        assert task.compute_dag is not None
+        return MeasureInput(task, program_to_state(task.compute_dag, scheduled.program))
 
 
 def _describe(result: MeasureResult) -> str:

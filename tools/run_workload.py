@@ -65,7 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from schedopt.build import build
     from schedopt.compute_dag import ComputeDAG
     from schedopt.errors import SchedOptError
-    from schedopt.layout_rewrite import LayoutRewriteOption
     from schedopt.records import RecordToFile
     from schedopt.search_policy import PreloadMeasuredStates
     from schedopt.search_task import SearchTask
@@ -96,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             task.tune(tuning, policy)
             print(f"\ntuning took {time.perf_counter() - start:.1f} s")
-        tuned_dag, state = task.apply_best(log, LayoutRewriteOption.NO_REWRITE)
+        tuned_dag, state = task.apply_best(log)
         unscheduled, tuned = build(dag), build(tuned_dag, state)
     except SchedOptError as error:
         print(f"sched-opt-run: error: {error}", file=sys.stderr)

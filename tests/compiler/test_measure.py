@@ -9,7 +9,9 @@ import measure_faults as faults
 import pytest
 
 import schedopt.workloads  # noqa: F401  (registers matmul)
+from schedopt.build import build_llvm_ir
 from schedopt.errors import SchedOptError
+from schedopt.layout_rewrite import LayoutRewriteOption, rewrite_layout
 from schedopt.loop_state import State
 from schedopt.measure import (
     MAX_FLOAT,
@@ -68,6 +70,26 @@ def test_correct_schedules_are_measured(task: SearchTask, runner: LocalRunner):
         assert result.error_no == MeasureErrorNo.NO_ERROR and result.error_msg == ""
         assert len(result.costs) == 2 and all(0 < c < MAX_FLOAT for c in result.costs)
         assert result.all_cost > 0 and result.timestamp > 0
+
+
+@pytest.mark.parametrize("option", list(LayoutRewriteOption), ids=lambda option: option.name)
+def test_candidates_are_built_as_apply_best_deploys_them(option: LayoutRewriteOption, runner: LocalRunner):
+    """The builder rewrites layouts as the task says; pre-transformed weights reach the kernel transformed."""
+    task = SearchTask(func="matmul", args=(32, 32, 32), target="llvm", layout_rewrite_option=option)
+    measure_input = scheduled(task)
+    (built,) = build([measure_input])
+    rewrite = rewrite_layout(task.compute_dag, measure_input.state, option)
+    assert bool(rewrite.layouts) == (option != LayoutRewriteOption.NO_REWRITE)
+    assert built.error_no == MeasureErrorNo.NO_ERROR
+    assert built.llvm_ir == build_llvm_ir(rewrite.dag, rewrite.state)
+    shape_of_b = built.arg_specs[1].shape
+    if option == LayoutRewriteOption.REWRITE_FOR_PRE_TRANSFORMED:
+        assert [layout.placeholder for layout in built.pre_transformed] == ["B"]
+        assert shape_of_b == built.pre_transformed[0].new_shape != (32, 32)
+    else:
+        assert built.pre_transformed == () and shape_of_b == (32, 32)
+    (result,) = runner.run([measure_input], [built], verbose=0)
+    assert result.error_no == MeasureErrorNo.NO_ERROR, result.error_msg
 
 
 def test_schedule_that_does_not_apply_is_an_instantiation_error(task: SearchTask, runner: LocalRunner):

@@ -9,8 +9,9 @@ from xdsl.parser import Parser
 from schedopt.build import argument_specs
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import ScheduleError
+from schedopt.layout_rewrite import LayoutRewriteOption
 from schedopt.passes import get_all_passes
-from schedopt.passes.apply_schedule import ApplySchedulePass, find_schedules
+from schedopt.passes.apply_schedule import ApplySchedulePass, find_schedules, schedule_task
 from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.passes.loop_nest_emitter import lower_state
 from schedopt.runtime import compile_module
@@ -175,3 +176,12 @@ def test_find_schedules_pairs_functions_and_programs():
     )
     [found] = find_schedules(module)
     assert (found.function.sym_name.data, found.program.sym_name.data) == ("g", "s")
+
+
+def test_tasks_of_the_pipeline_measure_what_it_emits():
+    """apply-schedule keeps declared layouts, so its tasks measure without layout rewrite."""
+    (scheduled,) = find_schedules(parse(MATMUL_RELU.format(name="matmul_relu") + schedule()))
+    function = scheduled.function
+    task = schedule_task(function, "llvm")
+    assert task.layout_rewrite_option == LayoutRewriteOption.NO_REWRITE
+    assert task.compute_dag.func_name == function.sym_name.data
