@@ -54,6 +54,8 @@ class IndexBuilder:
         self.builder = builder
         self.pool = pool
         self.constants = pool.numbers
+        self.quotients: dict[tuple[SSAValue, int], SSAValue] = {}
+        """Divisions emitted at this insertion point, which `mod` reuses."""
 
     def at(self, builder: Builder) -> IndexBuilder:
         return IndexBuilder(builder, self.pool)
@@ -86,7 +88,7 @@ class IndexBuilder:
         parts = self._divide(value, divisor)
         if parts is not None:
             return self._affine(*parts[0])
-        return self._insert(arith.DivUIOp(value, self.const(divisor)))
+        return self._quotient(value, divisor)
 
     def mod(self, value: SSAValue, divisor: int) -> SSAValue:
         if divisor == 1:
@@ -94,7 +96,16 @@ class IndexBuilder:
         parts = self._divide(value, divisor)
         if parts is not None:
             return self._affine(*parts[1])
-        return self._insert(arith.RemUIOp(value, self.const(divisor)))
+        # value - (value / divisor) * divisor rather than arith.remui, which
+        # xDSL does not mark free of side effects: loop-invariant code motion
+        # and CSE then treat remainders like the rest of the index arithmetic
+        # (LLVM turns the pattern back into a remainder).
+        return self.sub(value, self.mul(self._quotient(value, divisor), divisor))
+
+    def _quotient(self, value: SSAValue, divisor: int) -> SSAValue:
+        if (value, divisor) not in self.quotients:
+            self.quotients[value, divisor] = self._insert(arith.DivUIOp(value, self.const(divisor)))
+        return self.quotients[value, divisor]
 
     def less(self, lhs: SSAValue, bound: int) -> SSAValue:
         return self._insert(arith.CmpiOp(lhs, self.const(bound), "slt"))

@@ -163,8 +163,18 @@ class ScheduledLowering:
         ivs: dict[str, SSAValue],
         attach: bool = True,
     ) -> IndexBuilder:
-        """Open one `scf.for` per leaf (outer to inner); emit the stages attached at each."""
+        """Open one `scf.for` per leaf (outer to inner); emit the stages attached at each.
+
+        A leaf of extent 1 opens no loop: its value is 0, which the index
+        arithmetic folds away. Unrolling and vectorising would otherwise copy
+        such loops many times over, for nothing.
+        """
         for it in leaves:
+            if bounds.extents[it.name] == 1:
+                ivs[it.name] = index.const(0)
+                if attach:
+                    self._emit_attached(stage, it.name, bounds, index, ivs)
+                continue
             zero, one, upper = index.const(0), index.const(1), index.const(bounds.extents[it.name])
             body = Block(arg_types=[IndexType()])
             body.add_op(scf.YieldOp())

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmark_scripts import load_benchmark
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "cost_model.py"
 RECORDS = Path(__file__).resolve().parent / "data" / "matmul_512_records.json"
 """120 measured candidates of matmul 512 from a sketch.xgb tuning run."""
 
-
-def _load_benchmark():
-    spec = importlib.util.spec_from_file_location("cost_model_benchmark", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-cm = _load_benchmark()
+cm = load_benchmark("cost_model")
 
 
 # --- metrics -----------------------------------------------------------------------------------

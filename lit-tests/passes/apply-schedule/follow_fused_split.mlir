@@ -32,7 +32,7 @@ transform.named_sequence @__transform_main(%root: !transform.any_op {transform.r
 
 // D's fused i@j loop (48 iterations) is split by the product of level 0 of
 // C's two splits (4 * 2 = 8): 6 outer times 8 inner, and i, j are recovered
-// from the fused index.
+// from the fused index f: i = f / 6, j = f - i * 6.
 // CHECK-NOT:  transform.
 // CHECK-DAG:  %[[C6:.*]] = arith.constant 6 : index
 // CHECK-DAG:  %[[C8:.*]] = arith.constant 8 : index
@@ -42,7 +42,8 @@ transform.named_sequence @__transform_main(%root: !transform.any_op {transform.r
 // CHECK-NEXT:     %[[OS:.*]] = arith.muli %[[O]], %[[C8]] : index
 // CHECK-NEXT:     %[[F:.*]] = arith.addi %[[OS]], %[[N]] : index
 // CHECK-NEXT:     %[[I:.*]] = arith.divui %[[F]], %[[C6]] : index
-// CHECK-NEXT:     %[[J:.*]] = arith.remui %[[F]], %[[C6]] : index
+// CHECK-NEXT:     %[[I6:.*]] = arith.muli %[[I]], %[[C6]] : index
+// CHECK-NEXT:     %[[J:.*]] = arith.subi %[[F]], %[[I6]] : index
 // CHECK-NEXT:     memref.load %C[%[[I]], %[[J]]] : memref<8x6xf32>
 // CHECK:          arith.maximumf
 // CHECK-NEXT:     memref.store %{{.*}}, %D[%[[I]], %[[J]]] : memref<8x6xf32>

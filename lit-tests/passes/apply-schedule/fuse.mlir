@@ -25,14 +25,15 @@ transform.named_sequence @__transform_main(%root: !transform.any_op {transform.r
   transform.yield
 }
 
-// D's two loops become one of 48 iterations; i and j are recovered by div/rem.
+// D's two loops become one of 48 iterations; i = f / 6 and j = f - i * 6.
 // CHECK:      func.func @matmul_relu
 // CHECK-DAG:  %[[C6:.*]] = arith.constant 6 : index
 // CHECK-DAG:  %[[C48:.*]] = arith.constant 48 : index
 // CHECK:      arith.addf
 // CHECK:      scf.for %[[F:.*]] = %{{.*}} to %[[C48]] step %{{.*}} {
 // CHECK-NEXT:   %[[I:.*]] = arith.divui %[[F]], %[[C6]] : index
-// CHECK-NEXT:   %[[J:.*]] = arith.remui %[[F]], %[[C6]] : index
+// CHECK-NEXT:   %[[I6:.*]] = arith.muli %[[I]], %[[C6]] : index
+// CHECK-NEXT:   %[[J:.*]] = arith.subi %[[F]], %[[I6]] : index
 // CHECK-NEXT:   memref.load %C[%[[I]], %[[J]]] : memref<8x6xf32>
 // CHECK:        memref.store %{{.*}}, %D[%[[I]], %[[J]]] : memref<8x6xf32>
 // CHECK-NEXT: }

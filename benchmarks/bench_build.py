@@ -1,0 +1,126 @@
+"""Build benchmark: how long the candidates of a tuning round take to build.
+
+    python benchmarks/bench_build.py                    # every case, 64 candidates each
+    python benchmarks/bench_build.py matmul-512 --candidates 32 --json out.json
+
+For each case, SketchPolicy samples a seeded population of random programs
+(what a first round measures) and `--candidates` of them are built one after
+another in this process, as a `LocalBuilder` worker builds them: steps
+replayed, layouts rewritten as the task says, lowered and optimised to LLVM
+IR (no machine code; the runner makes that). The table gives the median,
+90th percentile, largest and total build time, and candidates per second on
+one core. Builds dominate a round on a small host (two workers build 64
+candidates while the runner only times them), and a few heavily unrolled
+candidates make most of the total, so the tail matters as much as the
+median. Figures compare only within one run; the host differs from session
+to session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Case:
+    workload: str
+    args: tuple
+
+
+CASES = {
+    "matmul-512": Case("matmul", (512, 512, 512)),
+    "conv2d-resnet18-3x3": Case("conv2d_nhwc", (1, 64, 56, 56, 64, 3, 3, 1, 1)),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    candidates: int
+    median_s: float
+    p90_s: float
+    max_s: float
+    total_s: float
+
+    @property
+    def per_second(self) -> float:
+        return self.candidates / self.total_s
+
+
+def sampled_states(case: Case, count: int, seed: int) -> tuple[object, list]:
+    """The task of `case` and `count` distinct random programs of it, in a seeded order."""
+    import schedopt.workloads  # noqa: F401  (registers the workloads)
+    from schedopt.search_policy import SketchPolicy
+    from schedopt.search_task import SearchTask
+
+    task = SearchTask(case.workload, case.args)
+    policy = SketchPolicy(
+        task, params={"evolutionary_search_population": max(count, 64)}, seed=seed, verbose=0
+    )
+    states = policy.sample_initial_population()
+    random.Random(seed).shuffle(states)
+    return task, states[:count]
+
+
+def run_case(name: str, case: Case, count: int, seed: int) -> Row:
+    from schedopt.layout_rewrite import rewrite_layout
+    from schedopt.measure import default_build_func
+
+    task, states = sampled_states(case, count, seed)
+    dag = task.compute_dag
+    seconds = []
+    for state in states:
+        start = time.perf_counter()
+        rewrite = rewrite_layout(dag, dag.replay_steps(state.transform_steps), task.layout_rewrite_option)
+        default_build_func(rewrite.dag, rewrite.state, task.target)
+        seconds.append(time.perf_counter() - start)
+    seconds.sort()
+    p90 = seconds[min(len(seconds) - 1, int(0.9 * len(seconds)))]
+    return Row(name, len(seconds), statistics.median(seconds), p90, seconds[-1], sum(seconds))
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    header = (
+        f"{'case':<22}{'candidates':>11}{'median s':>10}{'p90 s':>8}{'max s':>8}{'total s':>9}{'per s':>7}"
+    )
+    print(header + "\n" + "-" * len(header))
+    for row in rows:
+        print(
+            f"{row.case:<22}{row.candidates:>11}{row.median_s:>10.3f}{row.p90_s:>8.3f}"
+            f"{row.max_s:>8.3f}{row.total_s:>9.1f}{row.per_second:>7.2f}"
+        )
+    print("(one core; per s = candidates built per second)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(CASES)})")
+    parser.add_argument("--candidates", type=int, default=64, help="candidates per case (default 64)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the sampling (default 1)")
+    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    options = parser.parse_args(argv)
+    unknown = [c for c in options.cases if c not in CASES]
+    if unknown:
+        parser.error(f"unknown cases {unknown}; known: {', '.join(CASES)}")
+    if options.candidates < 1:
+        parser.error("--candidates must be at least 1")
+    rows = [
+        run_case(name, CASES[name], options.candidates, options.seed) for name in (options.cases or CASES)
+    ]
+    print_table(rows)
+    if options.json:
+        records = [{**asdict(row), "per_second": row.per_second} for row in rows]
+        Path(options.json).write_text(json.dumps(records, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
