@@ -27,6 +27,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from schedopt.loop_state import State
+    from schedopt.search_task import SearchTask
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ class Row:
         return self.candidates / self.total_s
 
 
-def sampled_states(case: Case, count: int, seed: int) -> tuple[object, list]:
+def sampled_states(case: Case, count: int, seed: int) -> tuple[SearchTask, list[State]]:
     """The task of `case` and `count` distinct random programs of it, in a seeded order."""
     import schedopt.workloads  # noqa: F401  (registers the workloads)
     from schedopt.search_policy import SketchPolicy

@@ -318,13 +318,22 @@ class LayoutRewrite:
     state: State
     layouts: tuple[PlaceholderLayout, ...]
 
+    @property
+    def pre_transformed(self) -> tuple[PlaceholderLayout, ...]:
+        """The layouts the kernel's caller must give its inputs in (REWRITE_FOR_PRE_TRANSFORMED)."""
+        return self.layouts if self.option == LayoutRewriteOption.REWRITE_FOR_PRE_TRANSFORMED else ()
+
     def transform_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """The kernel's inputs (placeholder order) from the original ones: pre-transformed weights."""
-        if self.option != LayoutRewriteOption.REWRITE_FOR_PRE_TRANSFORMED:
-            return list(inputs)
-        by_name = {layout.placeholder: layout for layout in self.layouts}
-        names = self.dag.placeholder_names
-        return [by_name[n].transform(a) if n in by_name else a for n, a in zip(names, inputs, strict=True)]
+        return pre_transform(self.pre_transformed, self.dag.placeholder_names, inputs)
+
+
+def pre_transform(
+    layouts: Sequence[PlaceholderLayout], names: Sequence[str], inputs: Sequence[np.ndarray]
+) -> list[np.ndarray]:
+    """`inputs`, the values of the placeholders `names`, each in its layout of `layouts` if it has one."""
+    by_name = {layout.placeholder: layout for layout in layouts}
+    return [by_name[n].transform(a) if n in by_name else a for n, a in zip(names, inputs, strict=True)]
 
 
 def rewrite_layout(dag: ComputeDAG, state: State, option: LayoutRewriteOption) -> LayoutRewrite:

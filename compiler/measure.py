@@ -52,7 +52,7 @@ from schedopt.build import argument_specs, build, build_llvm_ir
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import CompileError, SchedOptError, ScheduleError
 from schedopt.huge_pages import huge_page_copy, huge_page_empty
-from schedopt.layout_rewrite import LayoutRewriteOption, PlaceholderLayout, rewrite_layout
+from schedopt.layout_rewrite import PlaceholderLayout, pre_transform, rewrite_layout
 from schedopt.loop_state import State
 from schedopt.process_pool import FailureKind, JobFailure, WorkerPool
 from schedopt.runtime import (
@@ -191,11 +191,8 @@ class BuildResult:
 
     def kernel_inputs(self, inputs: Sequence[NDArray[Any]]) -> list[NDArray[Any]]:
         """The kernel's inputs from the workload's (placeholder order): weights in their new layouts."""
-        layouts = {layout.placeholder: layout for layout in self.pre_transformed}
-        return [
-            layouts[spec.name].transform(array) if spec.name in layouts else array
-            for spec, array in zip(self.arg_specs[: len(inputs)], inputs, strict=True)
-        ]
+        names = [spec.name for spec in self.arg_specs[: len(inputs)]]
+        return pre_transform(self.pre_transformed, names, inputs)
 
 
 class MeasureCallback(ABC):
@@ -264,11 +261,10 @@ def _build_candidate(job: _BuildJob) -> BuildResult:
         return failure(MeasureErrorNo.INSTANTIATION_ERROR, str(error))
     except Exception as error:  # a compiler failure on one candidate is that candidate's result
         return failure(MeasureErrorNo.COMPILE_HOST, _describe_exception(error))
-    pre_transformed = (
-        rewrite.layouts if rewrite.option == LayoutRewriteOption.REWRITE_FOR_PRE_TRANSFORMED else ()
-    )
     elapsed = time.perf_counter() - start
-    return BuildResult(llvm_ir, dag.func_name, specs, MeasureErrorNo.NO_ERROR, "", elapsed, pre_transformed)
+    return BuildResult(
+        llvm_ir, dag.func_name, specs, MeasureErrorNo.NO_ERROR, "", elapsed, rewrite.pre_transformed
+    )
 
 
 def _check_artifact(llvm_ir: str, func_name: str, n_args: int) -> None:

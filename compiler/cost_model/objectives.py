@@ -157,7 +157,7 @@ class PairwiseRank(PackObjective):
         loss = float(-(self.weights * np.log(np.maximum(right, 1e-300))).sum())
         return "pair-loss", loss / max(self.n_programs, 1)
 
-    def calibration(self, sums: np.ndarray) -> tuple[float, float]:
+    def calibration(self, sums: np.ndarray) -> tuple[float, ...]:
         """The slope and intercept of the least-squares line from pack sums to log throughputs.
 
         Failed programs (y = 0) have no log and are left out. A slope that
@@ -168,7 +168,7 @@ class PairwiseRank(PackObjective):
         measured = self.throughputs > 0
         x, log_y = sums[measured], np.log(self.throughputs[measured])
         if x.size == 0:
-            return 1.0, 0.0
+            return self.uncalibrated
         spread = float(np.var(x))
         slope = float(np.cov(x, log_y, bias=True)[0, 1] / spread) if spread > 0 else 0.0
         slope = max(slope, MIN_SLOPE)

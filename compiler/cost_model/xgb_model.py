@@ -176,7 +176,8 @@ class XGBModel(CostModel):
         The stages of a state are those that store a buffer (compute stages
         not inlined), in the state's order; a state's score is the sum of its
         stage scores under `"throughput"`, and under `"pairwise-rank"` the
-        exp of a line fitted to that sum (`PairwiseRank.calibration`). While the model warms up every `n_i` is 0.
+        exp of a line fitted to that sum (`PairwiseRank.calibration`). While
+        the model warms up every `n_i` is 0.
         """
         features = get_per_store_features_from_states(states, task)
         stage_scores = self._stage_scores(features)
