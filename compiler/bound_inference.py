@@ -1,9 +1,12 @@
 """Bound inference: the extent of every loop of a scheduled State.
 
 A stage at root loops over its whole domain. A stage computed at loop `it`
-of its consumer `T` only produces the region `T` reads while the loops of
+of a stage `T` only produces the region its readers read while the loops of
 `T` inside `it` run: for each dimension, `base + [0, extent)`, where the
-base depends on the loops of `T` down to `it` and the extent does not.
+base depends on the loops of `T` down to `it` and the extent does not. The
+readers are `T`, or stages computed inside that loop (e.g. a shared-memory
+copy computed at an inner loop of `T`, reading a cache computed at `it`):
+their reads move with the bases of their own regions, composed down to `T`.
 Reads are analysed as affine forms of the reader's axes (composed through
 inlined stages); a read that is not affine, or a loop structure that is not
 "origin + offset" (part of a fused loop fixed, part varying), makes the
@@ -29,6 +32,7 @@ from schedopt.dialects import te
 from schedopt.errors import ScheduleError
 from schedopt.loop_nest import Interval, IntervalAlgebra, StageLoops, stage_loops
 from schedopt.loop_state import ComputeAtKind, StageKind, State
+from schedopt.transform_steps import check_readers_inside
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,34 @@ class RegionDim:
 
 
 @dataclass(frozen=True)
+class Span:
+    """The values `sum(coeff * origin(axis)) + [lo, hi]` a quantity takes in one iteration of an attach loop.
+
+    `origin(axis)` is as in RegionDim: the target's root axis `axis` with the
+    loops inside the attach point at zero.
+    """
+
+    coeffs: tuple[tuple[int, int], ...]
+    lo: int
+    hi: int
+
+
+def _substitute(form: Affine, values: Sequence[Span | None]) -> Span | None:
+    """The values of `form` over axes that take `values` (None if one it uses is unknown)."""
+    coeffs: dict[int, int] = {}
+    lo = hi = form.offset
+    for axis, coeff in form.coeffs:
+        value = values[axis]
+        if value is None:
+            return None
+        for origin, c in value.coeffs:
+            coeffs[origin] = coeffs.get(origin, 0) + coeff * c
+        lo += min(coeff * value.lo, coeff * value.hi)
+        hi += max(coeff * value.lo, coeff * value.hi)
+    return Span(Affine.of(coeffs, 0).coeffs, lo, hi)
+
+
+@dataclass(frozen=True)
 class StageBounds:
     """What the lowering needs to emit one stage's loops."""
 
@@ -128,12 +160,14 @@ class BoundInference:
     def __init__(self, dag: ComputeDAG, state: State, loops: Mapping[str, StageLoops] | None = None):
         """`loops`: the result of `stage_loops(state, dag.get_init_state())`, where the caller has it
         (the cost model's features cache the loop structure and skip the replay)."""
+        state = dag.concrete_state(state)
         self.loops = stage_loops(state, dag.get_init_state()) if loops is None else loops
         self.dag = dag.apply_steps_from_state(state)
         """The DAG with the stages the steps added: what is lowered."""
         self.state = state
         self.computes = {op.name_str: op for op in self.dag.compute_ops}
         self._bounds: dict[str, StageBounds] = {}
+        self._inferring: set[str] = set()
 
     @cached_property
     def inlined(self) -> set[str]:
@@ -142,7 +176,15 @@ class BoundInference:
     def bounds(self, name: str) -> StageBounds:
         """The bounds of stage `name` (computing those of the stages it is attached to first)."""
         if name not in self._bounds:
-            self._bounds[name] = self._infer(name)
+            if name in self._inferring:
+                raise ScheduleError(
+                    f"compute_at of stage {name}: its region depends on itself (a cycle of attach points)"
+                )
+            self._inferring.add(name)
+            try:
+                self._bounds[name] = self._infer(name)
+            finally:
+                self._inferring.discard(name)
         return self._bounds[name]
 
     def reading_stages(self, producer: str) -> set[str]:
@@ -178,23 +220,27 @@ class BoundInference:
             return StageBounds(loops, full, extents, ranges, ranges, None)
         assert stage.attach is not None
         target_name, target_iter = stage.attach
-        readers = self.reading_stages(name)
-        if readers != {target_name}:
-            others = ", ".join(sorted(readers - {target_name})) or "none"
+        if any(outer == name for outer, _ in self.state.attach_path(target_name)):
             raise ScheduleError(
-                f"compute_at of stage {name} at {target_name}: every reader of {name} must be "
-                f"{target_name} (other readers: {others})"
+                f"compute_at of stage {name} at {target_name}: {target_name} is computed inside {name}"
             )
         target = self.bounds(target_name)
         leaf_names = target.loops.leaf_names
         if target_iter not in leaf_names:
             raise ScheduleError(f"compute_at of stage {name}: {target_name} has no loop {target_iter}")
+        check_readers_inside(self.state, name, target_name, target_iter)
         inside = leaf_names.index(target_iter) + 1
-        varying = {leaf: position >= inside for position, leaf in enumerate(leaf_names)}
-        offsets = self._offsets(target.loops, target.extents, varying, attached=target.region is not None)
+        # What each reader reads while one iteration of the target loop runs (the reader's loops,
+        # and those of the stages around it inside that loop, all running).
+        reads: list[list[Span | None]] = [[] for _ in compute.spatial_extents]
+        for reader in sorted(self.reading_stages(name)):
+            values = self._spans(reader, len(self.loops[reader].leaf_names), target_name, inside)
+            for access in self.accesses(reader, name):
+                for dim, form in enumerate(access):
+                    reads[dim].append(None if form is None else _substitute(form, values))
         region = tuple(
-            self._region_dim(dim, self.accesses(target_name, name), offsets, compute.spatial_extents[dim])
-            for dim in range(len(compute.spatial_extents))
+            self._region_dim(dim_reads, size)
+            for dim_reads, size in zip(reads, compute.spatial_extents, strict=True)
         )
         root_extents = (*(r.extent for r in region), *compute.reduce_extent_values)
         extents = loops.extents(root_extents)
@@ -207,17 +253,43 @@ class BoundInference:
             loops, root_extents, extents, (*global_ranges, *ranges[len(region) :]), ranges, region
         )
 
-    @staticmethod
-    def _offsets(
-        loops: StageLoops, extents: dict[str, int], varying: dict[str, bool], attached: bool
-    ) -> list[Interval]:
-        """The offsets each root axis takes from its origin while the varying loops run."""
-        leaves = {
-            leaf: Interval(0, extents[leaf] - 1) if is_varying else Interval(0, 0, fixed=True)
-            for leaf, is_varying in varying.items()
+    def _spans(self, name: str, running: int, target: str, inside: int) -> list[Span | None]:
+        """The values of stage `name`'s root axes during one iteration of `target`'s loop `inside - 1`.
+
+        The stage's first `running` loops run, the others stay at zero. For
+        the target itself only its loops from `inside` on run: the values are
+        the origins plus offsets. A stage computed inside that loop (checked
+        before) has its region's base, which moves with the loops around it,
+        plus its own loops' values. None where a value is not origin + offset.
+        """
+        bounds = self.bounds(name)
+        leaves = bounds.loops.leaf_names
+        algebra = IntervalAlgebra()
+        if name == target:
+            fixed = Interval(0, 0, fixed=True)
+            varying = {
+                leaf: fixed if p < inside else Interval(0, bounds.extents[leaf] - 1 if p < running else 0)
+                for p, leaf in enumerate(leaves)
+            }
+            offsets = bounds.loops.root_values(varying, bounds.extents, algebra)
+            return [Span(((axis, 1),), o.lo, o.hi) if o.exact else None for axis, o in enumerate(offsets)]
+        stage = self.state[name]
+        assert stage.attach is not None and bounds.region is not None
+        outer, outer_leaf = stage.attach
+        outer_leaves = self.bounds(outer).loops.leaf_names
+        origins = self._spans(outer, outer_leaves.index(outer_leaf) + 1, target, inside)
+        own = {
+            leaf: Interval(0, bounds.extents[leaf] - 1 if p < running else 0) for p, leaf in enumerate(leaves)
         }
-        offsets = loops.root_values(leaves, extents, IntervalAlgebra())
-        return [replace(o, fixed=True) if attached else o for o in offsets]
+        local = bounds.loops.root_values(own, bounds.extents, algebra)
+        spans: list[Span | None] = []
+        for axis, value in enumerate(local):
+            base: Span | None = Span((), 0, 0)
+            if axis < len(bounds.region):
+                dim = bounds.region[axis]
+                base = _substitute(Affine(dim.coeffs, dim.offset), origins)
+            spans.append(None if base is None else Span(base.coeffs, base.lo + value.lo, base.hi + value.hi))
+        return spans
 
     @staticmethod
     def _value_ranges(loops: StageLoops, extents: dict[str, int]) -> tuple[tuple[int, int], ...]:
@@ -226,27 +298,17 @@ class BoundInference:
         return tuple((i.lo, i.hi) for i in loops.root_values(leaves, extents, IntervalAlgebra()))
 
     @staticmethod
-    def _region_dim(
-        dim: int, accesses: Sequence[Access], offsets: Sequence[Interval], size: int
-    ) -> RegionDim:
-        """The union of what the reads of dimension `dim` touch, as base + extent."""
+    def _region_dim(reads: Sequence[Span | None], size: int) -> RegionDim:
+        """The union of what the reads of one dimension touch, as base + extent (else the whole dimension)."""
         whole = RegionDim((), 0, size)
-        forms = [a[dim] for a in accesses]
-        if not forms or any(f is None for f in forms):
+        if not reads or any(r is None for r in reads):
             return whole
-        first = forms[0]
+        first = reads[0]
         assert first is not None
-        if any(f is not None and f.coeffs != first.coeffs for f in forms):
+        if any(r is not None and r.coeffs != first.coeffs for r in reads):
             return whole
-        low, high = 0, 0
-        for axis, coeff in first.coeffs:
-            offset = offsets[axis]
-            if not offset.exact:
-                return whole
-            low += min(coeff * offset.lo, coeff * offset.hi)
-            high += max(coeff * offset.lo, coeff * offset.hi)
-        lo = min(f.offset for f in forms if f is not None) + low
-        hi = max(f.offset for f in forms if f is not None) + high
+        lo = min(r.lo for r in reads if r is not None)
+        hi = max(r.hi for r in reads if r is not None)
         return RegionDim(first.coeffs, lo, hi - lo + 1)
 
     @staticmethod
@@ -279,6 +341,7 @@ class BoundInference:
 
 def infer_bound(dag: ComputeDAG, state: State) -> State:
     """A copy of `state` with the extent of every iterator filled in."""
+    state = dag.concrete_state(state)
     inference = BoundInference(dag, state)
     result = state.copy()
     for index, stage in enumerate(result.stages):

@@ -1,33 +1,24 @@
 """The one entry from a workload and its schedule to a compiled kernel.
 
-`lower` runs the lowering passes on a copy of the DAG's module and returns
-loop nests in upstream dialects; `build` continues to the `llvm` dialect,
-compiles with LLVM for the host CPU and returns a callable `Kernel`. The
-search, the measurement and the user all come through here.
+`lower` emits the loop nests of a State and runs the loop passes of
+`lower-to-llvm` on them (loops in upstream dialects); `build` runs the whole
+`lower-to-llvm` pass instead, down to the `llvm` dialect, compiles with LLVM
+for the host CPU and returns a callable `Kernel`. The search, the
+measurement and the user all come through here; `sched-opt -p lower-to-llvm`
+runs the same pipeline on IR.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
-
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.transforms.arith_add_fastmath import AddArithFastMathFlagsPass
-from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
-from xdsl.transforms.loop_invariant_code_motion import LoopInvariantCodeMotionPass
 
 from schedopt.compute_dag import ComputeDAG, te_context
 from schedopt.errors import LoweringError
 from schedopt.hardware_params import HardwareParams
 from schedopt.loop_state import State
-from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.passes.loop_nest_emitter import lower_state
-from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
-from schedopt.passes.parallelize_annotated_loops import ParallelizeAnnotatedLoopsPass
-from schedopt.passes.unroll_annotated_loops import UnrollAnnotatedLoopsPass
-from schedopt.passes.vectorize_annotated_loops import VectorizeAnnotatedLoopsPass
+from schedopt.passes.lower_to_llvm import LowerToLLVMPass, cyclic_gc_paused, optimize_loops
 from schedopt.runtime import BufferSpec, Kernel, compile_module, optimized_llvm_module
 
 SUPPORTED_TARGETS = ("llvm",)
@@ -40,49 +31,27 @@ def _check_target(target: str) -> None:
 
 
 def lower(dag: ComputeDAG, state: State | None = None) -> ModuleOp:
-    """The workload under `state` (None: unscheduled) as loop nests over memrefs."""
-    module = ModuleOp([lower_state(dag, dag.get_init_state() if state is None else state)])
-    context = te_context()
-    # Unrolling copies loop bodies many times over, and every later pass pays
-    # for each op: loop-invariant index arithmetic moves out first, and what
-    # the copies still compute alike is merged after.
-    LoopInvariantCodeMotionPass().apply(context, module)
-    UnrollAnnotatedLoopsPass().apply(context, module)
-    CommonSubexpressionElimination().apply(context, module)
-    VectorizeAnnotatedLoopsPass().apply(context, module)
-    # exp as vector arithmetic: LLVM would call libm's expf once per lane.
-    MathPolynomialApproximationPass().apply(context, module)
-    ParallelizeAnnotatedLoopsPass().apply(context, module)
-    # Let LLVM fuse a multiply and an add into an FMA, as TVM's codegen does.
-    AddArithFastMathFlagsPass(flags=("contract",)).apply(context, module)
+    """The workload under `state` (None: unscheduled) as loop nests over memrefs.
+
+    What `lower-to-llvm` holds before its conversion to the `llvm` dialect.
+    """
+    with cyclic_gc_paused():
+        module = _loop_nests(dag, state)
+        optimize_loops(te_context(), module)
     return module
 
 
 def lower_to_llvm_dialect(dag: ComputeDAG, state: State | None = None) -> ModuleOp:
-    """The workload in the `llvm` dialect, ready for LLVM."""
-    with _cyclic_gc_paused():
-        module = lower(dag, state)
-        ConvertToLLVMPass().apply(te_context(), module)
+    """The workload in the `llvm` dialect, ready for LLVM: the loop nests of `state` through `lower-to-llvm`."""
+    with cyclic_gc_paused():
+        module = _loop_nests(dag, state)
+        LowerToLLVMPass().apply(te_context(), module)
     return module
 
 
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while the passes run.
-
-    Lowering creates hundreds of thousands of IR objects, all in reference
-    cycles (ops, their results, their uses), and the collector would walk
-    the growing module again and again to free little: about 14% of the
-    build time of a tuning round. What the passes drop is freed once the
-    collector runs again.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+def _loop_nests(dag: ComputeDAG, state: State | None) -> ModuleOp:
+    """The module of the State's loop nests, as they leave the emitter (`apply-schedule`'s output)."""
+    return ModuleOp([lower_state(dag, dag.get_init_state() if state is None else state)])
 
 
 def argument_specs(dag: ComputeDAG) -> list[BufferSpec]:

@@ -9,7 +9,7 @@ initial loop State the search starts from.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,12 +24,13 @@ from xdsl.utils.exceptions import ParseError, VerifyException
 
 from schedopt.access_analysis import AccessAnalyzer, StageAccessInfo
 from schedopt.dialects import te
-from schedopt.errors import TEError
+from schedopt.errors import SchedOptError, TEError, WorkloadError
 from schedopt.layout_rewrite import LayoutRewriteOption
 from schedopt.loop_state import Iterator, IteratorKind, Stage, StageKind, State
 from schedopt.te import Tensor, build_te_module, type_to_dtype
 from schedopt.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, Step
-from schedopt.workload_registry import decode_workload_key, workload_key_to_tensors
+from schedopt.workload_hash import is_structural_hash, structural_hash
+from schedopt.workload_registry import decode_workload_key, lookup_workload, workload_key_to_tensors
 
 
 @dataclass(frozen=True)
@@ -192,12 +193,16 @@ class ComputeDAG:
         return float(sum(_stage_flops(op) for op in self.compute_ops))
 
     def hash_key(self) -> str:
-        """A hash of the computation, independent of how the DAG was built (and of the function's name)."""
-        text = str(self.func).replace(f"@{self.func_name}(", "@workload(", 1)
-        return hashlib.md5(text.encode()).hexdigest()
+        """The structural hash of the computation (`schedopt.workload_hash`), which records also carry.
+
+        It does not depend on how the DAG was built (registered workload, te
+        tensors, parsed IR), on names (function, tensors, iterators, SSA) or on
+        how xDSL prints IR, so every front end finds the same records.
+        """
+        return structural_hash(self.func)
 
     def workload_key(self) -> str:
-        """The registered workload's key, or one made of the hash and the I/O shapes."""
+        """The registered workload's key (TVM's `["matmul", 64, 64, 64]`), or `[hash_key, *I/O shapes]`."""
         if self.workload_key_ is not None:
             return self.workload_key_
         shapes = [list(op.shape) for op in self.ops if op.kind == StageKind.PLACEHOLDER]
@@ -224,14 +229,33 @@ class ComputeDAG:
             state.apply(step)
         return state
 
-    def apply_steps_from_state(self, state: State) -> ComputeDAG:
+    def concrete_state(self, state: State) -> State:
+        """`state` with its stages: a State holding only steps is replayed on this DAG.
+
+        A State read from a record (`MeasureInput.state`, `load_best_record`)
+        holds only its steps, as in TVM; every API that takes a State comes
+        through here, so such a state is never lowered as if it had no stages.
+        """
+        if state.stages:
+            return state
+        return self.replay_steps(state.transform_steps)
+
+    def apply_steps_from_state(
+        self, state: State, layout_rewrite: LayoutRewriteOption = LayoutRewriteOption.NO_REWRITE
+    ) -> ComputeDAG:
         """The DAG with the stages the state's steps add (cache_read, cache_write, rfactor).
 
         Loop transforms stay in the State; this gives the computation they apply to.
         The result depends only on the steps up to the last one that adds a
         stage, and is memoised by them: a search asks for the same few DAGs
-        thousands of times.
+        thousands of times. With a `layout_rewrite` option, the layouts are
+        rewritten first, as `rewrite_layout_from_state` does.
         """
+        if layout_rewrite != LayoutRewriteOption.NO_REWRITE:
+            from schedopt.layout_rewrite import rewrite_layout
+
+            rewritten = rewrite_layout(self, self.concrete_state(state), LayoutRewriteOption(layout_rewrite))
+            return rewritten.dag.apply_steps_from_state(rewritten.state)
         rewriting = (CacheReadStep, CacheWriteStep, RfactorStep)
         last = max((i for i, s in enumerate(state.transform_steps) if isinstance(s, rewriting)), default=-1)
         if last < 0:
@@ -281,13 +305,13 @@ class ComputeDAG:
         """
         from schedopt.layout_rewrite import rewrite_layout
 
-        return rewrite_layout(self, state, layout_rewrite_option).dag
+        return rewrite_layout(self, self.concrete_state(state), layout_rewrite_option).dag
 
     def infer_bound_from_state(self, state: State) -> State:
         """A copy of `state` with the extent of every iterator filled in (after compute_at, ...)."""
         from schedopt.bound_inference import infer_bound
 
-        return infer_bound(self, state)
+        return infer_bound(self, self.concrete_state(state))
 
     def print_python_code_from_state(self, state: State) -> str:
         """The schedule of `state` as the transform program (`sched` ops) that performs it.
@@ -304,6 +328,34 @@ class ComputeDAG:
         lines = [f"{op.name} = PLACEHOLDER {list(op.shape)}" for op in self.ops if op.compute is None]
         lines += [_describe_compute(op) for op in self.compute_ops]
         return "\n".join(lines) + "\n"
+
+
+def hash_of_workload_key(workload_key: str) -> str | None:
+    """The structural hash of the computation a workload key names, or None where the key does not tell.
+
+    A registered workload's key (`["matmul", 64, 64, 64]`) gives the hash of
+    the DAG the registry builds, when the workload is registered in this
+    process; a DAG's key (`[hash, shapes...]`) holds its hash. Keys of
+    unregistered workloads, malformed keys and the MD5 keys of older records
+    give None: such records are found by their workload key only.
+    """
+    try:
+        name, _ = decode_workload_key(workload_key)
+    except WorkloadError:
+        return None
+    function = lookup_workload(name)
+    if function is not None:
+        return _registered_hash(workload_key, function)
+    return name if is_structural_hash(name) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _registered_hash(workload_key: str, function: object) -> str | None:
+    """Cached per key and registered function (re-registering with `override` builds it again)."""
+    try:
+        return ComputeDAG(workload_key).hash_key()
+    except SchedOptError:
+        return None
 
 
 def _single_te_function(module: ModuleOp) -> func.FuncOp:
@@ -344,8 +396,20 @@ def _init_stage(op: DAGOp) -> Stage:
 _FREE_OPS = (te.ReadOp, te.YieldOp, scf.YieldOp, arith.ConstantOp, scf.IfOp)
 
 
+FLOP_ATTR = "FLOP"
+"""A te.compute attribute that gives the stage's flop count, in place of the one counted (as in TVM)."""
+
+
 def _stage_flops(compute: te.ComputeOp) -> int:
-    """Value ops per body evaluation (plus the combining op of a reduction) times the iterations."""
+    """Value ops per body evaluation (plus the combining op of a reduction) times the iterations.
+
+    A `FLOP` attribute (`te.compute(..., attrs={"FLOP": n})`) overrides the count.
+    """
+    given = compute.attributes.get(FLOP_ATTR)
+    if given is not None:
+        if not isinstance(given, builtin.IntegerAttr) or given.value.data < 0:
+            raise TEError(f"stage {compute.name_str}: the FLOP attribute must be a non-negative integer")
+        return given.value.data
     per_point = sum(
         1
         for op in compute.body.walk()

@@ -11,9 +11,12 @@ with ApplyHistoryBest("matmul.json"):
     state = DispatchContext.current.query("llvm", dag.workload_key(), True, dag)
 ```
 
-`ApplyHistoryBest` holds, per target kind and workload key, the record of
-least mean cost among those it loaded; the `apply-history-best` pass uses it
-to attach that schedule to each te function of a module.
+`ApplyHistoryBest` holds, per target kind and workload, the record of least
+mean cost among those it loaded; the `apply-history-best` pass uses it to
+attach that schedule to each te function of a module. A workload is looked
+up by its key and by the structural hash of its computation
+(`ComputeDAG.hash_key`), so records written for `["matmul", 64, 64, 64]`
+serve the same matmul parsed from IR, and the other way round.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import warnings
 from collections.abc import Iterable
 from typing import ClassVar
 
-from schedopt.compute_dag import ComputeDAG
+from schedopt.compute_dag import ComputeDAG, hash_of_workload_key
 from schedopt.loop_state import State
 from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.records import RecordReader
@@ -86,25 +89,46 @@ class ApplyHistoryBest(DispatchContext):
     def __init__(self, records: Records, n_lines: int | None = None):
         super().__init__()
         self.best_by_target: dict[str, dict[str, tuple[MeasureInput, MeasureResult]]] = {}
+        self.best_by_hash: dict[str, dict[str, tuple[MeasureInput, MeasureResult]]] = {}
         self._updated: dict[tuple[str, str], State] = {}
         self.load(records, n_lines)
 
     def load(self, records: Records, n_lines: int | None = None) -> None:
-        """Add records; a workload's entry changes only for a record of lower mean cost."""
+        """Add records; a workload's entry changes only for a record of lower mean cost.
+
+        Records are indexed by workload key (`best_by_target`) and by
+        structural hash (`best_by_hash`); a record without a hash whose key
+        does not give one (`SearchTask.workload_hash`) is found by key only.
+        """
         if isinstance(records, str | os.PathLike):
             inputs, results = RecordReader(records).read_lines(n_lines)
             records = zip(inputs, results, strict=True)
         for measure_input, result in records:
             if result.error_no != MeasureErrorNo.NO_ERROR:
                 continue
-            by_key = self.best_by_target.setdefault(target_kind(measure_input.task.target), {})
-            known = by_key.get(measure_input.task.workload_key)
-            if known is None or result.mean_cost() < known[1].mean_cost():
-                by_key[measure_input.task.workload_key] = (measure_input, result)
+            task = measure_input.task
+            kind = target_kind(task.target)
+            _keep_best(self.best_by_target.setdefault(kind, {}), task.workload_key, measure_input, result)
+            if task.workload_hash is not None:
+                _keep_best(self.best_by_hash.setdefault(kind, {}), task.workload_hash, measure_input, result)
 
-    def best(self, target: str, workload_key: str) -> tuple[MeasureInput, MeasureResult] | None:
-        """The best loaded record of `workload_key` on `target`'s kind, or None."""
-        return self.best_by_target.get(target_kind(target), {}).get(workload_key)
+    def best(
+        self, target: str, workload_key: str, workload_hash: str | None = None
+    ) -> tuple[MeasureInput, MeasureResult] | None:
+        """The best loaded record of the workload on `target`'s kind, or None.
+
+        The workload is matched by `workload_key` or by its structural hash
+        (`workload_hash`; None: the hash the key implies, for a registered
+        workload or a DAG's key).
+        """
+        kind = target_kind(target)
+        if workload_hash is None:
+            workload_hash = hash_of_workload_key(workload_key)
+        candidates = [self.best_by_target.get(kind, {}).get(workload_key)]
+        if workload_hash is not None:
+            candidates.append(self.best_by_hash.get(kind, {}).get(workload_hash))
+        found = [c for c in candidates if c is not None]
+        return min(found, key=lambda pair: pair[1].mean_cost(), default=None)
 
     def update(self, target: str, workload_key: str, state: State) -> None:
         self._updated[(target_kind(target), workload_key)] = state
@@ -113,10 +137,21 @@ class ApplyHistoryBest(DispatchContext):
         updated = self._updated.get((target_kind(target), workload_key))
         if updated is not None:
             return updated
-        best = self.best(target, workload_key)
+        best = self.best(target, workload_key, dag.hash_key())
         if best is None:
             return None
         return dag.replay_steps(best[0].state.transform_steps)
+
+
+def _keep_best(
+    best: dict[str, tuple[MeasureInput, MeasureResult]],
+    key: str,
+    measure_input: MeasureInput,
+    result: MeasureResult,
+) -> None:
+    known = best.get(key)
+    if known is None or result.mean_cost() < known[1].mean_cost():
+        best[key] = (measure_input, result)
 
 
 class FallbackContext(DispatchContext):

@@ -40,3 +40,7 @@ class ScheduleError(SchedOptError):
 
 class RecordError(SchedOptError):
     """A measurement record that cannot be read or written: malformed line, unknown version, bad file."""
+
+
+class TargetError(SchedOptError):
+    """A target sched-opt has no search space or back end for (yet), or a malformed target string."""

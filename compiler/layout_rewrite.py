@@ -348,6 +348,7 @@ def rewrite_layout(dag: ComputeDAG, state: State, option: LayoutRewriteOption) -
     State is `state` on the new DAG (with INSERT_TRANSFORM_STAGE, plus the
     transform stages, their outer loops fused and parallel, as TVM does).
     """
+    state = dag.concrete_state(state)
     if option == LayoutRewriteOption.NO_REWRITE or not state.transform_steps:
         return LayoutRewrite(option, dag, state.copy(), ())
     layouts = _placeholder_layouts(dag, state)

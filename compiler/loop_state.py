@@ -98,9 +98,22 @@ class Iterator:
     annotation: IteratorAnnotation = IteratorAnnotation.NONE
     range_min: int = 0
 
+    @property
+    def range(self) -> IterRange:
+        """The loop's range as TVM's `Iterator.range` gives it (`.min`, `.extent`)."""
+        return IterRange(self.range_min, self.extent)
+
     def __str__(self) -> str:
         extent = "?" if self.extent is None else str(self.extent)
         return f"{self.annotation.keyword} {self.name} ({self.range_min},{extent})"
+
+
+@dataclass(frozen=True)
+class IterRange:
+    """A loop range, `[min, min + extent)`; extent None while bound inference has not run."""
+
+    min: int
+    extent: int | None
 
 
 @dataclass(frozen=True)
@@ -154,10 +167,32 @@ class State:
         """An independent state (stages are immutable; the lists are copied)."""
         return State(list(self.stages), list(self.transform_steps), self.output_names, self.consumers)
 
+    @property
+    def is_concrete(self) -> bool:
+        """Whether the state has its stages; one read from a record holds only steps.
+
+        `ComputeDAG.concrete_state` replays the steps of one that does not.
+        """
+        return bool(self.stages)
+
+    @property
+    def stage_ops(self) -> list[Stage]:
+        """The stages, in order; each is a valid stage reference for the primitives (TVM's `stage_ops`)."""
+        self._require_stages()
+        return list(self.stages)
+
+    def _require_stages(self) -> None:
+        if not self.is_concrete:
+            raise ScheduleError(
+                f"this State holds only its {len(self.transform_steps)} transform steps, no stages (as a "
+                "record does); replay them first: ComputeDAG.concrete_state(state)"
+            )
+
     # --- lookup ---------------------------------------------------------------
 
     def stage_id(self, stage: StageRef) -> int:
         """The position of a stage given by position, name, Stage or te tensor."""
+        self._require_stages()
         if isinstance(stage, int):
             if not 0 <= stage < len(self.stages):
                 raise ScheduleError(f"no stage {stage} (the state has {len(self.stages)})")
@@ -212,6 +247,47 @@ class State:
             seen.add(name)
             frontier.extend(self.consumers.get(name, ()))
         return False
+
+    def attach_path(self, stage_name: str) -> list[tuple[str, str]]:
+        """The (stage, iterator) loops `stage_name` is computed in, innermost first; empty at root.
+
+        A cycle of attach points (a state the steps refuse to build) ends the path.
+        """
+        path: list[tuple[str, str]] = []
+        seen = {stage_name}
+        stage = self[stage_name]
+        while stage.attach is not None and stage.attach[0] not in seen:
+            path.append(stage.attach)
+            seen.add(stage.attach[0])
+            stage = self[stage.attach[0]]
+        return path
+
+    def runs_inside(self, stage_name: str, target: str, target_iter: str) -> bool:
+        """Whether one iteration of loop `target_iter` of `target` runs all of stage `stage_name`'s loops.
+
+        True for `target` itself, and for a stage computed at that loop or a
+        loop inside it, directly or inside stages computed there: TVM's rule
+        for where a producer may be computed is that its loop encloses every
+        reader.
+        """
+        if stage_name == target:
+            return True
+        order = [it.name for it in self[target].iters]
+        for outer, loop in self.attach_path(stage_name):
+            if outer == target:
+                return (
+                    loop in order and target_iter in order and order.index(loop) >= order.index(target_iter)
+                )
+        return False
+
+    def location(self, stage_name: str) -> str:
+        """Where a stage is computed, in words (for error messages)."""
+        stage = self[stage_name]
+        if stage.attach is not None:
+            return f"{stage_name} is computed at {stage.attach[0]}.{stage.attach[1]}"
+        if stage.compute_at == ComputeAtKind.INLINED:
+            return f"{stage_name} is inlined"
+        return f"{stage_name} is at root"
 
     def rename_attach_points(self, stage_name: str, renames: dict[str, str]) -> None:
         """Move stages attached at renamed iterators of `stage_name` (after split or fuse)."""
@@ -317,7 +393,8 @@ class State:
         self.apply(steps.ComputeRootStep(self.stage_id(stage)))
 
     def cache_read(self, stage: StageRef, scope_name: str, reader_stages: Sequence[StageRef]) -> Stage:
-        """Add a stage `NAME.scope` that copies tensor `stage`; `reader_stages` read the copy instead."""
+        """Add a stage `NAME.scope` (`NAME.d.scope` if taken) that copies tensor `stage`; `reader_stages`
+        read the copy instead."""
         readers = tuple(self.stage_id(r) for r in reader_stages)
         new_id = self.apply(steps.CacheReadStep(self.stage_id(stage), scope_name, readers))
         return self.stages[new_id]
@@ -336,6 +413,8 @@ class State:
     # --- printing --------------------------------------------------------------------
 
     def __str__(self) -> str:
+        if not self.is_concrete:
+            return f"(a State of {len(self.transform_steps)} transform steps only, as read from a record)\n"
         placeholders = [s.name for s in self.stages if s.kind == StageKind.PLACEHOLDER]
         lines = [f"Placeholder: {', '.join(placeholders)}"] if placeholders else []
         for stage in self.stages:

@@ -28,8 +28,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from xdsl.dialects import func
 
-from schedopt.compute_dag import ComputeDAG
+from schedopt.compute_dag import ComputeDAG, hash_of_workload_key
 from schedopt.errors import RecordError, WorkloadError
 from schedopt.hardware_params import HardwareParams
 from schedopt.layout_rewrite import LayoutRewriteOption
@@ -109,8 +110,9 @@ class SearchTask:
         hardware_params: Any = None,
         layout_rewrite_option: int | None = None,
         task_input_names: Sequence[str] = (),
+        workload_hash: str | None = None,
     ) -> SearchTask:
-        """The task as a record names it, with `compute_dag` None.
+        """The task as a record names it, with `compute_dag` None and the record's structural hash.
 
         Reading records must not need the workload registry (nor pay for
         building DAGs); `schedopt.records.recover_measure_input` restores the
@@ -128,6 +130,7 @@ class SearchTask:
             tuple(task_input_names),
             "",
         )
+        task._workload_hash = workload_hash
         return task
 
     def _set_fields(
@@ -157,6 +160,24 @@ class SearchTask:
         self.task_inputs = task_inputs
         self.task_input_names = task_input_names
         self.desc = desc
+        self._workload_hash: str | None = None
+
+    @property
+    def workload_hash(self) -> str | None:
+        """The structural hash of the computation (`ComputeDAG.hash_key`), which records carry beside the key.
+
+        Lookups match a record by workload key or by this hash, so a workload
+        declared in Python finds the records of the same computation parsed
+        from IR, and back. Without a DAG it is the hash the record stored, or
+        the one `schedopt.compute_dag.hash_of_workload_key` derives from the
+        key (None when the key does not tell: an unregistered workload).
+        """
+        if self._workload_hash is None:
+            if self.compute_dag is not None:
+                self._workload_hash = self.compute_dag.hash_key()
+            else:
+                self._workload_hash = hash_of_workload_key(self.workload_key)
+        return self._workload_hash
 
     # --- tuning ------------------------------------------------------------------------------
 
@@ -180,7 +201,7 @@ class SearchTask:
         from schedopt.layout_rewrite import rewrite_layout
         from schedopt.records import load_best_record
 
-        best, _ = load_best_record(log_file, self.workload_key, self.target)
+        best, _ = load_best_record(log_file, self.workload_key, self.target, self.workload_hash)
         if best is None:
             raise RecordError(
                 f"{log_file} has no valid record of workload {self.workload_key} on {self.target}"
@@ -234,3 +255,15 @@ def _dag_from_ir(text: str, workload_key: str) -> ComputeDAG:
     dag = ComputeDAG.from_module(text)
     dag.workload_key_ = workload_key
     return dag
+
+
+def function_task(function: func.FuncOp, target: str) -> SearchTask:
+    """The search task of a te function in IR, as the tuning passes schedule it.
+
+    `apply-schedule` keeps every tensor in its declared layout, so the task
+    measures its candidates without layout rewrite: they are the programs
+    that pass emits.
+    """
+    return SearchTask(
+        compute_dag=ComputeDAG(function), target=target, layout_rewrite_option=LayoutRewriteOption.NO_REWRITE
+    )

@@ -19,7 +19,7 @@ import builtins
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 from xdsl.builder import Builder
 from xdsl.dialects import arith, func, math, scf
@@ -269,6 +269,8 @@ def _as_expr(value: ExprLike, like: str | None = None) -> Expr:
         return Const(value, like if like is not None and like != "bool" else "int32")
     if isinstance(value, float):
         return Const(value, like if like is not None and _is_float(like) else "float32")
+    if isinstance(value, TensorSlice):
+        value._incomplete()
     raise TEError(f"cannot use {value!r} of type {type(value).__name__} in a te expression")
 
 
@@ -548,8 +550,10 @@ class Tensor:
     def ndim(self) -> int:
         return len(self.op.shape)
 
-    def __getitem__(self, indices: ExprLike | tuple[ExprLike, ...]) -> TensorRead:
+    def __getitem__(self, indices: ExprLike | tuple[ExprLike, ...]) -> TensorRead | TensorSlice:
         index_tuple = indices if isinstance(indices, tuple) else (indices,)
+        if self.index_check and len(index_tuple) < self.ndim:
+            return TensorSlice(self, index_tuple)
         if self.index_check and len(index_tuple) != self.ndim:
             raise TEError(f"tensor {self.name} has rank {self.ndim}, indexed with {len(index_tuple)} indices")
         exprs: list[Expr] = []
@@ -562,6 +566,30 @@ class Tensor:
 
     def __repr__(self) -> str:
         return f"Tensor(name={self.name}, shape={list(self.shape)}, dtype={self.dtype})"
+
+
+@dataclass(frozen=True, eq=False)
+class TensorSlice:
+    """A tensor indexed in its leading dimensions only: `A[i]` of a matrix.
+
+    Indexing it further reads an element, so `A[i][k]` is `A[i, k]`, as in TVM.
+    """
+
+    tensor: Tensor
+    indices: tuple[ExprLike, ...]
+
+    def __getitem__(self, indices: ExprLike | tuple[ExprLike, ...]) -> TensorRead | TensorSlice:
+        more = indices if isinstance(indices, tuple) else (indices,)
+        return self.tensor[(*self.indices, *more)]
+
+    def _incomplete(self, *_: object) -> NoReturn:
+        raise TEError(
+            f"tensor {self.tensor.name} has rank {self.tensor.ndim}, indexed with {len(self.indices)} indices"
+        )
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _incomplete
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _incomplete
+    __neg__ = __lt__ = __le__ = __gt__ = __ge__ = _incomplete
 
 
 def _check_shape(shape: Sequence[int] | int, what: str) -> tuple[int, ...]:
@@ -585,8 +613,14 @@ def compute(
     name: str = "compute",
     tag: str = "",
     attrs: dict[str, Any] | None = None,
-) -> Tensor:
-    """A tensor whose element at `(i, j, ...)` is `fcompute(i, j, ...)`."""
+) -> Any:
+    """A tensor whose element at `(i, j, ...)` is `fcompute(i, j, ...)`.
+
+    When `fcompute` returns a tuple, as TVM allows, the result is a list of
+    tensors over the same domain, one per element, named `NAME.v0`, `NAME.v1`,
+    ... as TVM names the outputs of a multi-output compute. Each becomes a
+    stage of its own.
+    """
     dims = _check_shape(shape, f"compute {name}")
     params = list(inspect.signature(fcompute).parameters.values())
     if len(params) == len(dims) and builtins.all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
@@ -594,7 +628,20 @@ def compute(
     else:
         names = [f"i{d}" for d in range(len(dims))]
     axis = tuple(IterVar(n, d, "spatial") for n, d in zip(names, dims, strict=True))
-    body = _as_expr(fcompute(*axis))
+    result = fcompute(*axis)
+    if not isinstance(result, tuple | list):
+        return _compute_tensor(name, dims, axis, result, attrs)
+    if not result:
+        raise TEError(f"compute {name}: the body is an empty tuple")
+    return [
+        _compute_tensor(f"{name}.v{index}", dims, axis, value, attrs) for index, value in enumerate(result)
+    ]
+
+
+def _compute_tensor(
+    name: str, dims: tuple[int, ...], axis: tuple[IterVar, ...], value: Any, attrs: dict[str, Any] | None
+) -> Tensor:
+    body = _as_expr(value)
     _check_body(name, body, axis)
     return Tensor(ComputeOp(name, dims, body.dtype, axis, body, dict(attrs or {})))
 
@@ -659,14 +706,23 @@ def build_te_function(tensors: Sequence[Tensor], func_name: str = "default_funct
     """The `func.func` of `te.compute` ops that computes `tensors`.
 
     `tensors` lists the workload's placeholders (they become the arguments, in
-    this order) and its outputs (the computed tensors of the list, returned in
-    this order); computed tensors not in the list are intermediate stages.
+    this order) and computed tensors. As in TVM, the outputs are the computed
+    tensors no stage reads (returned in the order listed); a listed tensor
+    that another stage reads is an intermediate stage, as are the computed
+    tensors the list does not name. Operations that share a name (two
+    `topi.nn.relu` calls both make "compute") get distinct ones, `NAME_1`, ...,
+    since stages are known by name.
     """
     placeholders = [t for t in tensors if isinstance(t.op, PlaceholderOp)]
-    outputs = [t for t in tensors if isinstance(t.op, ComputeOp)]
-    if not outputs:
+    computed = [t for t in tensors if isinstance(t.op, ComputeOp)]
+    repeated = sorted({t.name for t in tensors if [id(u.op) for u in tensors].count(id(t.op)) > 1})
+    if repeated:
+        raise TEError(f"the workload's tensor list names {', '.join(repeated)} more than once")
+    if not computed:
         raise TEError("a workload needs at least one computed output tensor")
-    stages = _topological_stages(outputs)
+    stages = _topological_stages(computed)
+    read = {id(t.op) for stage in stages for t in stage.input_tensors}
+    outputs = list({id(t.op): t for t in computed if id(t.op) not in read}.values())
     listed = {id(t.op) for t in placeholders}
     for stage in stages:
         for t in stage.input_tensors:
@@ -674,22 +730,36 @@ def build_te_function(tensors: Sequence[Tensor], func_name: str = "default_funct
                 raise TEError(
                     f"placeholder {t.name} is read by {stage.name} but is not in the workload's tensor list"
                 )
+    names = _distinct_names([t.op for t in placeholders] + list(stages))
     arg_types = [TensorType(dtype_to_type(t.dtype), t.shape) for t in placeholders]
     result_types = [TensorType(dtype_to_type(t.dtype), t.shape) for t in outputs]
     function = func.FuncOp(func_name, (arg_types, result_types))
-    function.arg_attrs = _arg_attrs(placeholders)
+    function.arg_attrs = _arg_attrs([names[id(t.op)] for t in placeholders])
     values: dict[int, SSAValue] = {}
     for t, arg in zip(placeholders, function.body.block.args, strict=True):
-        arg.name_hint = _ssa_name(t.name)
+        arg.name_hint = _ssa_name(names[id(t.op)])
         values[id(t.op)] = arg
     builder = Builder(InsertPoint.at_end(function.body.block))
     for stage in stages:
-        op = _build_compute(stage, values)
+        op = _build_compute(stage, names, values)
         builder.insert(op)
-        op.result.name_hint = _ssa_name(stage.name)
+        op.result.name_hint = _ssa_name(names[id(stage)])
         values[id(stage)] = op.result
     builder.insert(func.ReturnOp(*(values[id(t.op)] for t in outputs)))
     return function
+
+
+def _distinct_names(ops: Sequence[PlaceholderOp | ComputeOp]) -> dict[int, str]:
+    """A name per operation (by id): its own, or `NAME_<n>` for a later one of the same name."""
+    own = {op.name for op in ops}
+    names: dict[int, str] = {}
+    for op in ops:
+        name, suffix = op.name, 0
+        while name in names.values() or (suffix and name in own):
+            suffix += 1
+            name = f"{op.name}_{suffix}"
+        names[id(op)] = name
+    return names
 
 
 def build_te_module(tensors: Sequence[Tensor], func_name: str = "default_function") -> ModuleOp:
@@ -702,10 +772,8 @@ def build_te_module(tensors: Sequence[Tensor], func_name: str = "default_functio
     return module
 
 
-def _arg_attrs(placeholders: Sequence[Tensor]) -> ArrayAttr[DictionaryAttr]:
-    return ArrayAttr(
-        DictionaryAttr({te_dialect.PLACEHOLDER_NAME_ATTR: StringAttr(t.name)}) for t in placeholders
-    )
+def _arg_attrs(names: Sequence[str]) -> ArrayAttr[DictionaryAttr]:
+    return ArrayAttr(DictionaryAttr({te_dialect.PLACEHOLDER_NAME_ATTR: StringAttr(name)}) for name in names)
 
 
 def _ssa_name(name: str) -> str | None:
@@ -732,14 +800,12 @@ def _topological_stages(outputs: Sequence[Tensor]) -> list[ComputeOp]:
     for t in outputs:
         assert isinstance(t.op, ComputeOp)
         visit(t.op)
-    names = [op.name for op in order]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise TEError(f"stage names must be distinct; repeated: {', '.join(duplicates)}")
     return order
 
 
-def _build_compute(stage: ComputeOp, values: dict[int, SSAValue]) -> te_dialect.ComputeOp:
+def _build_compute(
+    stage: ComputeOp, names: dict[int, str], values: dict[int, SSAValue]
+) -> te_dialect.ComputeOp:
     inputs = stage.input_tensors
     reduce_axes = stage.reduce_axis
     iters = (*stage.axis, *reduce_axes)
@@ -751,18 +817,18 @@ def _build_compute(stage: ComputeOp, values: dict[int, SSAValue]) -> te_dialect.
     result = emitter.emit(body)
     emitter.builder.insert(te_dialect.YieldOp(result))
     return te_dialect.ComputeOp(
-        stage.name,
+        names[id(stage)],
         [values[id(t.op)] for t in inputs],
         TensorType(dtype_to_type(stage.dtype), stage.shape),
         [it.name for it in iters],
         [it.extent for it in reduce_axes],
         stage.body.kind if isinstance(stage.body, Reduce) else None,
         Region(block),
-        attributes=_compute_attributes(stage),
+        attributes=_compute_attributes(stage, names),
     )
 
 
-def _compute_attributes(stage: ComputeOp) -> dict[str, Attribute] | None:
+def _compute_attributes(stage: ComputeOp, names: dict[int, str]) -> dict[str, Attribute] | None:
     attrs: dict[str, Attribute] = {}
     for key, value in stage.attrs.items():
         if isinstance(value, str):
@@ -770,7 +836,7 @@ def _compute_attributes(stage: ComputeOp) -> dict[str, Attribute] | None:
         elif isinstance(value, bool | int):
             attrs[key] = IntegerAttr(int(value), 64)
         elif isinstance(value, Sequence) and builtins.all(isinstance(v, Tensor) for v in value):
-            attrs[key] = ArrayAttr(StringAttr(v.name) for v in value)  # type: ignore[union-attr]
+            attrs[key] = ArrayAttr(StringAttr(names.get(id(v.op), v.name)) for v in value)  # type: ignore[union-attr]
         elif isinstance(value, Sequence) and builtins.all(isinstance(v, str) for v in value):
             attrs[key] = ArrayAttr(StringAttr(v) for v in value)
         else:

@@ -266,7 +266,13 @@ def _rest(extent: int | None, lengths: Sequence[int | None]) -> int | None:
 
 @dataclass(frozen=True)
 class FollowSplitStep(Step):
-    """Split a loop like an earlier SplitStep: its first `n_split - 1` lengths, then the product of the rest."""
+    """Split a loop like an earlier SplitStep: its first `n_split - 1` lengths, then the product of the rest.
+
+    `n_split` runs over `1 .. len(lengths) + 1`, as in TVM: at the top there
+    is no rest and the last part has length 1, so the loop gets all the
+    source's lengths plus an inner loop of extent 1 (TVM's multi-level tiling
+    follows an `n`-level split with `n + 1` parts this way).
+    """
 
     CODE: ClassVar[str] = "FSP"
     iter_id: int
@@ -282,9 +288,10 @@ class FollowSplitStep(Step):
 
     def lengths(self, steps: Sequence[Step]) -> list[int | None]:
         src = _source_split(steps, self.src_step_id, self.CODE)
-        if not 1 <= self.n_split <= len(src.lengths):
+        if not 1 <= self.n_split <= len(src.lengths) + 1:
             raise ScheduleError(
-                f"follow_split: n_split {self.n_split} must be within 1..{len(src.lengths)} of step {self.src_step_id}"
+                f"follow_split: n_split {self.n_split} must be within 1..{len(src.lengths) + 1} for split step "
+                f"{self.src_step_id}, which has {len(src.lengths)} lengths"
             )
         head = list(src.lengths[: self.n_split - 1])
         tail = src.lengths[self.n_split - 1 :]
@@ -404,19 +411,52 @@ class ComputeAtStep(Step):
             raise ScheduleError(f"{where}: a stage cannot be computed inside itself")
         if stage.name in state.output_names:
             raise ScheduleError(f"{where}: {stage.name} is an output and must stay at root")
-        readers = state.reading_stages(stage.name)
-        if readers != {target.name}:
-            raise ScheduleError(
-                f"{where}: every reader of {stage.name} must be {target.name} (readers: {', '.join(sorted(readers))})"
-            )
         if target.compute_at == loop_state.ComputeAtKind.INLINED:
             raise ScheduleError(f"{where}: the target is inlined")
+        if any(outer == stage.name for outer, _ in state.attach_path(target.name)):
+            raise ScheduleError(f"{where}: {target.name} is computed inside {stage.name}")
+        check_readers_inside(state, stage.name, target.name, target_iter.name, settled_only=True)
         iters = tuple(replace(it, extent=None) for it in stage.iters)
         state.stages[self.stage_id] = replace(
             stage,
             iters=iters,
             compute_at=loop_state.ComputeAtKind.ITER,
             attach=(target.name, target_iter.name),
+        )
+
+
+def check_readers_inside(
+    state: State, producer: str, target: str, target_iter: str, settled_only: bool = False
+) -> None:
+    """Refuse to compute `producer` at loop `target_iter` of `target` unless that loop encloses every reader.
+
+    A reader is `target`, or a stage computed (directly or inside stages
+    computed there) at that loop or a loop inside it (`State.runs_inside`):
+    then one iteration of the loop runs all the reads, and the producer's
+    region for that iteration is well defined. A reader elsewhere would read
+    a region computed for another iteration, or none.
+
+    `settled_only` (when the step is applied) leaves out readers still at
+    root other than `target`: TVM lets a schedule compute a producer at a loop
+    before it moves the producer's readers there (its own cache_read test
+    does), so only bound inference, on the finished state, refuses those.
+    """
+    outside = [
+        reader
+        for reader in sorted(state.reading_stages(producer))
+        if not (
+            settled_only and reader != target and state[reader].compute_at == loop_state.ComputeAtKind.ROOT
+        )
+        and (
+            any(outer == producer for outer, _ in state.attach_path(reader))
+            or not state.runs_inside(reader, target, target_iter)
+        )
+    ]
+    if outside:
+        raise ScheduleError(
+            f"compute_at of stage {producer} at {target}.{target_iter}: every reader of {producer} must be "
+            f"{target} or be computed inside its loop {target_iter}, but "
+            + "; ".join(state.location(reader) for reader in outside)
         )
 
 
@@ -477,9 +517,19 @@ def _check_nothing_attached(state: State, stage: Stage, code: str) -> None:
         )
 
 
-def _check_new_stage_name(state: State, name: str, code: str) -> None:
-    if any(s.name == name for s in state.stages):
-        raise ScheduleError(f"{code}: a stage named {name} exists already")
+def fresh_stage_name(state: State, base: str, suffix: str) -> str:
+    """`base.suffix`, or `base.d.suffix`, `base.d.d.suffix`, ... while that name is taken.
+
+    TVM's `cache_read` names a repeated cache of `A` in scope `shared`
+    `A.d.shared` the same way. Stage names identify stages here, so every
+    step that adds one (cache_read, cache_write, rfactor) takes a fresh name
+    by this rule: a function of the state before the step only, so replaying
+    a record or a program gives the same names.
+    """
+    taken = {s.name for s in state.stages}
+    while f"{base}.{suffix}" in taken:
+        base = f"{base}.d"
+    return f"{base}.{suffix}"
 
 
 def _redirect_inputs(state: State, stage: str, new_stage: str) -> None:
@@ -496,7 +546,8 @@ def _redirect_inputs(state: State, stage: str, new_stage: str) -> None:
 class CacheReadStep(Step):
     """Add a stage `A.scope` copying tensor `A`, read by `reader_ids` instead of `A`.
 
-    The new stage comes right after `A`; its loops are `ax0, ax1, ...`.
+    The new stage comes right after `A`; its loops are `ax0, ax1, ...`. A
+    second cache of `A` in the same scope is `A.d.scope` (`fresh_stage_name`).
     """
 
     CODE: ClassVar[str] = "CHR"
@@ -511,14 +562,14 @@ class CacheReadStep(Step):
         return cls(int(record[1]), str(record[2]), tuple(int(i) for i in record[3]))
 
     def new_name(self, state: State) -> str:
-        return f"{state.stages[self.stage_id].name}.{self.scope_name}"
+        """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
+        return fresh_stage_name(state, state.stages[self.stage_id].name, self.scope_name)
 
     def apply_to_state(self, state: State) -> int:
         if not 0 <= self.stage_id < len(state.stages):
             raise ScheduleError(f"cache_read: no stage {self.stage_id}")
         source = state.stages[self.stage_id]
         name = self.new_name(state)
-        _check_new_stage_name(state, name, "cache_read")
         if not self.reader_ids:
             raise ScheduleError(f"cache_read of {source.name}: no reader stages given")
         readers = []
@@ -548,7 +599,8 @@ class CacheWriteStep(Step):
 
     The new stage comes right before `C` and takes over `C`'s loops (and its
     reduction); `C` keeps its spatial loops. Must come before any loop step
-    on `C`, with `C` at root.
+    on `C`, with `C` at root. If `C.scope` exists, the new stage is
+    `C.d.scope` (`fresh_stage_name`).
     """
 
     CODE: ClassVar[str] = "CHW"
@@ -562,12 +614,12 @@ class CacheWriteStep(Step):
         return cls(int(record[1]), str(record[2]))
 
     def new_name(self, state: State) -> str:
-        return f"{state.stages[self.stage_id].name}.{self.scope_name}"
+        """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
+        return fresh_stage_name(state, state.stages[self.stage_id].name, self.scope_name)
 
     def apply_to_state(self, state: State) -> int:
         stage = _stage(state, self)
         name = self.new_name(state)
-        _check_new_stage_name(state, name, "cache_write")
         if stage.transformed or stage.compute_at != loop_state.ComputeAtKind.ROOT:
             raise ScheduleError(
                 f"cache_write of stage {stage.name}: it must come before any loop step on {stage.name}, "
@@ -605,14 +657,14 @@ class RfactorStep(Step):
         return cls(int(record[1]), int(record[2]), int(record[3]))
 
     def new_name(self, state: State) -> str:
-        return f"{state.stages[self.stage_id].name}.rf"
+        """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
+        return fresh_stage_name(state, state.stages[self.stage_id].name, "rf")
 
     def apply_to_state(self, state: State) -> int:
         stage = _stage(state, self)
         it = _iter(stage, self.iter_id, self.CODE)
         where = f"rfactor of {it.name} in stage {stage.name}"
         name = self.new_name(state)
-        _check_new_stage_name(state, name, "rfactor")
         n_spatial = len(stage.shape)
         spatial, reduce = stage.iters[:n_spatial], stage.iters[n_spatial:]
         SPATIAL, REDUCE = loop_state.IteratorKind.SPATIAL, loop_state.IteratorKind.REDUCE

@@ -324,7 +324,8 @@ class FollowSplitOp(IRDLOperation):
     inner loops; the outermost takes the rest of the extent.
 
     Consumes `iter`; returns `n_split + 1` loops, outermost first. Fails if
-    step `src_step` is not a split, or `n_split` exceeds its lengths.
+    step `src_step` is not a split, or `n_split` exceeds its lengths plus one
+    (at that top the last loop has length 1).
 
     Syntax:
     `%io, %ii = sched.follow_split %D, %i src_step 0 n_split 1 : !sched.iter, !sched.iter`

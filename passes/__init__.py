@@ -67,6 +67,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return FinalizeMemRefToLLVMPass
 
+    def get_lower_to_llvm():
+        from schedopt.passes.lower_to_llvm import LowerToLLVMPass
+
+        return LowerToLLVMPass
+
     def get_math_polynomial_approximation():
         from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
 
@@ -114,6 +119,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "convert-to-llvm": get_convert_to_llvm,
         "convert-vector-to-llvm": get_convert_vector_to_llvm,
         "finalize-memref-to-llvm": get_finalize_memref_to_llvm,
+        "lower-to-llvm": get_lower_to_llvm,
         "math-polynomial-approximation": get_math_polynomial_approximation,
         "measure": get_measure,
         "parallelize-annotated-loops": get_parallelize_annotated_loops,

@@ -1,10 +1,14 @@
 """`apply-history-best`: attach to each te function the best schedule the record database holds for it.
 
 For every te function of the module, the pass looks up the function's
-workload key (`ComputeDAG.workload_key()`, a hash of the computation and its
-shapes) and the target's kind in the records of `db`, takes the successful
-record of least mean cost (`ApplyHistoryBest`), and inserts its schedule
-after the function as a transform program that `apply-schedule` applies:
+computation in the records of `db` for the target's kind, and takes the
+successful record of least mean cost (`ApplyHistoryBest`). Records match by
+the structural hash of the computation (`ComputeDAG.hash_key()`, which no
+name and no printing enters), so those written from Python for a registered
+workload (key `["matmul", 64, 64, 64]`) serve the same computation here, under
+any function name; or by the function's workload key
+(`[hash, shapes...]`). The pass inserts the record's schedule after the
+function as a transform program that `apply-schedule` applies:
 
 ```mlir
 func.func @matmul(...) { te.compute "C" ... }
@@ -84,9 +88,9 @@ class ApplyHistoryBestPass(ModulePass):
     def _attach_best(self, module: ModuleOp, function: func.FuncOp, history: ApplyHistoryBest) -> bool:
         name = function.sym_name.data
         dag = ComputeDAG(function)
-        best = history.best(self.target, dag.workload_key())
+        best = history.best(self.target, dag.workload_key(), dag.hash_key())
         if best is None:
-            remark(
+            remark(  # the key, [hash, shapes...], shows the structural hash too
                 self.name,
                 f"no record for @{name} (workload key {dag.workload_key()}) on target {self.target} "
                 f"in {self.db}; @{name} stays unscheduled",

@@ -38,10 +38,8 @@ from xdsl.rewriter import Rewriter
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects import sched, te
 from schedopt.errors import ScheduleError
-from schedopt.layout_rewrite import LayoutRewriteOption
 from schedopt.passes.loop_nest_emitter import lower_state
 from schedopt.schedule_program import program_to_state
-from schedopt.search_task import SearchTask
 
 WITH_NAMED_SEQUENCE = "transform.with_named_sequence"
 
@@ -94,17 +92,6 @@ def _target_name(program: transform.NamedSequenceOp, te_functions: dict[str, fun
             f"name the function with {sched.TARGET_ATTR} = @NAME"
         )
     return next(iter(te_functions))
-
-
-def schedule_task(function: func.FuncOp, target: str) -> SearchTask:
-    """The search task of a te function that this pass is to schedule.
-
-    The pass keeps every tensor in its declared layout, so the task measures
-    its candidates without layout rewrite: they are the programs it emits.
-    """
-    return SearchTask(
-        compute_dag=ComputeDAG(function), target=target, layout_rewrite_option=LayoutRewriteOption.NO_REWRITE
-    )
 
 
 def apply_schedule(scheduled: ScheduledFunction) -> None:

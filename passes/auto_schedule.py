@@ -34,7 +34,8 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from schedopt.passes.apply_history_best import ApplyHistoryBestPass, te_functions
-from schedopt.passes.apply_schedule import find_schedules, schedule_task
+from schedopt.passes.apply_schedule import find_schedules
+from schedopt.search_task import function_task
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class AutoSchedulePass(ModulePass):
             for function in te_functions(op):
                 if function.sym_name.data in scheduled:
                     continue
-                task = schedule_task(function, self.target)
+                task = function_task(function, self.target)
                 resume = [PreloadMeasuredStates(db)] if os.path.exists(db) else []
                 policy = make_search_policy(task, self.policy, self.seed, self.model or None, 1, resume)
                 options = TuningOptions(

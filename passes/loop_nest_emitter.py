@@ -72,7 +72,7 @@ class ScheduledLowering:
     """Lower one workload under one State to a function of loop nests over memrefs."""
 
     def __init__(self, dag: ComputeDAG, state: State):
-        self.state = state
+        self.state = state = dag.concrete_state(state)
         self.inference = BoundInference(dag, state)
         self.dag = self.inference.dag
         self.computes = {op.name_str: op for op in self.dag.compute_ops}

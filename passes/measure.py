@@ -8,7 +8,7 @@ unscheduled program, timed, and recorded in `db` under the function's
 workload key, where `apply-history-best` finds it. The module is left as it
 is, so a pipeline can go on to apply the schedules:
 
-    sched-opt matmul.mlir -p 'measure{db="matmul.json"},apply-schedule,convert-to-llvm'
+    sched-opt matmul.mlir -p 'measure{db="matmul.json"},lower-to-llvm'
 
 (xDSL's pipeline syntax needs a file name with a dot or a slash in quotes.)
 
@@ -26,9 +26,10 @@ from xdsl.passes import ModulePass
 
 from schedopt.measure import LocalBuilder, LocalRunner, MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.passes.apply_history_best import remark
-from schedopt.passes.apply_schedule import ScheduledFunction, find_schedules, schedule_task
+from schedopt.passes.apply_schedule import ScheduledFunction, find_schedules
 from schedopt.records import save_records
 from schedopt.schedule_program import program_to_state
+from schedopt.search_task import function_task
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class MeasurePass(ModulePass):
             remark(self.name, f"@{measure_input.task.compute_dag.func_name}: {_describe(result)}")
 
     def _measure_input(self, scheduled: ScheduledFunction) -> MeasureInput:
-        task = schedule_task(scheduled.function, self.target)
+        task = function_task(scheduled.function, self.target)
         assert task.compute_dag is not None
         return MeasureInput(task, program_to_state(task.compute_dag, scheduled.program))
 

@@ -74,7 +74,7 @@ def main(args: Sequence[str] | None = None) -> int:
     except (NotImplementedError, LLVMTranslationException) as error:
         # xDSL's llvm target translates only the llvm dialect.
         print(
-            f"sched-opt: error: cannot translate to the target: {error} (lower with convert-to-llvm first)",
+            f"sched-opt: error: cannot translate to the target: {error} (lower with lower-to-llvm first)",
             file=sys.stderr,
         )
         return 1

@@ -50,11 +50,12 @@ Every value goes through `sign(x) * log2(|x| + 1)`. The groups, in order:
    serial_multiple_read_write, no_reuse}`, `reuse_dis_iter`, `reuse_dis_bytes`,
    `reuse_ct` (Ansor's reuse analysis: going outwards, the first loop the
    index ignores reuses the data `extent` times, at a distance of the
-   iterations and bytes inside it; a loop over which other statements touch
-   the buffer too gives serial reuse); `bytes_d_reuse_ct`,
-   `unique_bytes_d_reuse_ct`, `lines_d_reuse_ct`, `unique_lines_d_reuse_ct`
-   (divided by the reuse count; doubled without reuse); `stride` (elements
-   between iterations of the innermost loop, when it moves the index).
+   iterations and bytes inside it; a loop in which statements run before
+   this one, in program order, touched the buffer too gives serial reuse);
+   `bytes_d_reuse_ct`, `unique_bytes_d_reuse_ct`, `lines_d_reuse_ct`,
+   `unique_lines_d_reuse_ct` (divided by the reuse count; doubled without
+   reuse); `stride` (elements between iterations of the innermost loop,
+   when it moves the index).
 3. Arithmetic intensity curve (10): `log2(flops) / log2(bytes touched)` of the
    loop levels from the innermost out, interpolated at ten evenly spaced
    points of `log2(flops)`.
@@ -694,6 +695,8 @@ class _Touch:
     touched: list[int]
     """Elements touched with the loops from position j inward running (index n: one iteration)."""
     moved_by: list[bool]
+    used_by: list[bool]
+    """Per loop, whether the index of some access (not only the first) depends on it (TVM's `VarInExpr`)."""
     strides: list[int]
     region: list[int]
     """Per dimension, the extent the whole stack touches."""
@@ -715,6 +718,7 @@ def _touch(buffer: _Buffer, stack: Sequence[_Loop], local: _Local | None) -> _To
     touched = [0] * (n + 1)
     touched[n] = math.prod(min(e, s) for e, s in zip(extents, shape, strict=True))
     moved_by = [False] * n
+    used_by = [False] * n
     strides = [0] * n
     row_strides = buffer.row_strides if local is None else local.row_strides
     for j in range(n - 1, -1, -1):
@@ -722,6 +726,11 @@ def _touch(buffer: _Buffer, stack: Sequence[_Loop], local: _Local | None) -> _To
         if local is not None and stack[j].key in local.outside:
             touched[j] = touched[j + 1]
             continue
+        used_by[j] = any(
+            any(moves.get(axis, (0, 0)) != (0, 0) for axis, _ in terms)
+            for forms in buffer.index_lists
+            for terms, _ in forms
+        )
         stride = 0
         for d, (terms, _) in enumerate(first):
             coef = span = 0
@@ -743,7 +752,7 @@ def _touch(buffer: _Buffer, stack: Sequence[_Loop], local: _Local | None) -> _To
             else touched[j + 1]
         )
     region = [min(e, s) for e, s in zip(extents, shape, strict=True)]
-    return _Touch(buffer, shape, touched, moved_by, strides, region)
+    return _Touch(buffer, shape, touched, moved_by, used_by, strides, region)
 
 
 @dataclass
@@ -769,13 +778,21 @@ class _LoopTotals:
 def _reuse(
     touch: _Touch, stack: Sequence[_Loop], totals: dict[tuple[str, str], _LoopTotals]
 ) -> tuple[int, float, float, float]:
-    """Ansor's reuse analysis of one buffer: type, distance in iterations and bytes, count."""
+    """Ansor's reuse analysis of one buffer: type, distance in iterations and bytes, count.
+
+    Going outwards: the first loop no access of the buffer depends on gives
+    loop-multiple-read reuse; before it, a loop in which the buffer was
+    touched by more than one statement gives serial-multiple-read-write
+    reuse. `totals` holds what the statements up to this one, in program
+    order, touch in each loop: TVM computes a statement's features as its
+    visitor reaches the store, before the statements after it are seen.
+    """
     dis_iter, dis_bytes = 1.0, -1.0
     name = touch.buffer.name
     for j in range(len(stack) - 1, -1, -1):
         loop = stack[j]
         total = totals[loop.key]
-        if not touch.moved_by[j]:
+        if not touch.used_by[j]:
             if dis_bytes < 0:
                 dis_bytes = total.element_bytes
             return _LOOP_MULTIPLE_READ, dis_iter, dis_bytes, loop.extent
@@ -961,7 +978,8 @@ def _state_rows(dag: ComputeDAG, state: State, max_n_bufs: int) -> list[list[flo
         for name in program.statements
     }
     totals: dict[tuple[str, str], _LoopTotals] = {}
-    for name in program.statements:
+    rows: dict[str, list[float]] = {}
+    for name in _program_order(shaped, program.statements):
         stack = program.stacks[name]
         first_reduce = next(
             (
@@ -979,10 +997,35 @@ def _state_rows(dag: ComputeDAG, state: State, max_n_bufs: int) -> list[list[flo
                 # The reduction's initialisation writes the same region before the reduce loops.
                 own = touches[name][0]
                 total.add(own.buffer.name, own.touched[j], own.buffer.element_bytes)
-    return [
-        _statement_row(program, name, infos[name], touches[name], totals, is_gpu, max_n_bufs)
-        for name in program.statements
-    ]
+        rows[name] = _statement_row(program, name, infos[name], touches[name], totals, is_gpu, max_n_bufs)
+    return [rows[name] for name in program.statements]
+
+
+def _program_order(state: State, statements: Sequence[str]) -> list[str]:
+    """The statements in the order the lowered loop nest runs them (a pre-order walk of the attach tree).
+
+    A stage computed at a loop runs at the start of that loop's body, so
+    before the inner loops and the statement of the stage it is attached to.
+    """
+    wanted = set(statements)
+    attached: dict[tuple[str, str], list[str]] = {}
+    for stage in state.stages:
+        if stage.attach is not None and stage.compute_at == ComputeAtKind.ITER:
+            attached.setdefault(stage.attach, []).append(stage.name)
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        for it in state[name].iters:
+            for inner in attached.get((name, it.name), ()):
+                visit(inner)
+        if name in wanted:
+            order.append(name)
+
+    for stage in state.stages:
+        if stage.kind == StageKind.COMPUTE and stage.compute_at == ComputeAtKind.ROOT:
+            visit(stage.name)
+    order += [name for name in statements if name not in order]  # attach cycles: not reached above
+    return order
 
 
 def _slog(rows: list[list[float]], n_columns: int) -> np.ndarray:
@@ -1004,8 +1047,7 @@ def get_per_store_features_from_states(
     features: list[np.ndarray] = []
     for state in states:
         try:
-            if not state.stages:
-                state = dag.replay_steps(state.transform_steps)
+            state = dag.concrete_state(state)
             rows = _state_rows(dag, state, max_n_bufs)
         except ScheduleError:
             rows = []

@@ -63,7 +63,7 @@ class XGBModel(CostModel):
     - `seed`: the seed of training and of the random predictions (None: 43 for training).
     - `model_file`: load the model from this file if it exists, and save it there after each training.
     - `adaptive_training`: retrain only when the measurements grew by a fifth since the last
-      training (TVM spells it `adapative_training`).
+      training (TVM's spelling, `adapative_training=`, is accepted too).
     - `objective`: `"pairwise-rank"` (default) or Ansor's `"throughput"`
       (`schedopt.cost_model.objectives`). A loaded model keeps the objective it was trained with.
     """
@@ -77,7 +77,10 @@ class XGBModel(CostModel):
         adaptive_training: bool = False,
         *,
         objective: str = "pairwise-rank",
+        adapative_training: bool | None = None,
     ):
+        if adapative_training is not None:  # TVM's spelling of the keyword
+            adaptive_training = adapative_training
         if objective not in OBJECTIVES:
             raise ValueError(
                 f"XGBModel: unknown objective {objective!r}; expected one of {', '.join(OBJECTIVES)}"

@@ -3,20 +3,24 @@
 A record is one measured candidate (task, steps, costs or error code,
 timestamp, version) in TVM's log format (`schedopt.records.codec`). The file
 suffix picks the back end: `.db` (also `.sqlite`, `.sqlite3`) is an SQLite
-database indexed by workload key and target (`schedopt.records.sqlite`);
+database indexed by workload key, structural hash and target
+(`schedopt.records.sqlite`);
 anything else, `.json` by convention, is a JSON-lines log
 (`schedopt.records.json_lines`). Both take appends from several processes
 at once and keep every whole record when a writer dies.
 
 ```python
 save_records("matmul.json", inputs, results)        # or RecordToFile as a measure callback
-inp, res = load_best_record("matmul.json", workload_key, "llvm")
+inp, res = load_best_record("matmul.json", workload_key, "llvm")   # by key or structural hash
 for inp, res in RecordReader("matmul.db"): ...
 ```
 
 Reading never fails on one bad record: a truncated or malformed line, or a
 line of an unknown version, is skipped with a `RecordWarning` naming the
-file and line. Inputs come back with a task that has no DAG and a State that
+file and line. A lookup for a workload matches its records by workload key
+or by the structural hash of its computation (`ComputeDAG.hash_key`), so a
+workload registered in Python and the same computation parsed from IR share
+their records. Inputs come back with a task that has no DAG and a State that
 holds only the steps (cheap to read); `recover_measure_input` rebuilds both
 for a registered workload.
 """
@@ -28,6 +32,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from schedopt.compute_dag import hash_of_workload_key
 from schedopt.errors import RecordError
 from schedopt.measure import MeasureCallback, MeasureInput, MeasureResult
 from schedopt.records.codec import Record
@@ -52,21 +57,28 @@ def open_store(filename: str | os.PathLike[str]) -> RecordStore:
 
 
 def read_records(
-    filename: str | os.PathLike[str], workload_key: str | None = None, target: str | None = None
+    filename: str | os.PathLike[str],
+    workload_key: str | None = None,
+    target: str | None = None,
+    workload_hash: str | None = None,
 ) -> Iterator[Record]:
-    """The decodable records of a file in order, those of `workload_key` and `target`'s kind (None: all).
+    """The decodable records of a file in order, those of the workload and `target`'s kind (None: all).
 
-    Bad lines are skipped with a `RecordWarning`; a file that cannot be read
-    at all raises `RecordError`.
+    A record is of the workload if it has its key or its structural hash
+    (`workload_hash`; None: the hash `workload_key` implies, see
+    `schedopt.compute_dag.hash_of_workload_key`). Bad lines are skipped with
+    a `RecordWarning`; a file that cannot be read at all raises `RecordError`.
     """
     kind = None if target is None else target_kind(target)
-    for line in open_store(filename).lines(workload_key, kind):
+    if workload_hash is None and workload_key is not None:
+        workload_hash = hash_of_workload_key(workload_key)
+    for line in open_store(filename).lines(workload_key, kind, workload_hash):
         try:
             record = Record.decode(line.text, line.location)
         except RecordError as error:
             warnings.warn(f"{line.location}: skipped a bad record: {error}", RecordWarning, stacklevel=2)
             continue
-        if record.matches(workload_key, target):
+        if record.matches(workload_key, target, workload_hash):
             yield record
 
 
@@ -95,13 +107,17 @@ def load_records(filename: str | os.PathLike[str]) -> list[tuple[MeasureInput, M
 
 
 def load_best_record(
-    filename: str | os.PathLike[str], workload_key: str | None = None, target: str | None = None
+    filename: str | os.PathLike[str],
+    workload_key: str | None = None,
+    target: str | None = None,
+    workload_hash: str | None = None,
 ) -> tuple[MeasureInput | None, MeasureResult | None]:
-    """The successful measurement of least mean cost, for `workload_key` and `target`'s kind (None: any).
+    """The successful measurement of least mean cost, for the workload and `target`'s kind (None: any).
 
+    The workload is matched by key or structural hash, as `read_records` does.
     (None, None) when the file holds no successful measurement of them.
     """
-    best = best_record(read_records(filename, workload_key, target))
+    best = best_record(read_records(filename, workload_key, target, workload_hash))
     return (None, None) if best is None else (best.input, best.result)
 
 

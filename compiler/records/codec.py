@@ -4,7 +4,7 @@
 {"i": [[workload_key, target, [num_cores, vector_unit_bytes, cache_line_bytes,
         max_shared_memory_per_block, max_local_memory_per_block,
         max_threads_per_block, max_vthread_extent, warp_size],
-        target_host, layout_rewrite_option, [task_input_names]],
+        target_host, layout_rewrite_option, [task_input_names], workload_hash],
        [[], [step, step, ...]]],
  "r": [[cost_seconds, ...], error_no, all_cost_seconds, timestamp],
  "v": "v0.6"}
@@ -13,8 +13,20 @@
 Steps are `Step.to_record()` arrays (`["SP", 2, 0, 512, [8], 1]`). A task
 without hardware parameters writes `null` in their place, and an empty
 target host `""`. Version "v0.5" lines (a task of fewer fields) are read
-too. The error message of a failed measurement is not stored (TVM's format
-has no field for it); a record read back describes its error code instead.
+too.
+
+`workload_hash`, sched-opt's addition to TVM's task, is the structural hash
+of the computation (`schedopt.workload_hash`): the workload key stays TVM's
+(`["matmul", 64, 64, 64]` for a registered workload), and the hash lets a
+DAG built from te tensors or parsed from IR find the same records. It is
+written whenever the task knows it and is optional when reading, so logs
+of TVM and of older sched-opt read as before (their hash, where needed, is
+derived from the key: `SearchTask.workload_hash`). Older sched-opt readers
+ignore the extra field; TVM's C++ reader rejects a task of seven fields, so a
+log meant for TVM needs the field dropped.
+
+The error message of a failed measurement is not stored (TVM's format has
+no field for it); a record read back describes its error code instead.
 
 `decode_record` checks the whole structure and raises `RecordError` saying
 what is wrong, so a reader can skip the line and name it.
@@ -82,10 +94,23 @@ class Record:
         """Whether the measurement succeeded."""
         return self.result.error_no == MeasureErrorNo.NO_ERROR
 
-    def matches(self, workload_key: str | None, target: str | None) -> bool:
-        """Whether the record is for `workload_key` and a target of `target`'s kind (None: any)."""
-        return (workload_key is None or self.workload_key == workload_key) and (
-            target is None or self.target_kind == target_kind(target)
+    @property
+    def workload_hash(self) -> str | None:
+        """The structural hash of the record's computation: stored in it, else derived from its key, else None."""
+        return self.input.task.workload_hash
+
+    def matches(self, workload_key: str | None, target: str | None, workload_hash: str | None = None) -> bool:
+        """Whether the record is for the workload and a target of `target`'s kind (None: any).
+
+        The workload is given by its key and structural hash: a record matches
+        if either is its own (None: any workload, when both are None).
+        """
+        if target is not None and self.target_kind != target_kind(target):
+            return False
+        if workload_key is None and workload_hash is None:
+            return True
+        return self.workload_key == workload_key or (
+            workload_hash is not None and self.workload_hash == workload_hash
         )
 
 
@@ -103,6 +128,8 @@ def encode_record(measure_input: MeasureInput, result: MeasureResult) -> str:
         int(task.layout_rewrite_option),
         list(task.task_input_names),
     ]
+    if task.workload_hash is not None:
+        task_record.append(task.workload_hash)
     state_record = [[], [step.to_record() for step in measure_input.state.transform_steps]]
     result_record = [list(result.costs), int(result.error_no), result.all_cost, result.timestamp]
     return json.dumps({"i": [task_record, state_record], "r": result_record, "v": RECORD_VERSION})
@@ -160,9 +187,12 @@ def _decode_input(record: Any) -> MeasureInput:
 
 def _decode_task(record: Any) -> SearchTask:
     _expect(isinstance(record, list) and len(record) >= 2, "the task must be [workload_key, target, ...]")
-    fields = [*record, *[None] * (6 - len(record))]
-    workload_key, target, hardware_params, target_host, layout_rewrite_option, input_names = fields[:6]
+    fields = [*record, *[None] * (7 - len(record))]
+    workload_key, target, hardware_params, target_host, layout_rewrite_option, input_names, workload_hash = (
+        fields[:7]
+    )
     _expect(isinstance(workload_key, str), "the workload key must be a string")
+    _expect(workload_hash is None or isinstance(workload_hash, str), "the workload hash must be a string")
     _expect(isinstance(target, str) and bool(target.strip()), "the target must be a non-empty string")
     _expect(target_host is None or isinstance(target_host, str), "the target host must be a string")
     _expect(
@@ -181,6 +211,7 @@ def _decode_task(record: Any) -> SearchTask:
         _decode_hardware_params(hardware_params),
         layout_rewrite_option,
         input_names or (),
+        workload_hash or None,
     )
 
 

@@ -65,7 +65,12 @@ class JsonLinesStore(RecordStore):
                 return descriptor
             os.close(descriptor)
 
-    def lines(self, workload_key: str | None = None, target_kind: str | None = None) -> Iterator[StoredLine]:
+    def lines(
+        self,
+        workload_key: str | None = None,
+        target_kind: str | None = None,
+        workload_hash: str | None = None,
+    ) -> Iterator[StoredLine]:
         try:
             file = open(self.filename, encoding="utf-8", errors="replace")  # noqa: SIM115 (a generator)
         except OSError as error:

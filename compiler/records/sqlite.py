@@ -1,9 +1,11 @@
-"""The SQLite back end (`.db`): the same record lines in a table indexed by workload key and target.
+"""The SQLite back end (`.db`): the same record lines in a table indexed by workload key, hash and target.
 
 Each row keeps the record's JSON text as written, so converting a log to a
 database and back gives the same lines; beside it the columns a query
-needs: the workload key, the target's kind, the error code and the mean
-cost. The database runs in WAL mode, so readers do not block the writer;
+needs: the workload key, the structural hash of the computation (NULL when
+the record has none and its key does not give one), the target's kind, the
+error code and the mean cost. A database of schema version 1 (no hash
+column) is upgraded in place when it is first opened. The database runs in WAL mode, so readers do not block the writer;
 each append or rewrite is one transaction, and concurrent writers wait for
 each other (up to `BUSY_TIMEOUT_S`).
 
@@ -16,6 +18,7 @@ forked child.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -29,8 +32,8 @@ from schedopt.errors import RecordError
 from schedopt.records.codec import Record
 from schedopt.records.store import RecordStore, StoredLine
 
-SCHEMA_VERSION = 1
-"""Stored in `PRAGMA user_version`; a database of another version is refused."""
+SCHEMA_VERSION = 2
+"""Stored in `PRAGMA user_version`; version 1 is upgraded, any other is refused."""
 
 BUSY_TIMEOUT_S = 60.0
 
@@ -42,28 +45,46 @@ _SCHEMA = (
         error_no INTEGER NOT NULL,
         cost REAL NOT NULL,
         timestamp REAL NOT NULL,
-        record TEXT NOT NULL
+        record TEXT NOT NULL,
+        workload_hash TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS records_by_task ON records (workload_key, target, cost)",
+    "CREATE INDEX IF NOT EXISTS records_by_hash ON records (workload_hash, target, cost)",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
-"""The table, its index by task (workload key, target kind) and cost, and the schema version."""
+"""The table, its indexes by task (workload key or hash, target kind) and cost, and the schema version."""
 
+_UPGRADE_FROM_1 = (
+    "ALTER TABLE records ADD COLUMN workload_hash TEXT",
+    "CREATE INDEX IF NOT EXISTS records_by_hash ON records (workload_hash, target, cost)",
+)
+"""Version 1 had no hash column; its rows get the hash their record text holds (or NULL)."""
 
 _INSERT = (
-    "INSERT INTO records (workload_key, target, error_no, cost, timestamp, record) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO records (workload_key, workload_hash, target, error_no, cost, timestamp, record) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
 
 def _row(r: Record) -> tuple[object, ...]:
     return (
         r.workload_key,
+        r.workload_hash,
         r.target_kind,
         int(r.result.error_no),
         r.result.mean_cost(),
         r.result.timestamp,
         r.text,
     )
+
+
+def _stored_hash(text: str) -> str | None:
+    """The hash field of a record's text, for rows written before the column existed."""
+    try:
+        task = json.loads(text)["i"][0]
+    except (ValueError, LookupError, TypeError):
+        return None
+    return task[6] if isinstance(task, list) and len(task) > 6 and isinstance(task[6], str) else None
 
 
 @dataclass
@@ -90,24 +111,10 @@ def _file_id(path: str) -> tuple[int, int] | None:
 
 class SqliteStore(RecordStore):
     def append(self, records: Sequence[Record]) -> None:
-        rows = [
-            (
-                r.workload_key,
-                r.target_kind,
-                int(r.result.error_no),
-                r.result.mean_cost(),
-                r.result.timestamp,
-                r.text,
-            )
-            for r in records
-        ]
+        rows = [_row(r) for r in records]
         database = self._database(create=True)
         with database.lock, self._write_transaction(database.connection):
-            database.connection.executemany(
-                "INSERT INTO records (workload_key, target, error_no, cost, timestamp, record) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            database.connection.executemany(_INSERT, rows)
 
     def rewrite(self, records: Sequence[Record]) -> None:
         database = self._database(create=True)
@@ -115,15 +122,18 @@ class SqliteStore(RecordStore):
             database.connection.execute("DELETE FROM records")
             database.connection.executemany(_INSERT, [_row(r) for r in records])
 
-    def lines(self, workload_key: str | None = None, target_kind: str | None = None) -> Iterator[StoredLine]:
-        conditions = {"workload_key": workload_key, "target": target_kind}
-        used = {column: value for column, value in conditions.items() if value is not None}
-        where = " AND ".join(f"{column} = ?" for column in used)
+    def lines(
+        self,
+        workload_key: str | None = None,
+        target_kind: str | None = None,
+        workload_hash: str | None = None,
+    ) -> Iterator[StoredLine]:
+        where, parameters = _where(workload_key, target_kind, workload_hash)
         query = f"SELECT id, record FROM records {'WHERE ' + where if where else ''} ORDER BY id"
         database = self._database(create=False)
         try:
             with database.lock:
-                rows = database.connection.execute(query, tuple(used.values())).fetchall()
+                rows = database.connection.execute(query, parameters).fetchall()
         except sqlite3.Error as error:
             raise RecordError(f"cannot read record database {self.filename}: {error}") from None
         for row_id, text in rows:
@@ -170,19 +180,38 @@ class SqliteStore(RecordStore):
             connection.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode but for power loss
         except sqlite3.Error as error:
             raise RecordError(f"cannot open record database {self.filename}: {error}") from None
-        if version not in (0, SCHEMA_VERSION) or (version == 0 and not create):
+        if version not in (0, 1, SCHEMA_VERSION) or (version == 0 and not create):
             raise RecordError(
                 f"{self.filename} is not a sched-opt record database of schema version {SCHEMA_VERSION} "
                 f"(its user_version is {version})"
             )
         if version == 0:
             self._create_schema(connection)
+        elif version == 1:
+            self._upgrade_from_1(connection)
 
     def _create_schema(self, connection: sqlite3.Connection) -> None:
         self._enable_wal(connection)
         with self._write_transaction(connection):
             for statement in _SCHEMA:  # IF NOT EXISTS: a concurrent writer may have won
                 connection.execute(statement)
+
+    def _upgrade_from_1(self, connection: sqlite3.Connection) -> None:
+        """Add the hash column (in one transaction; a concurrent opener may have done it first)."""
+        try:
+            with self._write_transaction(connection):
+                if connection.execute("PRAGMA user_version").fetchone()[0] != 1:
+                    return
+                for statement in _UPGRADE_FROM_1:
+                    connection.execute(statement)
+                rows = connection.execute("SELECT id, record FROM records").fetchall()
+                hashes = [(_stored_hash(text), row_id) for row_id, text in rows]
+                connection.executemany("UPDATE records SET workload_hash = ? WHERE id = ?", hashes)
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except RecordError as error:
+            raise RecordError(
+                f"cannot upgrade record database {self.filename} to schema version {SCHEMA_VERSION}: {error}"
+            ) from None
 
     def _enable_wal(self, connection: sqlite3.Connection) -> None:
         """Switch the file to WAL mode, waiting for other connections as a transaction would.
@@ -212,3 +241,28 @@ class SqliteStore(RecordStore):
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise RecordError(f"cannot write record database {self.filename}: {error}") from None
+
+
+def _where(
+    workload_key: str | None, target_kind: str | None, workload_hash: str | None
+) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause of a lookup: the workload by key or hash, and the target's kind.
+
+    Rows without a hash match any hash: the reader derives theirs from the
+    key (a registered workload) and checks.
+    """
+    clauses: list[str] = []
+    parameters: list[str] = []
+    if workload_key is not None and workload_hash is not None:
+        clauses.append("(workload_key = ? OR workload_hash = ? OR workload_hash IS NULL)")
+        parameters += [workload_key, workload_hash]
+    elif workload_key is not None:
+        clauses.append("workload_key = ?")
+        parameters.append(workload_key)
+    elif workload_hash is not None:
+        clauses.append("(workload_hash = ? OR workload_hash IS NULL)")
+        parameters.append(workload_hash)
+    if target_kind is not None:
+        clauses.append("target = ?")
+        parameters.append(target_kind)
+    return " AND ".join(clauses), tuple(parameters)

@@ -37,9 +37,16 @@ class RecordStore(ABC):
         """Replace the file's records by `records`, atomically: a reader sees the old or the new ones."""
 
     @abstractmethod
-    def lines(self, workload_key: str | None = None, target_kind: str | None = None) -> Iterator[StoredLine]:
+    def lines(
+        self,
+        workload_key: str | None = None,
+        target_kind: str | None = None,
+        workload_hash: str | None = None,
+    ) -> Iterator[StoredLine]:
         """The stored lines in order; raises `RecordError` when the file cannot be read.
 
         The filters are a hint that a back end with an index uses to read
-        less: the caller still checks each decoded record.
+        less: the caller still checks each decoded record. A record may be
+        wanted for its workload key or for its structural hash, so with both
+        given a back end returns the lines that match either.
         """

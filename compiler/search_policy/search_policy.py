@@ -138,12 +138,12 @@ class PreloadMeasuredStates(SearchCallback):
         self.filename = filename
 
     def callback(self, policy: SearchPolicy) -> None:
-        from schedopt.records import load_records
+        from schedopt.records import read_records
 
         task = policy.search_task
-        for inp, res in load_records(self.filename):
-            if inp.task.workload_key != task.workload_key:
-                continue
+        # by key or structural hash: records the IR-side passes wrote for the same computation count too
+        for record in read_records(self.filename, task.workload_key, workload_hash=task.workload_hash):
+            inp, res = record.input, record.result
             state = task.compute_dag.infer_bound_from_state(
                 task.compute_dag.replay_steps(inp.state.transform_steps)
             )

@@ -25,7 +25,7 @@ from typing import Any
 
 from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel
-from schedopt.errors import ScheduleError
+from schedopt.errors import ScheduleError, TargetError
 from schedopt.hardware_params import HardwareParams
 from schedopt.loop_state import State
 from schedopt.search_policy.init_population import CPU_INIT_RULES
@@ -45,6 +45,10 @@ class _Scored:
 
     def __lt__(self, other: _Scored) -> bool:
         return self.score < other.score
+
+
+SEARCHABLE_TARGETS = ("llvm",)
+"""The target kinds with sketch and init-population rules (the CPU's)."""
 
 
 class SketchPolicy(SearchPolicy):
@@ -82,6 +86,12 @@ class SketchPolicy(SearchPolicy):
         unknown = set(params or {}) - set(self.DEFAULT_PARAMS)
         if unknown:
             raise ValueError(f"unknown SketchPolicy params: {', '.join(sorted(unknown))}")
+        target_kind = task.target.split()[0]
+        if target_kind not in SEARCHABLE_TARGETS:
+            raise TargetError(
+                f"SketchPolicy: no search space for target {task.target!r} yet "
+                f"(searchable: {', '.join(SEARCHABLE_TARGETS)}; the GPU back end is not implemented)"
+            )
         super().__init__(task, verbose)
         self.program_cost_model = program_cost_model if program_cost_model is not None else RandomModel(seed)
         self.params = {**self.DEFAULT_PARAMS, **(params or {})}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from xdsl.dialects.builtin import ArrayAttr
 
+from schedopt.access_analysis import SIMPLIFY_CONST_TENSOR_INDICES
 from schedopt.loop_state import ComputeAtKind, IteratorKind, StageKind, State
 
 if TYPE_CHECKING:
@@ -89,6 +90,22 @@ def single_elementwise_consumer(policy: SketchPolicy, state: State, stage_id: in
     if not policy.current_dag(state).elementwise_match(stage.name, consumer):
         return None
     return target_id
+
+
+def has_original_loops(policy: SketchPolicy, state: State, stage_id: int) -> bool:
+    """Whether the stage still has one loop per iterator of its op (not tiled, fused or split yet).
+
+    Only such a consumer can follow a producer's tiling. TVM checks this
+    with an assertion in `FollowTiling`: a tiled stage whose tiled
+    elementwise consumer needed multi-level tiling too (`exp(a[i]) * b[j]`
+    read by `c[i, j] + e[i] * f[j]`) aborts its sketch generation; here the
+    producer is tiled on its own instead.
+    """
+    compute = policy.current_dag(state).op(state.stages[stage_id].name).compute
+    if compute is None:
+        return False
+    names = [it.name for it in state.stages[stage_id].iters]
+    return names == [*compute.spatial_names, *compute.reduce_names]
 
 
 def should_always_inline(policy: SketchPolicy, state: State, stage_id: int) -> bool:
@@ -218,10 +235,6 @@ class AlwaysInline:
         return [(state, stage_id - 1)]
 
 
-SIMPLIFY_CONST_TENSOR_INDICES = "auto_scheduler_simplify_const_tensor_indices"
-"""The compute attribute naming the iterators that index constant tensors (Winograd's transform matrices)."""
-
-
 def const_tensor_indices(policy: SketchPolicy, state: State, stage_id: int) -> set[str]:
     stage = state.stages[stage_id]
     if stage.kind != StageKind.COMPUTE:
@@ -325,7 +338,8 @@ class MultiLevelTilingWithFusion:
     def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
         if not needs_multi_level_tiling(policy, state, stage_id):
             return Condition.SKIP
-        if single_elementwise_consumer(policy, state, stage_id) is None:
+        target_id = single_elementwise_consumer(policy, state, stage_id)
+        if target_id is None or not has_original_loops(policy, state, target_id):
             return Condition.SKIP
         if has_cache_write_stage(state, stage_id):
             return Condition.APPLY_AND_SKIP_REST

@@ -9,9 +9,12 @@ docstring for its layout.
 
 from schedopt.workload_registry import WorkloadFunc
 from schedopt.workloads.conv2d import (
+    conv2d_bn_relu,
+    conv2d_bn_residual_relu,
     conv2d_nchw,
     conv2d_nhwc,
     conv2d_transpose_nchw,
+    conv2d_winograd_nhwc,
     depthwise_conv2d_nchw,
 )
 from schedopt.workloads.elementwise import add, elementwise_chain
@@ -27,6 +30,9 @@ WORKLOADS: dict[str, WorkloadFunc] = {
         dense_bias_relu,
         conv2d_nchw,
         conv2d_nhwc,
+        conv2d_bn_relu,
+        conv2d_bn_residual_relu,
+        conv2d_winograd_nhwc,
         depthwise_conv2d_nchw,
         conv2d_transpose_nchw,
         max_pool2d,
@@ -44,9 +50,12 @@ __all__ = [
     "add",
     "avg_pool2d",
     "batch_matmul",
+    "conv2d_bn_relu",
+    "conv2d_bn_residual_relu",
     "conv2d_nchw",
     "conv2d_nhwc",
     "conv2d_transpose_nchw",
+    "conv2d_winograd_nhwc",
     "dense_bias_relu",
     "depthwise_conv2d_nchw",
     "elementwise_chain",

@@ -8,6 +8,8 @@ an int, (h, w) or (top, left, bottom, right).
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from schedopt import te
 from schedopt.errors import WorkloadError
 from schedopt.workload_registry import register_workload
@@ -42,7 +44,17 @@ def conv2d_nchw(
     Stages `pad_temp` and `conv2d_nchw`, as `topi.nn.conv2d_nchw`; the kernel
     is marked layout-free, as `conv2d_nhwc`'s is.
     """
-    name = "conv2d_nchw"
+    data = te.placeholder((N, CI, H, W), dtype, name="data")
+    kernel = te.placeholder((CO, CI, KH, KW), dtype, name="kernel")
+    return [data, kernel, _conv2d_nchw(data, kernel, stride, padding, dilation, "conv2d_nchw")]
+
+
+def _conv2d_nchw(
+    data: te.Tensor, kernel: te.Tensor, stride: IntOrPair, padding: Padding, dilation: IntOrPair, name: str
+) -> te.Tensor:
+    """The `pad_temp` and `conv2d_nchw` stages of `conv2d_nchw` on given placeholders."""
+    N, CI, H, W = data.shape
+    CO, _, KH, KW = kernel.shape
     stride_h, stride_w = positive_pair(stride, "stride", name)
     dilation_h, dilation_w = positive_pair(dilation, "dilation", name)
     pad_top, pad_left, pad_bottom, pad_right = pad_tuple(padding, name)
@@ -50,23 +62,108 @@ def conv2d_nchw(
     out_w = conv_out_size(W, KW, stride_w, pad_left, pad_right, dilation_w)
     check_out_size(name, out_h, out_w)
 
-    data = te.placeholder((N, CI, H, W), dtype, name="data")
-    kernel = te.placeholder((CO, CI, KH, KW), dtype, name="kernel")
     pad_temp = pad(data, (0, 0, pad_top, pad_left), (0, 0, pad_bottom, pad_right), name="pad_temp")
     rc = te.reduce_axis((0, CI), name="rc")
     ry = te.reduce_axis((0, KH), name="ry")
     rx = te.reduce_axis((0, KW), name="rx")
-    conv = te.compute(
+    return te.compute(
         (N, CO, out_h, out_w),
         lambda nn, ff, yy, xx: te.sum(
             pad_temp[nn, rc, yy * stride_h + ry * dilation_h, xx * stride_w + rx * dilation_w]
             * kernel[ff, rc, ry, rx],
             axis=[rc, ry, rx],
         ),
-        name=name,
+        name="conv2d_nchw",
         attrs={"layout_free_placeholders": [kernel]},
     )
-    return [data, kernel, conv]
+
+
+@register_workload
+def conv2d_bn_relu(
+    N: int,
+    H: int,
+    W: int,
+    CI: int,
+    CO: int,
+    kernel_size: int,
+    strides: IntOrPair,
+    padding: Padding,
+    dilation: IntOrPair = 1,
+    dtype: str = "float32",
+) -> list[te.Tensor]:
+    """relu((conv2d_nchw(data, kernel) + bias) * bn_scale + bn_offset): ResNet's conv, batch norm, relu.
+
+    TVM's `conv2d_nchw_bn_relu_auto_scheduler_test`, with its argument order:
+    data is N x CI x H x W, kernel CO x CI x k x k, and bias, bn_scale and
+    bn_offset CO x 1 x 1, read at `[c, 0, 0]`. Stages `pad_temp`,
+    `conv2d_nchw`, `Bias_add`, `Bn_mul`, `Bn_add`, `T_relu`.
+    """
+    inputs, normalised = _conv2d_bn(
+        "conv2d_bn_relu", N, H, W, CI, CO, kernel_size, strides, padding, dilation, dtype
+    )
+    return [*inputs, _relu(normalised)]
+
+
+@register_workload
+def conv2d_bn_residual_relu(
+    N: int,
+    H: int,
+    W: int,
+    CI: int,
+    CO: int,
+    kernel_size: int,
+    strides: IntOrPair,
+    padding: Padding,
+    dilation: IntOrPair = 1,
+    dtype: str = "float32",
+) -> list[te.Tensor]:
+    """relu(batch_norm(conv2d_nchw(data, kernel)) + residual): the end of a ResNet basic block.
+
+    As `conv2d_bn_relu`, with a `residual` input of the output's shape added
+    in a stage `T_add` before the relu.
+    """
+    name = "conv2d_bn_residual_relu"
+    inputs, normalised = _conv2d_bn(name, N, H, W, CI, CO, kernel_size, strides, padding, dilation, dtype)
+    residual = te.placeholder(normalised.shape, dtype, name="residual")
+    total = te.compute(
+        normalised.shape, lambda n, c, h, w: normalised[n, c, h, w] + residual[n, c, h, w], name="T_add"
+    )
+    return [*inputs, residual, _relu(total)]
+
+
+def _conv2d_bn(
+    name: str,
+    N: int,
+    H: int,
+    W: int,
+    CI: int,
+    CO: int,
+    kernel_size: int,
+    strides: IntOrPair,
+    padding: Padding,
+    dilation: IntOrPair,
+    dtype: str,
+) -> tuple[list[te.Tensor], te.Tensor]:
+    """The placeholders and the last batch-norm stage (`Bn_add`) of the conv2d + batch-norm workloads.
+
+    The per-channel parameters are CO x 1 x 1 and read at constant indices
+    (`bias[c, 0, 0]`), as in TVM's test workload.
+    """
+    data = te.placeholder((N, CI, H, W), dtype, name="data")
+    kernel = te.placeholder((CO, CI, kernel_size, kernel_size), dtype, name="kernel")
+    bias = te.placeholder((CO, 1, 1), dtype, name="bias")
+    bn_scale = te.placeholder((CO, 1, 1), dtype, name="bn_scale")
+    bn_offset = te.placeholder((CO, 1, 1), dtype, name="bn_offset")
+    conv = _conv2d_nchw(data, kernel, strides, padding, dilation, name)
+    shape = conv.shape
+    biased = te.compute(shape, lambda n, c, h, w: conv[n, c, h, w] + bias[c, 0, 0], name="Bias_add")
+    scaled = te.compute(shape, lambda n, c, h, w: biased[n, c, h, w] * bn_scale[c, 0, 0], name="Bn_mul")
+    shifted = te.compute(shape, lambda n, c, h, w: scaled[n, c, h, w] + bn_offset[c, 0, 0], name="Bn_add")
+    return [data, kernel, bias, bn_scale, bn_offset], shifted
+
+
+def _relu(x: te.Tensor) -> te.Tensor:
+    return te.compute(x.shape, lambda n, c, h, w: te.max(x[n, c, h, w], te.const(0, x.dtype)), name="T_relu")
 
 
 @register_workload
@@ -221,6 +318,162 @@ def conv2d_transpose_nchw(
         name=name,
     )
     return [data, kernel, conv]
+
+
+@register_workload
+def conv2d_winograd_nhwc(
+    N: int,
+    H: int,
+    W: int,
+    CI: int,
+    CO: int,
+    kernel_size: int = 3,
+    stride: IntOrPair = 1,
+    padding: Padding = 0,
+    dilation: IntOrPair = 1,
+    dtype: str = "float32",
+    tile_size: int = 4,
+) -> list[te.Tensor]:
+    """Winograd F(tile_size, kernel_size) convolution in NHWC with a pre-transformed weight.
+
+    TVM's `conv2d_winograd_nhwc_auto_scheduler_test`, with its argument
+    order: data is N x H x W x CI, weight is alpha x alpha x CI x CO (the
+    kernel already transformed, G g G^T, alpha = tile_size + kernel_size - 1);
+    stride and dilation 1. Stages `data_pad` (padded to whole tiles),
+    `input_tile`, the constant matrices `B` and `A`, `data_pack` (B^T d B)
+    and `inverse` (A^T M A), both marked for const-tensor simplification,
+    `bgemm` (the batched product with the weight) and `conv2d_winograd`.
+    """
+    name = "conv2d_winograd_nhwc"
+    if positive_pair(stride, "stride", name) != (1, 1) or positive_pair(dilation, "dilation", name) != (1, 1):
+        raise WorkloadError(f"{name}: only stride 1 and dilation 1, got {stride!r} and {dilation!r}")
+    if tile_size < 2 or kernel_size < 2:
+        raise WorkloadError(f"{name}: tile_size and kernel_size must be at least 2")
+    pad_top, pad_left, pad_bottom, pad_right = pad_tuple(padding, name)
+    m, r = tile_size, kernel_size
+    alpha = m + r - 1
+    out_h = conv_out_size(H, r, 1, pad_top, pad_bottom, 1)
+    out_w = conv_out_size(W, r, 1, pad_left, pad_right, 1)
+    check_out_size(name, out_h, out_w)
+    n_h, n_w = -(-out_h // m), -(-out_w // m)
+    tiles = N * n_h * n_w
+
+    data = te.placeholder((N, H, W, CI), dtype, name="data")
+    weight = te.placeholder((alpha, alpha, CI, CO), dtype, name="weight")
+    extra_h, extra_w = (
+        (n_h - 1) * m + alpha - (H + pad_top + pad_bottom),
+        (n_w - 1) * m + alpha - (W + pad_left + pad_right),
+    )
+    data_pad = pad(
+        data, (0, pad_top, pad_left, 0), (0, pad_bottom + extra_h, pad_right + extra_w, 0), name="data_pad"
+    )
+    a_values, b_values, _ = winograd_matrices(m, r)
+    matrix_a = const_matrix(a_values, dtype, "A")
+    matrix_b = const_matrix(b_values, dtype, "B")
+    div, mod = te.indexdiv, te.indexmod
+    input_tile = te.compute(
+        (alpha, alpha, tiles, CI),
+        lambda eps, nu, p, ci: data_pad[
+            div(p, n_h * n_w), mod(div(p, n_w), n_h) * m + eps, mod(p, n_w) * m + nu, ci
+        ],
+        name="input_tile",
+    )
+    r_a = te.reduce_axis((0, alpha), "r_a")
+    r_b = te.reduce_axis((0, alpha), "r_b")
+    data_pack = te.compute(
+        (alpha, alpha, tiles, CI),
+        lambda eps, nu, p, ci: te.sum(
+            input_tile[r_a, r_b, p, ci] * matrix_b[r_a, eps] * matrix_b[r_b, nu], axis=[r_a, r_b]
+        ),
+        name="data_pack",
+        attrs={"auto_scheduler_simplify_const_tensor_indices": ["eps", "nu", "r_a", "r_b"]},
+    )
+    rc = te.reduce_axis((0, CI), name="ci")
+    bgemm = te.compute(
+        (alpha, alpha, tiles, CO),
+        lambda eps, nu, p, co: te.sum(data_pack[eps, nu, p, rc] * weight[eps, nu, rc, co], axis=[rc]),
+        name="bgemm",
+    )
+    r_a = te.reduce_axis((0, alpha), "r_a")
+    r_b = te.reduce_axis((0, alpha), "r_b")
+    inverse = te.compute(
+        (m, m, tiles, CO),
+        lambda vh, vw, p, co: te.sum(
+            bgemm[r_a, r_b, p, co] * matrix_a[r_a, vh] * matrix_a[r_b, vw], axis=[r_a, r_b]
+        ),
+        name="inverse",
+        attrs={"auto_scheduler_simplify_const_tensor_indices": ["vh", "vw", "r_a", "r_b"]},
+    )
+    output = te.compute(
+        (N, out_h, out_w, CO),
+        lambda n, h, w, co: inverse[mod(h, m), mod(w, m), n * n_h * n_w + div(h, m) * n_w + div(w, m), co],
+        name="conv2d_winograd",
+    )
+    return [data, weight, output]
+
+
+WINOGRAD_POINTS = (0, -1, 1, Fraction(1, 2), -2, Fraction(-1, 2), 2, Fraction(1, 4), -4)
+"""Interpolation points of the Winograd transforms, in the order they are taken (small ones first: accuracy)."""
+
+Matrix = tuple[tuple[float, ...], ...]
+
+
+def winograd_matrices(m: int, r: int) -> tuple[Matrix, Matrix, Matrix]:
+    """A (alpha x m), B (alpha x alpha) and G (alpha x r) of Winograd F(m, r): Y = A^T [(G g G^T) * (B^T d B)] A.
+
+    Toom-Cook at alpha - 1 points and infinity: the correlation of d with g
+    is the transpose of the linear convolution s = g * x, which evaluates g
+    and x at the points, multiplies, and interpolates (Lagrange basis at the
+    points, plus the leading coefficient times the points' product
+    polynomial). Exact in fractions, then rounded to floats.
+    """
+    alpha = m + r - 1
+    if alpha - 1 > len(WINOGRAD_POINTS):
+        raise WorkloadError(
+            f"Winograd F({m}, {r}) needs more than {len(WINOGRAD_POINTS)} interpolation points"
+        )
+    points = [Fraction(p) for p in WINOGRAD_POINTS[: alpha - 1]]
+
+    def poly_product(roots: list[Fraction]) -> list[Fraction]:
+        coefficients = [Fraction(1)]  # lowest degree first
+        for root in roots:
+            shifted = [Fraction(0), *coefficients]
+            coefficients = [s - root * c for s, c in zip(shifted, [*coefficients, Fraction(0)], strict=True)]
+        return coefficients
+
+    a_t = [[p**k for p in points] + [Fraction(int(k == m - 1))] for k in range(m)]
+    g = []
+    b_t = []
+    for i, p in enumerate(points):
+        others = points[:i] + points[i + 1 :]
+        scale = Fraction(1)
+        for q in others:
+            scale *= p - q
+        g.append([p**t / scale for t in range(r)])
+        b_t.append([*poly_product(others), Fraction(0)])
+    g.append([Fraction(int(t == r - 1)) for t in range(r)])
+    b_t.append(poly_product(points))
+    a = tuple(tuple(float(a_t[k][i]) for k in range(m)) for i in range(alpha))
+    b = tuple(tuple(float(b_t[j][i]) for j in range(alpha)) for i in range(alpha))
+    return a, b, tuple(tuple(float(v) for v in row) for row in g)
+
+
+def const_matrix(values: Matrix, dtype: str, name: str) -> te.Tensor:
+    """A constant matrix as TVM's `winograd_util.const_matrix`: a chain of selects over the iterators.
+
+    The stage reads nothing, so the search inlines it; with its consumer's
+    loops over the indices unrolled, the selects fold to numbers.
+    """
+
+    def select(i: te.IterVar, j: te.IterVar) -> te.Expr:
+        value: te.Expr = te.const(0.0, dtype)
+        for row, entries in enumerate(values):
+            for col, entry in enumerate(entries):
+                if entry != 0.0:
+                    value = te.if_then_else(te.all(i == row, j == col), te.const(entry, dtype), value)
+        return value
+
+    return te.compute((len(values), len(values[0])), select, name=name, attrs={"const_matrix": True})
 
 
 def _output_padding(output_padding: IntOrPair, stride: tuple[int, int]) -> tuple[int, int]:

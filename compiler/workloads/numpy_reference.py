@@ -248,6 +248,88 @@ def conv2d_transpose_nchw(
     return [full[:, :, top : top + out_h, left : left + out_w].astype(dtype)]
 
 
+def _batch_norm_nchw(
+    conv: NDArray[np.float64], bias: Array, scale: Array, offset: Array
+) -> NDArray[np.float64]:
+    """(conv + bias) * scale + offset, the parameters CO x 1 x 1 broadcast over N, H and W."""
+    return (conv + _f64(bias)[None]) * _f64(scale)[None] + _f64(offset)[None]
+
+
+@_register
+def conv2d_bn_relu(
+    inputs: list[Array],
+    N: int,
+    H: int,
+    W: int,
+    CI: int,
+    CO: int,
+    kernel_size: int,
+    strides: int | Sequence[int],
+    padding: int | Sequence[int],
+    dilation: int | Sequence[int] = 1,
+    dtype: str = "float32",
+) -> list[Array]:
+    data, kernel, bias, scale, offset = inputs
+    conv = _conv_nchw(data, kernel, strides, padding, dilation)
+    return [np.maximum(_batch_norm_nchw(conv, bias, scale, offset), 0.0).astype(dtype)]
+
+
+@_register
+def conv2d_bn_residual_relu(
+    inputs: list[Array],
+    N: int,
+    H: int,
+    W: int,
+    CI: int,
+    CO: int,
+    kernel_size: int,
+    strides: int | Sequence[int],
+    padding: int | Sequence[int],
+    dilation: int | Sequence[int] = 1,
+    dtype: str = "float32",
+) -> list[Array]:
+    data, kernel, bias, scale, offset, residual = inputs
+    conv = _conv_nchw(data, kernel, strides, padding, dilation)
+    return [np.maximum(_batch_norm_nchw(conv, bias, scale, offset) + _f64(residual), 0.0).astype(dtype)]
+
+
+@_register
+def conv2d_winograd_nhwc(
+    inputs: list[Array],
+    N: int,
+    H: int,
+    W: int,
+    CI: int,
+    CO: int,
+    kernel_size: int = 3,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    dtype: str = "float32",
+    tile_size: int = 4,
+) -> list[Array]:
+    """Tile by tile: Y = A^T [U * (B^T d B)] A, U the pre-transformed weight (alpha x alpha x CI x CO)."""
+    from schedopt.workloads.conv2d import winograd_matrices
+
+    data, weight = (_f64(x) for x in inputs)  # NHWC
+    m, r = tile_size, kernel_size
+    alpha = m + r - 1
+    top, left, bottom, right = _pads(padding)
+    out_h, out_w = H + top + bottom - r + 1, W + left + right - r + 1
+    n_h, n_w = -(-out_h // m), -(-out_w // m)
+    padded = np.zeros((N, (n_h - 1) * m + alpha, (n_w - 1) * m + alpha, CI))
+    padded[:, top : top + H, left : left + W, :] = data
+    a, b, _ = (np.asarray(x) for x in winograd_matrices(m, r))
+    out = np.zeros((N, n_h * m, n_w * m, CO))
+    for y in range(n_h):
+        for x in range(n_w):
+            tile = padded[:, y * m : y * m + alpha, x * m : x * m + alpha, :]
+            transformed = np.einsum("ae,nabc,bf->nefc", b, tile, b)
+            product = np.einsum("nefc,efco->nefo", transformed, weight)
+            out[:, y * m : (y + 1) * m, x * m : (x + 1) * m, :] = np.einsum("ev,nefo,fw->nvwo", a, product, a)
+    return [out[:, :out_h, :out_w, :].astype(dtype)]
+
+
 # --- pooling --------------------------------------------------------------------------
 
 

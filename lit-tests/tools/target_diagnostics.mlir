@@ -2,7 +2,7 @@
 // RUN: not sched-opt %s -p 'apply-history-best{db=records.json}' 2>&1 | filecheck %s --check-prefix=OPTION
 
 // The llvm target translates only the llvm dialect: a clear error, no traceback.
-// CHECK: sched-opt: error: cannot translate to the target: {{.*}}(lower with convert-to-llvm first)
+// CHECK: sched-opt: error: cannot translate to the target: {{.*}}(lower with lower-to-llvm first)
 // CHECK-NOT: Traceback
 
 // A path in a pass option needs quotes.

@@ -54,7 +54,8 @@ def _follow_split(d: _Draw) -> None:
     if splits:
         stage = d.compute_stage()
         src = d.rng.choice(splits)
-        n_split = d.rng.randint(1, len(d.state.transform_steps[src].lengths))  # type: ignore[attr-defined]
+        # Up to len + 1, as TVM allows: all the source's lengths and an inner part of length 1.
+        n_split = d.rng.randint(1, len(d.state.transform_steps[src].lengths) + 1)  # type: ignore[attr-defined]
         d.state.follow_split(stage.name, d.rng.choice(stage.iters), src, n_split)
 
 

@@ -158,3 +158,23 @@ def test_from_module_reports_parse_errors():
         ComputeDAG.from_module("func.func @f( {")
     with pytest.raises(TEError, match=r"exactly one function of te\.compute ops"):
         ComputeDAG.from_module("func.func @f() {\n func.return\n}")
+
+
+def test_apply_steps_from_state_takes_tvms_layout_rewrite_option():
+    from schedopt.layout_rewrite import LayoutRewriteOption
+
+    A = te.placeholder((8, 8), name="A")
+    B = te.placeholder((8, 8), name="B")
+    k = te.reduce_axis((0, 8), name="k")
+    C = te.compute(
+        (8, 8),
+        lambda i, j: te.sum(A[i, k] * B[k, j], axis=k),
+        name="C",
+        attrs={"layout_free_placeholders": [B]},
+    )
+    dag = ComputeDAG([A, B, C])
+    state = dag.get_init_state()
+    state.reorder(C, [state[C].iters[1], state[C].iters[2], state[C].iters[0]])
+    assert dag.apply_steps_from_state(state) is dag
+    rewritten = dag.apply_steps_from_state(state, layout_rewrite=LayoutRewriteOption.INSERT_TRANSFORM_STAGE)
+    assert [op.name for op in rewritten.ops] == ["A", "B", "B.layout", "C"]

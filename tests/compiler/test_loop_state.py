@@ -213,3 +213,12 @@ def test_records_round_trip(dag: ComputeDAG):
 def test_bad_step_records(record, message: str):
     with pytest.raises(ScheduleError, match=message):
         step_from_record(record)
+
+
+def test_tvm_spellings_of_ranges_and_stage_ops(dag: ComputeDAG):
+    state = dag.get_init_state()
+    i = state["C"].iters[0]
+    assert (i.range.min, i.range.extent) == (0, 64)
+    assert [s.name for s in state.stage_ops] == ["A", "B", "C", "D"]
+    outer, _ = state.split(state.stage_ops[2], i, [8])
+    assert outer.range.extent == 8

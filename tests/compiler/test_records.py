@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import schedopt.workloads  # noqa: F401  (registers matmul)
+from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import RecordError, WorkloadError
 from schedopt.hardware_params import HardwareParams
 from schedopt.loop_state import State
@@ -54,6 +55,11 @@ def file_of(tmp_path: Path, suffix: str) -> Path:
     return tmp_path / f"records{suffix}"
 
 
+def ir_key_of(key: str) -> str:
+    """The workload key of the same computation parsed from IR: `[hash, shapes...]`, not the registered key."""
+    return ComputeDAG.from_module(str(ComputeDAG(key).module)).workload_key()
+
+
 # --- the format ---------------------------------------------------------------------------------
 
 
@@ -67,6 +73,16 @@ def test_encode_decode_round_trip():
     assert again.state.transform_steps == inp.state.transform_steps
     assert result == res
     assert encode_record(again, result) == line
+
+
+def test_records_carry_the_structural_hash():
+    inp, res = measurement()
+    line = encode_record(inp, res)
+    task = json.loads(line)["i"][0]
+    assert task[0] == KEY and len(task) == 7 and task[6] == ComputeDAG(KEY).hash_key()
+    assert decode_record(line)[0].task.workload_hash == task[6]
+    old, _ = decode_record(TVM_LINE)  # no hash stored: derived from the registered workload
+    assert old.task.workload_hash == task[6]
 
 
 def test_reads_tvm_lines_of_both_versions():
@@ -91,6 +107,7 @@ def test_reads_tvm_lines_of_both_versions():
         (TVM_LINE.replace('["SP", 2, 0, 16, [4], 1]', '["XX", 1]'), "unknown step code 'XX'"),
         (TVM_LINE.replace("1605490000]", '"noon"]'), "all_cost and timestamp must be numbers"),
         (TVM_LINE.replace("], 0, 0.52", "], 42, 0.52"), "unknown error code 42"),
+        (TVM_LINE.replace('"", 2, []]', '"", 2, [], 7]'), "the workload hash must be a string"),
     ],
 )
 def test_malformed_lines_say_what_is_wrong(line: str, problem: str):
@@ -132,6 +149,58 @@ def test_best_record_by_workload_and_target(tmp_path: Path, suffix: str):
     assert load_best_record(filename, KEY, "cuda")[1].costs == (1e-4,)
     assert load_best_record(filename)[1].costs == (1e-5,)
     assert load_best_record(filename, make_workload_key("matmul", (2, 2, 2))) == (None, None)
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_lookup_by_key_or_structural_hash(tmp_path: Path, suffix: str):
+    filename = file_of(tmp_path, suffix)
+    ir_key = ir_key_of(KEY)
+    pairs = [measurement(ir_key, cost=2e-3), measurement(KEY, cost=3e-3), measurement(OTHER_KEY, cost=1e-5)]
+    save_records(filename, *zip(*pairs, strict=True))
+    assert [r.workload_key for r in read_records(filename, KEY)] == [ir_key, KEY]
+    assert [r.workload_key for r in read_records(filename, ir_key)] == [ir_key, KEY]
+    assert load_best_record(filename, KEY)[1].costs == (2e-3,)
+    assert load_best_record(filename, workload_hash=ComputeDAG(OTHER_KEY).hash_key())[1].costs == (1e-5,)
+    assert load_best_record(filename, ir_key_of(make_workload_key("matmul", (2, 2, 2)))) == (None, None)
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_records_without_hash_are_found_through_the_registry(tmp_path: Path, suffix: str):
+    """Older logs store no hash: a registered workload's is rebuilt; an unknown one is found by key only."""
+    filename = file_of(tmp_path, suffix)
+    unknown = TVM_LINE.replace('\\"matmul\\", 16, 16, 16', '\\"gone\\", 16')
+    append_records(filename, [Record.decode(TVM_LINE), Record.decode(unknown)])
+    inp, res = load_best_record(filename, ir_key_of(KEY))
+    assert inp is not None and inp.task.workload_key == KEY and res.costs == (0.000125, 0.000127)
+    assert [r.workload_key for r in read_records(filename, '["gone", 16]')] == ['["gone", 16]']
+    assert load_best_record(filename, ir_key_of(OTHER_KEY)) == (None, None)
+
+
+def test_schema_1_database_is_upgraded(tmp_path: Path):
+    filename = tmp_path / "old.db"
+    with_hash = encode_record(*measurement(ir_key_of(KEY), cost=1e-4))
+    with sqlite3.connect(filename) as connection:
+        connection.execute(
+            "CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT, workload_key TEXT NOT NULL, "
+            "target TEXT NOT NULL, error_no INTEGER NOT NULL, cost REAL NOT NULL, timestamp REAL NOT NULL, "
+            "record TEXT NOT NULL)"
+        )
+        rows = [(KEY, TVM_LINE, 1.26e-4), (ir_key_of(KEY), with_hash, 1e-4)]
+        connection.executemany(
+            "INSERT INTO records (workload_key, target, error_no, cost, timestamp, record) "
+            "VALUES (?, 'llvm', 0, ?, 0, ?)",
+            [(key, cost, text) for key, text, cost in rows],
+        )
+        connection.execute("PRAGMA user_version = 1")
+    connection.close()
+    assert [r.result.costs for r in read_records(filename, KEY)] == [(0.000125, 0.000127), (1e-4,)]
+    with sqlite3.connect(filename) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+        hashes = [h for (h,) in connection.execute("SELECT workload_hash FROM records ORDER BY id")]
+    connection.close()
+    assert hashes == [None, ComputeDAG(KEY).hash_key()]
+    save_records(filename, *zip(measurement(cost=5e-5), strict=True))
+    assert load_best_record(filename, ir_key_of(KEY))[1].costs == (5e-5,)
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)

@@ -65,3 +65,12 @@ def test_without_dag():
 def test_target_kind():
     assert target_kind("llvm -mcpu=skylake-avx512") == "llvm"
     assert target_kind("cuda") == "cuda"
+
+
+def test_a_cuda_task_fails_with_our_error_until_the_gpu_back_end_exists():
+    from schedopt.errors import TargetError
+    from schedopt.search_policy import SketchPolicy
+
+    task = SearchTask("matmul", (64, 64, 64), target="cuda")
+    with pytest.raises(TargetError, match="no search space for target 'cuda'"):
+        SketchPolicy(task)

@@ -68,6 +68,7 @@ def test_reduce_axis_with_offset():
         (lambda A, k: te.compute((4,), lambda i: A[i, k], name="X"), "axis k is used outside a reduction"),
         (lambda A, k: te.compute((4,), lambda i: te.sum(A[i, k], axis=k) + 1.0, name="X"), "whole body"),
         (lambda A, k: te.compute((4,), lambda i: A[i], name="X"), "has rank 2, indexed with 1"),
+        (lambda A, k: te.compute((4,), lambda i: A[i, 0, 1], name="X"), "has rank 2, indexed with 3"),
         (lambda A, k: te.compute((4,), lambda i: A[i, k] if A[i, 0] else 0, name="X"), "no truth value"),
         (
             lambda A, k: te.compute((4,), lambda i: A[i, 0] + A[i, 0].astype("float64"), name="X"),
@@ -94,12 +95,63 @@ def test_unlisted_placeholder_is_named():
         ComputeDAG([A, C])
 
 
-def test_duplicate_stage_names_are_rejected():
+def test_stages_sharing_a_name_get_distinct_ones():
+    # Two topi.nn.relu calls both make a stage called "compute" (TVM keeps both names).
     A = te.placeholder((4,), name="A")
-    B = te.compute((4,), lambda i: A[i] + 1.0, name="X")
-    C = te.compute((4,), lambda i: B[i] * 2.0, name="X")
-    with pytest.raises(TEError, match="repeated: X"):
-        ComputeDAG([A, C])
+    B = te.compute((4,), lambda i: A[i] + 1.0, name="compute")
+    C = te.compute((4,), lambda i: B[i] * 2.0, name="compute")
+    X = te.placeholder((4,), name="compute_1")
+    D = te.compute((4,), lambda i: C[i] + X[i], name="compute")
+    dag = ComputeDAG([A, X, D])
+    assert [op.name for op in dag.ops] == ["A", "compute_1", "compute", "compute_2", "compute_3"]
+    assert dag.output_names == ["compute_3"]
+    assert [B.name, C.name] == ["compute", "compute"]  # the user's tensors keep their names
+
+
+def test_a_tensor_listed_twice_is_named():
+    A, B, C = matmul()
+    with pytest.raises(TEError, match="names A more than once"):
+        ComputeDAG([A, B, A, C])
+
+
+def test_outputs_are_the_stages_nobody_reads():
+    # TVM: listing B does not make it an output when C reads it, so B may be computed at C's loops.
+    A = te.placeholder((4, 4), name="A")
+    B = te.compute((4, 4), lambda i, j: A[i, j] + 1.0, name="B")
+    C = te.compute((4, 4), lambda i, j: B[i, j] * 2.0, name="C")
+    dag = ComputeDAG([A, B, C])
+    assert dag.output_names == ["C"]
+    state = dag.get_init_state()
+    state.compute_at(B, C, state[C].iters[1])
+    assert state["B"].attach == ("C", "j")
+
+
+def test_chained_indexing_reads_an_element():
+    A = te.placeholder((4, 3), name="A")
+    B = te.compute((4, 3), lambda i, j: A[i][j] * 2.0, name="B")
+    [read] = [op for op in computes([A, B])[0].body.walk() if isinstance(op, te_dialect.ReadOp)]
+    assert len(read.indices) == 2
+    with pytest.raises(TEError, match="tensor A has rank 2, indexed with 1 indices"):
+        te.compute((4,), lambda i: A[i] * 2.0, name="C")
+
+
+def test_a_tuple_body_makes_one_tensor_per_element():
+    A = te.placeholder((4,), name="A")
+    lo, hi = te.compute((4,), lambda i: (A[i] - 1.0, A[i] + 1.0), name="T")
+    assert (lo.name, hi.name) == ("T.v0", "T.v1")
+    dag = ComputeDAG([A, lo, hi])
+    assert dag.output_names == ["T.v0", "T.v1"]
+    assert str(dag).splitlines()[1:] == ["T.v0(i) = (A[i]-1.0)", "T.v1(i) = (A[i]+1.0)"]
+
+
+def test_flop_attribute_overrides_the_count():
+    A = te.placeholder((4,), name="A")
+    B = te.compute((4,), lambda i: A[i] * 2.0, name="B", attrs={"FLOP": 1000})
+    C = te.compute((4,), lambda i: B[i] + 1.0, name="C")
+    assert ComputeDAG([A, C]).flop_ct == 1000 + 4
+    D = te.compute((4,), lambda i: A[i] * 2.0, name="D", attrs={"FLOP": "many"})
+    with pytest.raises(TEError, match="stage D: the FLOP attribute must be a non-negative integer"):
+        _ = ComputeDAG([A, D]).flop_ct
 
 
 def test_unsupported_dtype():

@@ -17,10 +17,12 @@ from schedopt.passes import get_all_passes
 from schedopt.passes.apply_history_best import ApplyHistoryBestPass
 from schedopt.passes.apply_schedule import ApplySchedulePass
 from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
-from schedopt.records import save_records
+from schedopt.records import RecordToFile, load_best_record, save_records
 from schedopt.runtime import compile_module
 from schedopt.schedule_program import program_to_state, schedule_context
+from schedopt.search_policy import EmptyPolicy, PreloadMeasuredStates
 from schedopt.search_task import SearchTask
+from schedopt.tools.sched_opt_main import main
 from schedopt.transform_steps import SplitStep
 
 FUNCTION = """\
@@ -125,3 +127,60 @@ def test_missing_database_is_an_error(module: ModuleOp, tmp_path: Path):
 
 def test_registered():
     assert get_all_passes()["apply-history-best"]() is ApplyHistoryBestPass
+
+
+# --- one computation, two front ends: Python tasks and IR files share records --------------------
+
+SPLIT_I_BY_4 = """
+transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+  %C = sched.get_stage "C" in %root : (!transform.any_op) -> !sched.stage
+  %i, %j, %k = sched.get_iters %C : !sched.iter, !sched.iter, !sched.iter
+  %io, %ii = sched.split %C, %i by [4] : !sched.iter, !sched.iter
+  transform.yield
+}
+"""
+
+
+@pytest.mark.parametrize(("func_name", "suffix"), [("matmul", ".json"), ("gemm", ".db")])
+def test_records_written_from_python_serve_the_ir_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], func_name: str, suffix: str
+):
+    """Records keyed `["matmul", 64, 64, 64]` are found for `dag.module` by `sched-opt`, under any function name."""
+    task = SearchTask("matmul", (64, 64, 64))
+    dag = task.compute_dag
+    assert dag is not None
+    log = tmp_path / f"matmul{suffix}"
+    inputs, results = [], []
+    for factor, cost in ((4, 2e-3), (8, 1e-3), (16, 3e-3)):
+        state = dag.get_init_state()
+        state.split("C", "i", [factor])
+        inputs.append(MeasureInput(task, state))
+        results.append(MeasureResult((cost,), 0, "", 0.0, 0.0))
+    RecordToFile(log).callback(None, inputs, results)
+    source = tmp_path / "matmul.mlir"
+    source.write_text(str(dag.module).replace("@matmul", f"@{func_name}"))
+    assert main([str(source), "-p", f'apply-history-best{{db="{log}"}}']) == 0
+    out = capsys.readouterr().out
+    module = parse(out)
+    (program,) = [op for op in module.ops if isinstance(op, transform.NamedSequenceOp)]
+    assert program.sym_name.data == f"__schedule_{func_name}"
+    assert program_to_state(dag_of(module, func_name), program).transform_steps[0].lengths == (8,)
+
+
+def test_records_measured_from_the_ir_file_serve_python(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """The `measure` pass keys its records `[hash, shapes...]`; the registered task finds them by the hash."""
+    task = SearchTask("matmul", (64, 64, 64))
+    assert task.compute_dag is not None
+    source = tmp_path / "gemm.mlir"
+    source.write_text(str(task.compute_dag.func).replace("@matmul", "@gemm") + SPLIT_I_BY_4)
+    log = tmp_path / "gemm.json"
+    assert main([str(source), "-p", f'measure{{db="{log}" number=1 min_repeat_ms=0}}']) == 0
+    assert "remark: measure: @gemm: " in capsys.readouterr().err
+    best, result = load_best_record(log, task.workload_key, task.target)
+    assert best is not None and result is not None and result.error_no == 0
+    assert best.task.workload_key != task.workload_key and best.task.workload_hash == task.workload_hash
+    assert best.state.transform_steps[0].lengths == (4,)
+    _, state = task.apply_best(str(log))
+    assert [it.name for it in state["C"].iters][:2] == ["i.0", "i.1"]
+    resumed = EmptyPolicy(task, [PreloadMeasuredStates(str(log))], verbose=0)
+    assert len(resumed.measured_states) == 1

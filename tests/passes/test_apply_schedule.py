@@ -11,11 +11,12 @@ from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import ScheduleError
 from schedopt.layout_rewrite import LayoutRewriteOption
 from schedopt.passes import get_all_passes
-from schedopt.passes.apply_schedule import ApplySchedulePass, find_schedules, schedule_task
+from schedopt.passes.apply_schedule import ApplySchedulePass, find_schedules
 from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.passes.loop_nest_emitter import lower_state
 from schedopt.runtime import compile_module
 from schedopt.schedule_program import program_to_state, schedule_context
+from schedopt.search_task import function_task
 
 MATMUL_RELU = """\
 func.func @{name}(%A: tensor<8x4xf32> {{te.name = "A"}}, %B: tensor<4x6xf32> {{te.name = "B"}}) -> tensor<8x6xf32> {{
@@ -182,6 +183,6 @@ def test_tasks_of_the_pipeline_measure_what_it_emits():
     """apply-schedule keeps declared layouts, so its tasks measure without layout rewrite."""
     (scheduled,) = find_schedules(parse(MATMUL_RELU.format(name="matmul_relu") + schedule()))
     function = scheduled.function
-    task = schedule_task(function, "llvm")
+    task = function_task(function, "llvm")
     assert task.layout_rewrite_option == LayoutRewriteOption.NO_REWRITE
     assert task.compute_dag.func_name == function.sym_name.data

@@ -40,6 +40,11 @@ def test_runs_our_passes(source: Path, capsys: pytest.CaptureFixture[str]):
     assert "scf.for" in out and "memref.store" in out and "te.compute" not in out
 
 
+def test_lowers_te_to_llvm_ir(source: Path, capsys: pytest.CaptureFixture[str]):
+    assert main([str(source), "-p", "lower-to-llvm", "-t", "llvm"]) == 0
+    assert 'define void @"add_one"(ptr' in capsys.readouterr().out
+
+
 def test_upstream_passes_still_work(source: Path, capsys: pytest.CaptureFixture[str]):
     assert main([str(source), "-p", "te-lower,canonicalize,cse"]) == 0
     assert "scf.for" in capsys.readouterr().out

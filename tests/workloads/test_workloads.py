@@ -42,6 +42,14 @@ CASES: list[tuple[str, tuple[Any, ...]]] = [
     ("conv2d_nchw", (1, 2, 9, 8, 3, 3, 2, (2, 1), (1, 0, 2, 1), 2)),
     ("conv2d_nhwc", (1, 3, 7, 9, 4, 3, 3, 1, 1)),
     ("conv2d_nhwc", (2, 2, 8, 7, 3, 3, 3, 2, (1, 0), (2, 1))),
+    # N, H, W, CI, CO, kernel_size, strides, padding, dilation (TVM's conv2d + bn + relu order)
+    ("conv2d_bn_relu", (1, 7, 9, 3, 4, 3, 1, 1)),
+    ("conv2d_bn_relu", (2, 8, 7, 2, 3, 3, 2, 0, 2)),
+    ("conv2d_bn_residual_relu", (1, 7, 9, 3, 4, 3, 1, 1)),
+    ("conv2d_bn_residual_relu", (2, 8, 8, 2, 3, 3, 2, 1)),
+    # N, H, W, CI, CO, kernel_size, stride, padding, dilation, dtype, tile_size
+    ("conv2d_winograd_nhwc", (1, 8, 8, 3, 4, 3, 1, 1)),
+    ("conv2d_winograd_nhwc", (2, 7, 6, 2, 3, 3, 1, (1, 0), 1, "float32", 2)),
     # N, C, H, W, KH, KW, stride, padding, dilation
     ("depthwise_conv2d_nchw", (1, 3, 7, 9, 3, 3, 1, 1)),
     ("depthwise_conv2d_nchw", (2, 4, 8, 7, 3, 2, 2, 1, 2)),

@@ -2,7 +2,7 @@
 // RUN: sched-opt %s -p 'auto-schedule{trials=4 per_round=4 policy="sketch.random" db="%t.json"}' 2>%t.log | filecheck %s
 // RUN: filecheck %s --check-prefix=PROGRESS < %t.log
 // RUN: sched-opt-records list %t.json | filecheck %s --check-prefix=RECORDS
-// RUN: sched-opt %s -p 'auto-schedule{trials=4 per_round=4 policy="sketch.random" db="%t.json"},apply-schedule,convert-to-llvm' -t llvm | filecheck %s --check-prefix=LLVM
+// RUN: sched-opt %s -p 'auto-schedule{trials=4 per_round=4 policy="sketch.random" db="%t.json"},lower-to-llvm' -t llvm | filecheck %s --check-prefix=LLVM
 
 func.func @matmul_relu(%A: tensor<32x16xf32> {te.name = "A"}, %B: tensor<16x24xf32> {te.name = "B"}) -> tensor<32x24xf32> {
   %C = te.compute "C" spatial(i: 32, j: 24) reduce<sum>(k: 16) ins(%A, %B : tensor<32x16xf32>, tensor<16x24xf32>) -> tensor<32x24xf32> {

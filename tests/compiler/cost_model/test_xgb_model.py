@@ -193,3 +193,8 @@ def test_throughputs_are_normalised_per_task_and_zero_for_failures(task, states)
     np.testing.assert_allclose(throughputs, [0.5, 1.0, 0.0])
     assert task_ids.tolist() == [0, 0, 0] and len(features) == 3
     assert results[2].mean_cost() == MAX_FLOAT
+
+
+def test_tvms_spelling_of_adaptive_training_is_accepted():
+    assert XGBModel(adapative_training=True).adaptive_training
+    assert not XGBModel(adapative_training=False, adaptive_training=True).adaptive_training
