@@ -121,3 +121,30 @@ def test_loop_nests_skip_the_te_stage():
     LowerToLLVMPass().apply(schedule_context(), from_loops)
     assert str(from_loops) == str(from_te)
     assert "vector<16xf32>" in str(from_te)
+
+
+def test_python_tuned_records_deploy_on_the_command_line_as_build_deploys_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Tune from Python, write the workload as IR under another name, apply the best record there."""
+    import schedopt as ss
+    from schedopt.auto_schedule import make_search_policy
+
+    task = ss.SearchTask("matmul", (64, 64, 64), hardware_params=ss.HardwareParams(num_cores=2))
+    log = tmp_path / "mm.json"
+    options = ss.TuningOptions(
+        num_measure_trials=4,
+        num_measures_per_round=4,
+        verbose=0,
+        measure_callbacks=[ss.RecordToFile(str(log))],
+    )
+    task.tune(options, make_search_policy(task, "sketch.random", 0, verbose=0))
+    best, _ = ss.load_best_record(str(log), task.workload_key)
+    source = tmp_path / "gemm.mlir"
+    source.write_text(str(task.compute_dag.func).replace("@matmul(", "@gemm(", 1) + "\n")
+    pipeline = f'apply-history-best{{db="{log}"}},lower-to-llvm'
+    functions = definitions(sched_opt_llvm_ir(capsys, str(source), "-p", pipeline))
+    expected = definitions(build_llvm_ir(task.compute_dag, best.state))
+    assert functions == {
+        name.replace("matmul", "gemm"): text.replace("@matmul", "@gemm") for name, text in expected.items()
+    }
