@@ -2,6 +2,7 @@
 
     python benchmarks/bench_tuning.py                          # every case, 200 trials each
     python benchmarks/bench_tuning.py matmul-512 --trials 200 --policy sketch.random --json out.json
+    python benchmarks/bench_tuning.py matmul-512 --params ansor   # Ansor's SketchPolicy parameters exactly
 
 For each case it tunes the workload (records in `--out-dir`, one file per
 case and policy; an existing file is resumed), checks the best program
@@ -37,6 +38,7 @@ class Case:
 CASES = {
     "matmul-512": Case("matmul", (512, 512, 512), "gemm"),
     "conv2d-resnet18-3x3": Case("conv2d_nhwc", (1, 64, 56, 56, 64, 3, 3, 1, 1), "conv2d_nhwc"),
+    "conv2d-resnet18-3x3-nchw": Case("conv2d_nchw", (1, 64, 56, 56, 64, 3, 3, 1, 1)),
     "softmax-4096x1024": Case("softmax", (4096, 1024)),
     "layer-norm-4096x1024": Case("layer_norm", (4096, 1024)),
 }
@@ -46,6 +48,7 @@ CASES = {
 class Row:
     case: str
     policy: str
+    params: str
     trials: int
     tuning_s: float
     unscheduled_gflops: float
@@ -63,16 +66,22 @@ def run_case(name: str, case: Case, options: argparse.Namespace) -> Row:
 
     import schedopt as ss
     from schedopt.auto_schedule import make_search_policy
+    from schedopt.search_policy import SketchPolicy
     from schedopt.timing import time_callable
     from schedopt.workloads.numpy_baselines import baseline
     from schedopt.workloads.numpy_reference import random_inputs, reference
 
     task = ss.SearchTask(case.workload, case.args)
     dag = task.compute_dag
-    log = os.path.join(options.out_dir, f"{name}.{options.policy}.json")
+    params = SketchPolicy.DEFAULT_PARAMS if options.params == "ansor" else None
+    log = os.path.join(options.out_dir, f"{name}.{options.policy}.{options.params}.seed{options.seed}.json")
     resume = [ss.PreloadMeasuredStates(log)] if os.path.exists(log) else []
-    policy = make_search_policy(task, options.policy, options.seed, init_search_callbacks=resume)
-    print(f"\n=== {name}: {task.workload_key}, {options.trials} trials, {options.policy} ===")
+    policy = make_search_policy(
+        task, options.policy, options.seed, init_search_callbacks=resume, search_policy_params=params
+    )
+    print(
+        f"\n=== {name}: {task.workload_key}, {options.trials} trials, {options.policy}, {options.params} ==="
+    )
     start = time.perf_counter()
     task.tune(ss.TuningOptions(options.trials, None, 64, 1, measure_callbacks=[ss.RecordToFile(log)]), policy)
     tuning_s = time.perf_counter() - start
@@ -98,6 +107,7 @@ def run_case(name: str, case: Case, options: argparse.Namespace) -> Row:
     return Row(
         name,
         options.policy,
+        options.params,
         len(ss.load_records(log)),
         round(tuning_s, 1),
         round(gflops["unscheduled"], 2),
@@ -135,6 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=200, help="measurements per case (default 200)")
     parser.add_argument("--policy", default="sketch.xgb", help="sketch.xgb (default) or sketch.random")
     parser.add_argument("--seed", type=int, default=0, help="seed of the search")
+    parser.add_argument(
+        "--params",
+        choices=("host", "ansor"),
+        default="host",
+        help="SketchPolicy parameters: the defaults, derived from the host (default), or Ansor's exactly",
+    )
     parser.add_argument("--repeat", type=int, default=7, help="timing repeats (default 7)")
     parser.add_argument("--out-dir", default="tuning-records", help="where record files go")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")

@@ -53,14 +53,25 @@ def make_search_policy(
     model_file: str | None = None,
     verbose: int = 1,
     init_search_callbacks: Sequence[Any] | None = None,
+    search_policy_params: dict[str, Any] | None = None,
 ) -> SearchPolicy:
-    """A policy by name: `sketch.xgb` (the default), `sketch.random` or `empty`."""
+    """A policy by name: `sketch.xgb` (the default), `sketch.random` or `empty`.
+
+    `search_policy_params` override the SketchPolicy's parameters.
+    """
     if name == "empty":
         return EmptyPolicy(task, init_search_callbacks, verbose)
     if not name.startswith("sketch."):
         raise SchedOptError(f"unknown search policy {name!r} (known: {', '.join(SEARCH_POLICIES)})")
     model = make_cost_model(name.removeprefix("sketch."), seed, model_file, verbose)
-    return SketchPolicy(task, model, seed=seed, verbose=verbose, init_search_callbacks=init_search_callbacks)
+    return SketchPolicy(
+        task,
+        model,
+        search_policy_params,
+        seed=seed,
+        verbose=verbose,
+        init_search_callbacks=init_search_callbacks,
+    )
 
 
 def tune(task: SearchTask, options: TuningOptions, search_policy: SearchPolicy | None = None) -> State | None:

@@ -54,9 +54,15 @@ SEARCHABLE_TARGETS = ("llvm",)
 class SketchPolicy(SearchPolicy):
     """The search over sketches (TVM's `auto_scheduler.SketchPolicy`).
 
-    `params` overrides entries of `DEFAULT_PARAMS`; `init_search_callbacks`
+    `params` overrides entries of the defaults; `init_search_callbacks`
     run once before the search (`PreloadMeasuredStates`,
     `PreloadCustomSketchRule`).
+
+    The defaults are Ansor's (`DEFAULT_PARAMS`, TVM's documented values)
+    except where `host_params` derives a limit from the task's hardware:
+    Ansor's constants were chosen for AVX2, and on a wider vector unit they
+    keep the fastest programs out of the search space. Pass
+    `params=SketchPolicy.DEFAULT_PARAMS` for Ansor's search exactly.
     """
 
     DEFAULT_PARAMS: dict[str, Any] = {
@@ -73,6 +79,21 @@ class SketchPolicy(SearchPolicy):
         "max_vectorize_size": 16,
         "disable_change_compute_location": 0,
     }
+    """Ansor's parameters with TVM's default values."""
+
+    @staticmethod
+    def host_params(hardware_params: HardwareParams) -> dict[str, Any]:
+        """The parameters derived from the hardware, in place of Ansor's constants.
+
+        `max_vectorize_size`: as many elements as four vector registers hold
+        (of 4-byte elements): 64 on AVX-512, 32 on AVX2, 16 on SSE. Ansor's 16
+        is two AVX2 registers; on AVX-512 it is one register, so a register
+        tile of the innermost vectorised loop can never span two, and the
+        tiles that run GEMM fastest there (8 rows x 32 columns, 16
+        accumulators) were outside the space. MetaSchedule allows 64.
+        """
+        vector_bytes = hardware_params.vector_unit_bytes or 16
+        return {"max_vectorize_size": max(16, vector_bytes)}
 
     def __init__(
         self,
@@ -94,7 +115,7 @@ class SketchPolicy(SearchPolicy):
             )
         super().__init__(task, verbose)
         self.program_cost_model = program_cost_model if program_cost_model is not None else RandomModel(seed)
-        self.params = {**self.DEFAULT_PARAMS, **(params or {})}
+        self.params = {**self.DEFAULT_PARAMS, **self.host_params(self.hardware_params), **(params or {})}
         self.rng = random.Random(seed)
         self.sketch_rules: list[SketchRule] = list(CPU_RULES)
         self.init_rules = CPU_INIT_RULES
@@ -215,10 +236,13 @@ class SketchPolicy(SearchPolicy):
         best: list[_Scored] = []
         in_best: set[str] = set(self.measured_keys)
         population = list(init_populations)
+        known: dict[str, float] = {}
+        """Scores of the programs seen in this search: parents kept unmutated and repeated children
+        are not scored again."""
         for generation in range(num_iters + 1):
-            scores = self.program_cost_model.predict(self.search_task, population)
-            for state, score in zip(population, scores, strict=True):
-                key = str(state)
+            keys = [str(state) for state in population]
+            scores = self._scores(population, keys, known)
+            for state, key, score in zip(population, keys, scores, strict=True):
                 if key in in_best:
                     continue
                 if len(best) < out_size:
@@ -246,6 +270,21 @@ class SketchPolicy(SearchPolicy):
                     offspring.append(child)
             population = offspring
         return [item.state for item in sorted(best, reverse=True)]
+
+    def _scores(
+        self, population: Sequence[State], keys: Sequence[str], known: dict[str, float]
+    ) -> list[float]:
+        """The cost model's scores of `population`, asking it only for programs not in `known` (updated).
+
+        A model that scores at random draws afresh for every program, repeats included, as it always has.
+        """
+        if self.program_cost_model.scores_at_random:
+            return self.program_cost_model.predict(self.search_task, population)
+        new = {key: state for key, state in zip(keys, population, strict=True) if key not in known}
+        if new:
+            scores = self.program_cost_model.predict(self.search_task, list(new.values()))
+            known.update(zip(new, scores, strict=True))
+        return [known[key] for key in keys]
 
     # --- rounds ---------------------------------------------------------------------------
 
