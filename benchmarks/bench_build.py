@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from schedopt.loop_state import State
+    from schedopt.schedule.loop_state import State
     from schedopt.search_task import SearchTask
 
 

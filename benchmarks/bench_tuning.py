@@ -75,9 +75,8 @@ def run_case(name: str, case: Case, options: argparse.Namespace) -> Row:
     dag = task.compute_dag
     params = SketchPolicy.DEFAULT_PARAMS if options.params == "ansor" else None
     log = os.path.join(options.out_dir, f"{name}.{options.policy}.{options.params}.seed{options.seed}.json")
-    resume = [ss.PreloadMeasuredStates(log)] if os.path.exists(log) else []
     policy = make_search_policy(
-        task, options.policy, options.seed, init_search_callbacks=resume, search_policy_params=params
+        task, options.policy, options.seed, search_policy_params=params, resume_from=log
     )
     print(
         f"\n=== {name}: {task.workload_key}, {options.trials} trials, {options.policy}, {options.params} ==="

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from schedopt.compute_dag import ComputeDAG
-from schedopt.loop_state import IteratorKind, State
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import IteratorKind
 
 
 @dataclass(frozen=True)

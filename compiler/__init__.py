@@ -26,6 +26,7 @@ from schedopt.errors import (
     RuntimeArgumentError,
     SchedOptError,
     ScheduleError,
+    TargetError,
     TEError,
     WorkloadError,
 )
@@ -36,7 +37,6 @@ from schedopt.layout_rewrite import (
     remove_index_check,
     rewrite_compute_body,
 )
-from schedopt.loop_state import Iterator, Stage, State
 from schedopt.measure import (
     LocalBuilder,
     LocalRunner,
@@ -57,6 +57,8 @@ from schedopt.records import (
     save_records,
 )
 from schedopt.runtime import Kernel
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import Iterator, Stage
 from schedopt.search_policy import (
     EmptyPolicy,
     PreloadCustomSketchRule,
@@ -106,6 +108,7 @@ __all__ = [
     "Stage",
     "State",
     "TEError",
+    "TargetError",
     "TuningOptions",
     "WorkloadError",
     "XGBModel",

@@ -1,13 +1,14 @@
 """Tuning one task end to end: the policy, the measurer, the loop; and TVM's deprecated entry points.
 
 `SearchTask.tune(options, policy)` lands here: it builds the builder and
-runner the options name, a `ProgramMeasurer` with the options' callbacks,
-the default policy when none is given, and runs the policy's search. The
-records the callbacks write are the product; the best State is returned.
+runner the options name, the default policy when none is given, and runs
+the tuning loop (`schedopt.tuning_loop`). The records the callbacks write
+are the product; the best State is returned.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -15,10 +16,17 @@ from typing import TYPE_CHECKING, Any
 from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel
 from schedopt.errors import SchedOptError
-from schedopt.loop_state import State
 from schedopt.measure import LocalBuilder, LocalRunner
 from schedopt.program_measurer import ProgramMeasurer
-from schedopt.search_policy import EmptyPolicy, SearchPolicy, SketchPolicy
+from schedopt.schedule.loop_state import State
+from schedopt.search_policy import (
+    EmptyPolicy,
+    PreloadMeasuredStates,
+    SearchCallback,
+    SearchPolicy,
+    SketchPolicy,
+)
+from schedopt.tuning_loop import tune_task
 from schedopt.tuning_options import TuningOptions
 
 if TYPE_CHECKING:
@@ -52,13 +60,21 @@ def make_search_policy(
     seed: int | None = None,
     model_file: str | None = None,
     verbose: int = 1,
-    init_search_callbacks: Sequence[Any] | None = None,
+    init_search_callbacks: Sequence[SearchCallback] | None = None,
     search_policy_params: dict[str, Any] | None = None,
+    resume_from: str | os.PathLike[str] | None = None,
 ) -> SearchPolicy:
     """A policy by name: `sketch.xgb` (the default), `sketch.random` or `empty`.
 
-    `search_policy_params` override the SketchPolicy's parameters.
+    `search_policy_params` override the SketchPolicy's parameters;
+    `resume_from` names a record file whose programs count as measured, if
+    it exists (`PreloadMeasuredStates`): a tuning run that writes to that
+    file resumes where it stopped.
     """
+    callbacks = list(init_search_callbacks or ())
+    if resume_from is not None and os.path.exists(resume_from):
+        callbacks.append(PreloadMeasuredStates(os.fspath(resume_from)))
+    init_search_callbacks = callbacks
     if name == "empty":
         return EmptyPolicy(task, init_search_callbacks, verbose)
     if not name.startswith("sketch."):
@@ -79,11 +95,8 @@ def tune(task: SearchTask, options: TuningOptions, search_policy: SearchPolicy |
     policy = search_policy if search_policy is not None else make_search_policy(task, verbose=options.verbose)
     builder = LocalBuilder() if options.builder == "local" else options.builder
     runner = LocalRunner() if options.runner == "local" else options.runner
-    measurer = ProgramMeasurer(builder, runner, list(options.measure_callbacks or ()), options.verbose)
     try:
-        return policy.search(
-            options.num_measure_trials, options.early_stopping, options.num_measures_per_round, measurer
-        )
+        return tune_task(task, policy, ProgramMeasurer(builder, runner, options.verbose), options)
     finally:
         for owned, given in ((builder, options.builder), (runner, options.runner)):
             if given == "local":

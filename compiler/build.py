@@ -16,10 +16,10 @@ from xdsl.dialects.builtin import ModuleOp
 from schedopt.compute_dag import ComputeDAG, te_context
 from schedopt.errors import LoweringError
 from schedopt.hardware_params import HardwareParams
-from schedopt.loop_state import State
-from schedopt.passes.loop_nest_emitter import lower_state
 from schedopt.passes.lower_to_llvm import LowerToLLVMPass, cyclic_gc_paused, optimize_loops
 from schedopt.runtime import BufferSpec, Kernel, compile_module, optimized_llvm_module
+from schedopt.schedule.loop_nest_emitter import lower_state
+from schedopt.schedule.loop_state import State
 
 SUPPORTED_TARGETS = ("llvm",)
 

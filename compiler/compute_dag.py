@@ -26,9 +26,10 @@ from schedopt.access_analysis import AccessAnalyzer, StageAccessInfo
 from schedopt.dialects import te
 from schedopt.errors import SchedOptError, TEError, WorkloadError
 from schedopt.layout_rewrite import LayoutRewriteOption
-from schedopt.loop_state import Iterator, IteratorKind, Stage, StageKind, State
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import Iterator, IteratorKind, Stage, StageKind
+from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, Step
 from schedopt.te import Tensor, build_te_module, type_to_dtype
-from schedopt.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, Step
 from schedopt.workload_hash import is_structural_hash, structural_hash
 from schedopt.workload_registry import decode_workload_key, lookup_workload, workload_key_to_tensors
 
@@ -270,7 +271,7 @@ class ComputeDAG:
 
     def _apply_stage_adding_steps(self, steps: Sequence[Step]) -> ComputeDAG:
         from schedopt.dag_rewrite import add_cache_read, add_cache_write, add_rfactor
-        from schedopt.loop_nest import stage_loops
+        from schedopt.schedule.loop_nest import stage_loops
 
         function = self.func.clone()
         replay = self.get_init_state()
@@ -309,7 +310,7 @@ class ComputeDAG:
 
     def infer_bound_from_state(self, state: State) -> State:
         """A copy of `state` with the extent of every iterator filled in (after compute_at, ...)."""
-        from schedopt.bound_inference import infer_bound
+        from schedopt.schedule.bound_inference import infer_bound
 
         return infer_bound(self, self.concrete_state(state))
 
@@ -320,7 +321,7 @@ class ComputeDAG:
         which `sched-opt -p apply-schedule` applies and which parses back to
         the same State.
         """
-        from schedopt.schedule_program import print_program
+        from schedopt.schedule.schedule_program import print_program
 
         return print_program(self, state)
 

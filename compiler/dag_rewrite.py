@@ -19,7 +19,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from schedopt.dialects import te
 from schedopt.errors import ScheduleError
 from schedopt.index_builder import ConstantPool, IndexBuilder
-from schedopt.loop_nest import StageLoops
+from schedopt.schedule.loop_nest import StageLoops
 
 
 def _compute(function: func.FuncOp, name: str) -> te.ComputeOp:

@@ -27,9 +27,9 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from schedopt.compute_dag import ComputeDAG, hash_of_workload_key
-from schedopt.loop_state import State
 from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.records import RecordReader
+from schedopt.schedule.loop_state import State
 from schedopt.search_task import target_kind
 
 Records = str | os.PathLike[str] | Iterable[tuple[MeasureInput, MeasureResult]]

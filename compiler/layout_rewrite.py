@@ -49,11 +49,12 @@ from xdsl.ir import Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from schedopt import te
-from schedopt import transform_steps as steps
 from schedopt.dialects import te as te_dialect
 from schedopt.errors import TEError
-from schedopt.loop_nest import FuseRelation, SplitRelation, StageLoops, stage_loops
-from schedopt.loop_state import ComputeAtKind, State
+from schedopt.schedule import transform_steps as steps
+from schedopt.schedule.loop_nest import FuseRelation, SplitRelation, StageLoops, stage_loops
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import ComputeAtKind
 
 if TYPE_CHECKING:
     from schedopt.compute_dag import ComputeDAG

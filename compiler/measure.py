@@ -53,7 +53,6 @@ from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import CompileError, SchedOptError, ScheduleError
 from schedopt.huge_pages import huge_page_copy, huge_page_empty
 from schedopt.layout_rewrite import PlaceholderLayout, pre_transform, rewrite_layout
-from schedopt.loop_state import State
 from schedopt.process_pool import FailureKind, JobFailure, WorkerPool
 from schedopt.runtime import (
     OPENMP_SYMBOL_PREFIXES,
@@ -64,8 +63,9 @@ from schedopt.runtime import (
     openmp_runtime,
     parse_llvm_ir,
 )
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.transform_steps import step_from_record
 from schedopt.search_task import SearchTask, target_kind
-from schedopt.transform_steps import step_from_record
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

@@ -37,7 +37,7 @@ from schedopt.layout_rewrite import LayoutRewriteOption
 from schedopt.workload_registry import WorkloadFunc, make_workload_key
 
 if TYPE_CHECKING:
-    from schedopt.loop_state import State
+    from schedopt.schedule.loop_state import State
     from schedopt.search_policy import SearchPolicy
     from schedopt.tuning_options import TuningOptions
 

@@ -22,7 +22,7 @@ transform.named_sequence @__transform_main(%root : !transform.any_op {transform.
 As in MLIR's transform dialect, an op *consumes* some handles: the loops a
 split or fuse replaces, and every loop handle of the stage a cache_write
 or rfactor rebuilds; a consumed handle must not be used again. The ops hold no
-semantics: `schedopt.schedule_program` turns a program into a `State` (and
+semantics: `schedopt.schedule.schedule_program` turns a program into a `State` (and
 back), and the `apply-schedule` pass lowers a te function under it.
 """
 
@@ -43,7 +43,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.transform import TransformHandleType, TransformOpHandleType
 from xdsl.dialects.utils.enum_attribute import EnumAttribute
-from xdsl.ir import Dialect, SpacedOpaqueSyntaxAttribute, SSAValue
+from xdsl.ir import Dialect, Operation, SpacedOpaqueSyntaxAttribute, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     irdl_attr_definition,
@@ -98,8 +98,17 @@ class IterType(TransformHandleType):
 
 
 class LoopAnnotation(StrEnum):
-    """How a loop is executed, in the words the State prints loops with."""
+    """How a loop is executed: the one vocabulary of loop annotations.
 
+    A State's iterators carry it, `sched.annotate` sets it, and the loops
+    the lowering emits keep it as the `sched.annotation` attribute
+    (`LOOP_ANNOTATION`) for the passes that carry it out. The members are in
+    the order of the record format's integers (`record_code`: 0 none ... 11
+    tensorize); the value is the word a printed State starts a loop with
+    (`keyword`: "for" for none).
+    """
+
+    NONE = "none"
     UNROLL = "unroll"
     VECTORIZE = "vectorize"
     PARALLEL = "parallel"
@@ -110,13 +119,47 @@ class LoopAnnotation(StrEnum):
     THREAD_Y = "threadIdx.y"
     BLOCK_Z = "blockIdx.z"
     THREAD_Z = "threadIdx.z"
+    TENSORIZE = "tensorize"
+
+    @property
+    def record_code(self) -> int:
+        """The integer records store for this annotation."""
+        return list(LoopAnnotation).index(self)
+
+    @staticmethod
+    def from_record_code(code: int) -> LoopAnnotation:
+        """The annotation a record's integer stands for."""
+        members = list(LoopAnnotation)
+        if not 0 <= code < len(members):
+            raise ValueError(f"no loop annotation has the record code {code} (0..{len(members) - 1})")
+        return members[code]
+
+    @property
+    def keyword(self) -> str:
+        """The word a printed loop starts with."""
+        return "for" if self is LoopAnnotation.NONE else self.value
+
+    @property
+    def is_gpu_binding(self) -> bool:
+        """Whether the loop is bound to a GPU thread axis (vthread, blockIdx, threadIdx)."""
+        return self.record_code >= LoopAnnotation.VTHREAD.record_code and self is not LoopAnnotation.TENSORIZE
 
 
 @irdl_attr_definition
 class LoopAnnotationAttr(EnumAttribute[LoopAnnotation], SpacedOpaqueSyntaxAttribute):
-    """The annotation of `sched.annotate`: `#sched<loop_annotation parallel>`."""
+    """A loop annotation: `#sched<loop_annotation parallel>`; of `sched.annotate`, and of emitted loops."""
 
     name = "sched.loop_annotation"
+
+
+LOOP_ANNOTATION = "sched.annotation"
+"""The attribute of an emitted loop (`scf.for`) that carries its `LoopAnnotationAttr`."""
+
+
+def loop_annotation(op: Operation) -> LoopAnnotation:
+    """The annotation an emitted loop carries (NONE without one)."""
+    attr = op.attributes.get(LOOP_ANNOTATION)
+    return attr.data if isinstance(attr, LoopAnnotationAttr) else LoopAnnotation.NONE
 
 
 # --- integer lists with unknowns -----------------------------------------------------
@@ -493,6 +536,10 @@ class AnnotateOp(IRDLOperation):
 
     def __init__(self, stage: SSAValue, iter: SSAValue, annotation: LoopAnnotation):
         super().__init__(operands=[stage, iter], properties={"annotation": LoopAnnotationAttr(annotation)})
+
+    def verify_(self) -> None:
+        if self.annotation.data in (LoopAnnotation.NONE, LoopAnnotation.TENSORIZE):
+            raise VerifyException(f"sched.annotate: a loop cannot be annotated {self.annotation.data.value}")
 
 
 @irdl_op_definition

@@ -40,7 +40,7 @@ from schedopt.dialects import sched, te
 from schedopt.dispatcher import ApplyHistoryBest
 from schedopt.errors import ScheduleError
 from schedopt.passes.apply_schedule import WITH_NAMED_SEQUENCE, find_schedules
-from schedopt.schedule_program import state_to_program
+from schedopt.schedule.schedule_program import state_to_program
 
 
 def te_functions(module: ModuleOp) -> list[func.FuncOp]:

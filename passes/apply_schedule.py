@@ -38,8 +38,8 @@ from xdsl.rewriter import Rewriter
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects import sched, te
 from schedopt.errors import ScheduleError
-from schedopt.passes.loop_nest_emitter import lower_state
-from schedopt.schedule_program import program_to_state
+from schedopt.schedule.loop_nest_emitter import lower_state
+from schedopt.schedule.schedule_program import program_to_state
 
 WITH_NAMED_SEQUENCE = "transform.with_named_sequence"
 

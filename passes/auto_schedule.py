@@ -55,7 +55,6 @@ class AutoSchedulePass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from schedopt.auto_schedule import make_search_policy
         from schedopt.records import RecordToFile
-        from schedopt.search_policy import PreloadMeasuredStates
         from schedopt.tuning_options import TuningOptions
 
         scheduled = {s.function.sym_name.data for s in find_schedules(op)}
@@ -65,8 +64,9 @@ class AutoSchedulePass(ModulePass):
                 if function.sym_name.data in scheduled:
                     continue
                 task = function_task(function, self.target)
-                resume = [PreloadMeasuredStates(db)] if os.path.exists(db) else []
-                policy = make_search_policy(task, self.policy, self.seed, self.model or None, 1, resume)
+                policy = make_search_policy(
+                    task, self.policy, self.seed, self.model or None, 1, resume_from=db
+                )
                 options = TuningOptions(
                     num_measure_trials=self.trials,
                     num_measures_per_round=self.per_round,

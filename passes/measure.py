@@ -28,7 +28,7 @@ from schedopt.measure import LocalBuilder, LocalRunner, MeasureErrorNo, MeasureI
 from schedopt.passes.apply_history_best import remark
 from schedopt.passes.apply_schedule import ScheduledFunction, find_schedules
 from schedopt.records import save_records
-from schedopt.schedule_program import program_to_state
+from schedopt.schedule.schedule_program import program_to_state
 from schedopt.search_task import function_task
 
 

@@ -1,6 +1,6 @@
 """`parallelize-annotated-loops`: the loops a schedule runs in parallel become `scf.parallel`.
 
-The loop-nest emitter marks a loop `sched.annotation = "parallel"` when the
+The loop-nest emitter marks a loop `sched.annotation = #sched<loop_annotation parallel>` when the
 schedule annotates its iterator `parallel`. This pass turns the outermost
 such `scf.for` of each nest into a one-dimensional `scf.parallel`, from
 which upstream's route takes over: `convert-scf-to-openmp` makes it an
@@ -9,7 +9,7 @@ OpenMP runtime (`convert-to-llvm` runs both). A parallel loop nested in another 
 `scf.for`, as in TVM: one team of threads per nest, never a team per
 iteration of a parallel loop.
 
-    scf.for %i = %c0 to %c64 step %c1 {...} {sched.annotation = "parallel"}
+    scf.for %i = %c0 to %c64 step %c1 {...} {sched.annotation = #sched<loop_annotation parallel>}
 
 becomes
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import scf
-from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -35,14 +35,12 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from schedopt.passes.loop_nest_emitter import ANNOTATION_ATTR
-
-PARALLEL = StringAttr("parallel")
+from schedopt.dialects.sched import LoopAnnotation, loop_annotation
 
 
 def _is_parallel_loop(op: Operation) -> bool:
     return isinstance(op, scf.ParallelOp) or (
-        isinstance(op, scf.ForOp) and op.attributes.get(ANNOTATION_ATTR) == PARALLEL
+        isinstance(op, scf.ForOp) and loop_annotation(op) == LoopAnnotation.PARALLEL
     )
 
 
@@ -61,7 +59,7 @@ class ParallelizeAnnotatedLoop(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: scf.ForOp, rewriter: PatternRewriter) -> None:
-        if op.attributes.get(ANNOTATION_ATTR) != PARALLEL or op.iter_args or _inside_parallel_loop(op):
+        if loop_annotation(op) != LoopAnnotation.PARALLEL or op.iter_args or _inside_parallel_loop(op):
             return
         body = rewriter.move_region_contents_to_new_regions(op.body)
         rewriter.replace(body.block.last_op, scf.ReduceOp())  # pyright: ignore[reportArgumentType]

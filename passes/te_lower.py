@@ -22,7 +22,7 @@ from xdsl.pattern_rewriter import (
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects import te
 from schedopt.errors import LoweringError
-from schedopt.passes.loop_nest_emitter import lower_state
+from schedopt.schedule.loop_nest_emitter import lower_state
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """`unroll-annotated-loops`: fully unroll the loops a schedule marks for unrolling.
 
-The loop-nest emitter marks a loop `sched.annotation = "unroll"` when the
+The loop-nest emitter marks a loop `sched.annotation = #sched<loop_annotation unroll>` when the
 schedule unrolls it explicitly, or when the stage's `auto_unroll_max_step`
 pragma covers it (all its iterations, inner loops included, fit within the
 threshold, as in TVM). This pass replaces each such `scf.for` by copies of
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import scf
-from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
@@ -21,7 +21,7 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.transforms.scf_for_loop_unroll import UnrollLoopPattern
 
-from schedopt.passes.loop_nest_emitter import ANNOTATION_ATTR
+from schedopt.dialects.sched import LoopAnnotation, loop_annotation
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class UnrollAnnotatedLoop(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: scf.ForOp, rewriter: PatternRewriter) -> None:
-        if op.attributes.get(ANNOTATION_ATTR) != StringAttr("unroll"):
+        if loop_annotation(op) != LoopAnnotation.UNROLL:
             return
         UnrollLoopPattern().match_and_rewrite(op, rewriter)
 

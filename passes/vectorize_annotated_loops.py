@@ -1,6 +1,6 @@
 """`vectorize-annotated-loops`: turn the innermost loops a schedule vectorizes into SIMD code.
 
-The loop-nest emitter marks a loop `sched.annotation = "vectorize"` where the
+The loop-nest emitter marks a loop `sched.annotation = #sched<loop_annotation vectorize>` where the
 schedule vectorizes it. As TVM's vectorizer does, this pass replaces such an
 `scf.for` (constant bounds, no loop inside) by one copy of its body that
 computes all of its iterations, the lanes, at once on 1-D vectors. Each value
@@ -49,7 +49,6 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     IntegerType,
     ModuleOp,
-    StringAttr,
     VectorType,
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
@@ -63,8 +62,8 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 from xdsl.transforms.scf_for_loop_unroll import UnrollLoopPattern
 
+from schedopt.dialects.sched import LoopAnnotation, loop_annotation
 from schedopt.errors import LoweringError
-from schedopt.passes.loop_nest_emitter import ANNOTATION_ATTR
 
 ELEMENTWISE_OPS: tuple[type[Operation], ...] = (
     arith.AddfOp,
@@ -419,7 +418,7 @@ class VectorizeAnnotatedLoop(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: scf.ForOp, rewriter: PatternRewriter) -> None:
-        if op.attributes.get(ANNOTATION_ATTR) != StringAttr("vectorize"):
+        if loop_annotation(op) != LoopAnnotation.VECTORIZE:
             return
         lanes = trip_count(op)
         if lanes is None or lanes == 0 or lanes > self.max_lanes:

@@ -66,7 +66,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from schedopt.compute_dag import ComputeDAG
     from schedopt.errors import SchedOptError
     from schedopt.records import RecordToFile
-    from schedopt.search_policy import PreloadMeasuredStates
     from schedopt.search_task import SearchTask
     from schedopt.tuning_options import TuningOptions
     from schedopt.workloads.numpy_baselines import baseline
@@ -85,8 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"numpy     {blas_description()}")
         print(f"records   {os.path.abspath(log)}\n")
         if options.trials:
-            resume = [PreloadMeasuredStates(log)] if os.path.exists(log) else []
-            policy = make_search_policy(task, options.policy, options.seed, init_search_callbacks=resume)
+            policy = make_search_policy(task, options.policy, options.seed, resume_from=log)
             start = time.perf_counter()
             tuning = TuningOptions(
                 num_measure_trials=options.trials,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from schedopt.loop_state import State
+from schedopt.schedule.loop_state import State
 
 
 class CostModel(ABC):

@@ -8,11 +8,11 @@ stage runs inside its loop stack: the loops of the stages it is computed at
 the lowered code and are left out, as TVM's features leave them out.
 
 How an index moves with a loop comes from the loop relations
-(`schedopt.loop_nest`): a leaf loop of a split adds `coef * loop` to its
+(`schedopt.schedule.loop_nest`): a leaf loop of a split adds `coef * loop` to its
 root axis, where `coef` is the product of the extents inside it; a fused
 loop moves each of its parts over its whole range. A stage computed at a
 loop reads its region from a base set by the outer loops
-(`schedopt.bound_inference.RegionDim`), so an outer loop moves the stage's
+(`schedopt.schedule.bound_inference.RegionDim`), so an outer loop moves the stage's
 axes as it moves the consumer's; its buffer, though, is allocated at the
 attach point and indexed within the region, so the loops around the
 allocation do not move accesses to it. Index expressions are the affine forms of
@@ -85,15 +85,17 @@ import numpy as np
 from xdsl.dialects.builtin import AnyFloat, FixedBitwidthType, IndexType, IntegerType
 from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 
-from schedopt import transform_steps as steps
-from schedopt.bound_inference import BoundInference, index_form
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects import te
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import RecordError, ScheduleError
-from schedopt.loop_nest import SplitRelation, StageLoops, stage_loops
-from schedopt.loop_state import ComputeAtKind, IteratorAnnotation, StageKind, State
 from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.records import recover_measure_input
+from schedopt.schedule import transform_steps as steps
+from schedopt.schedule.bound_inference import BoundInference, index_form
+from schedopt.schedule.loop_nest import SplitRelation, StageLoops, stage_loops
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import ComputeAtKind, StageKind
 
 MAX_N_BUFS = 5
 """Buffers with access features per row (Ansor's default)."""
@@ -180,17 +182,17 @@ _INT = len(_OP_KINDS)
 _READ, _WRITE, _READ_WRITE = 0, 1, 2
 _LOOP_MULTIPLE_READ, _SERIAL_MULTIPLE_READ_WRITE, _NO_REUSE = 0, 1, 2
 _GPU_COLUMNS = {
-    IteratorAnnotation.BLOCK_X: 1,
-    IteratorAnnotation.BLOCK_Y: 2,
-    IteratorAnnotation.BLOCK_Z: 3,
-    IteratorAnnotation.THREAD_X: 4,
-    IteratorAnnotation.THREAD_Y: 5,
-    IteratorAnnotation.THREAD_Z: 6,
+    LoopAnnotation.BLOCK_X: 1,
+    LoopAnnotation.BLOCK_Y: 2,
+    LoopAnnotation.BLOCK_Z: 3,
+    LoopAnnotation.THREAD_X: 4,
+    LoopAnnotation.THREAD_Y: 5,
+    LoopAnnotation.THREAD_Z: 6,
 }
 _ANNOTATION_GROUPS = {
-    IteratorAnnotation.VECTORIZE: 0,
-    IteratorAnnotation.UNROLL: 1,
-    IteratorAnnotation.PARALLEL: 2,
+    LoopAnnotation.VECTORIZE: 0,
+    LoopAnnotation.UNROLL: 1,
+    LoopAnnotation.PARALLEL: 2,
 }
 
 
@@ -564,7 +566,7 @@ class _Loop:
 
     key: tuple[str, str]
     extent: int
-    annotation: IteratorAnnotation
+    annotation: LoopAnnotation
     moves: dict[int, tuple[int, int]]
 
 
@@ -921,7 +923,7 @@ def _statement_row(
     for loop in stack:
         if loop.annotation in _GPU_COLUMNS:
             gpu[_GPU_COLUMNS[loop.annotation]] = float(loop.extent)
-    vthreads = [loop.extent for loop in stack if loop.annotation == IteratorAnnotation.VTHREAD]
+    vthreads = [loop.extent for loop in stack if loop.annotation == LoopAnnotation.VTHREAD]
     if vthreads:
         gpu[7] = float(math.prod(vthreads))
     row += gpu
@@ -968,7 +970,7 @@ def _state_rows(dag: ComputeDAG, state: State, max_n_bufs: int) -> list[list[flo
     program = _Program(shaped, inference, inlined)
 
     is_gpu = any(
-        loop.annotation in _GPU_COLUMNS or loop.annotation == IteratorAnnotation.VTHREAD
+        loop.annotation in _GPU_COLUMNS or loop.annotation == LoopAnnotation.VTHREAD
         for stack in program.stacks.values()
         for loop in stack
     )

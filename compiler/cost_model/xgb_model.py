@@ -30,9 +30,9 @@ from schedopt.cost_model.features import (
 )
 from schedopt.cost_model.objectives import OBJECTIVES
 from schedopt.errors import SchedOptError
-from schedopt.loop_state import State
 from schedopt.measure import MeasureInput, MeasureResult
 from schedopt.records import RecordReader
+from schedopt.schedule.loop_state import State
 
 if TYPE_CHECKING:
     import xgboost

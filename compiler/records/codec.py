@@ -42,10 +42,10 @@ from typing import Any
 from schedopt.errors import RecordError, SchedOptError
 from schedopt.hardware_params import RECORD_FIELDS, HardwareParams
 from schedopt.layout_rewrite import LayoutRewriteOption
-from schedopt.loop_state import State
 from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.transform_steps import step_from_record
 from schedopt.search_task import SearchTask, target_kind
-from schedopt.transform_steps import step_from_record
 
 RECORD_VERSION = "v0.6"
 """The version this writer stamps on every record."""

@@ -13,11 +13,13 @@ import random
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
-from schedopt.loop_state import ComputeAtKind, IteratorAnnotation, IteratorKind, StageKind, State
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import ComputeAtKind, IteratorKind, StageKind
+from schedopt.schedule.transform_steps import SplitStep
 from schedopt.search_policy.sketch_rules import needs_multi_level_tiling
 from schedopt.search_policy.split_factors import factorizations
-from schedopt.transform_steps import SplitStep
 
 if TYPE_CHECKING:
     from schedopt.search_policy.sketch_policy import SketchPolicy
@@ -76,7 +78,7 @@ def compute_location_candidates(policy: SketchPolicy, state: State, stage_id: in
                 break
         elif it.kind == IteratorKind.SPATIAL and visited_reduce:
             break
-        if it.annotation == IteratorAnnotation.UNROLL:
+        if it.annotation == LoopAnnotation.UNROLL:
             break
         if it.extent == 1:
             continue
@@ -92,7 +94,7 @@ def compute_location_candidates(policy: SketchPolicy, state: State, stage_id: in
             if (
                 it.kind == IteratorKind.REDUCE
                 or it.name in outer_attached
-                or it.annotation == IteratorAnnotation.UNROLL
+                or it.annotation == LoopAnnotation.UNROLL
             ):
                 break
             if it.extent != 1:
@@ -138,7 +140,7 @@ def _annotate_parallel(policy: SketchPolicy, state: State, stage_name: str, offs
     position = offset
     while position < len(stage.iters):
         it = stage.iters[position]
-        if it.kind == IteratorKind.REDUCE or it.annotation != IteratorAnnotation.NONE:
+        if it.kind == IteratorKind.REDUCE or it.annotation != LoopAnnotation.NONE:
             break
         to_fuse.append(it.name)
         degree *= it.extent or 1
@@ -192,11 +194,7 @@ def vectorize(policy: SketchPolicy, state: State, rng: random.Random) -> State |
         fusible: list[str] = []
         length = 1
         for it in reversed(stage.iters):
-            if (
-                it.name in attached
-                or it.kind == IteratorKind.REDUCE
-                or it.annotation != IteratorAnnotation.NONE
-            ):
+            if it.name in attached or it.kind == IteratorKind.REDUCE or it.annotation != LoopAnnotation.NONE:
                 break
             if tiled and fusible:
                 break

@@ -11,16 +11,10 @@ import random
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
-from schedopt.loop_state import IteratorAnnotation, IteratorKind, State
-from schedopt.search_policy.init_population import (
-    CPU_AUTO_UNROLL_CONFIGS,
-    attached_iters,
-    compute_location_candidates,
-    is_tiled,
-)
-from schedopt.search_policy.sketch_rules import needs_multi_level_tiling
-from schedopt.search_policy.split_factors import divisors
-from schedopt.transform_steps import (
+from schedopt.dialects.sched import LoopAnnotation
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import IteratorKind
+from schedopt.schedule.transform_steps import (
     AnnotationStep,
     CacheReadStep,
     CacheWriteStep,
@@ -30,6 +24,14 @@ from schedopt.transform_steps import (
     RfactorStep,
     SplitStep,
 )
+from schedopt.search_policy.init_population import (
+    CPU_AUTO_UNROLL_CONFIGS,
+    attached_iters,
+    compute_location_candidates,
+    is_tiled,
+)
+from schedopt.search_policy.sketch_rules import needs_multi_level_tiling
+from schedopt.search_policy.split_factors import divisors
 
 if TYPE_CHECKING:
     from schedopt.search_policy.sketch_policy import SketchPolicy
@@ -155,7 +157,7 @@ class MutateParallel:
             index
             for index, step in enumerate(steps)
             if isinstance(step, AnnotationStep)
-            and step.annotation == IteratorAnnotation.PARALLEL
+            and step.annotation == LoopAnnotation.PARALLEL
             and step.iter_id == 0
             and index > 0
             and isinstance(steps[index - 1], FuseStep)
@@ -173,7 +175,7 @@ class MutateParallel:
         attached = attached_iters(before, stage.name)
         fusible = 0
         for it in stage.iters:
-            if it.kind == IteratorKind.REDUCE or it.annotation != IteratorAnnotation.NONE:
+            if it.kind == IteratorKind.REDUCE or it.annotation != LoopAnnotation.NONE:
                 break
             fusible += 1
             if it.name in attached:

@@ -1,23 +1,23 @@
 """The search-policy interface, `EmptyPolicy`, and the callbacks run before a search.
 
-A policy proposes programs for one task; a measurer builds and runs them;
-the policy remembers every program measured (by its printed loop nest, as
-TVM does) so that none is measured twice, and their throughputs, so that
-the best join later rounds.
+A policy proposes programs for one task (`pick_candidates`); the tuning
+loop (`schedopt.tuning_loop`) has them measured and hands the results back
+(`update`). The policy remembers every program measured (by its printed loop
+nest, as TVM does) so that none is measured twice, and their throughputs,
+so that the best join later rounds.
 """
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from schedopt.loop_state import State
+from schedopt.measure import MeasureErrorNo
+from schedopt.schedule.loop_state import State
 
 if TYPE_CHECKING:
     from schedopt.measure import MeasureInput, MeasureResult
-    from schedopt.program_measurer import ProgramMeasurer
     from schedopt.search_policy.sketch_policy import SketchPolicy
 
 
@@ -44,64 +44,15 @@ class SearchPolicy(ABC):
         self.measured_states.append(state)
         self.measured_throughputs.append(0.0 if not cost_s else 1.0 / cost_s)
 
-    def learn(self, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]) -> None:  # noqa: B027
-        """Learn from a measured batch (a policy with a cost model trains it); by default, nothing."""
+    def update(self, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]) -> None:
+        """Take in a measured batch: its programs count as measured, never proposed again.
 
-    def continue_search_one_round(
-        self, num_measure: int, measurer: ProgramMeasurer
-    ) -> tuple[list[MeasureInput], list[MeasureResult]]:
-        """Propose up to `num_measure` new programs, measure them and learn from them."""
-        from schedopt.measure import MeasureInput
-
-        inputs = [MeasureInput(self.search_task, state) for state in self.pick_candidates(num_measure)]
-        results = measurer.measure(self.search_task, self, inputs) if inputs else []
-        if inputs:
-            self.learn(inputs, results)
-        return inputs, results
-
-    def search(
-        self,
-        num_measure_trials: int,
-        early_stopping: int | None,
-        num_measures_per_round: int,
-        measurer: ProgramMeasurer,
-    ) -> State | None:
-        """Measure up to `num_measure_trials` programs in rounds; the fastest found (None: none ran).
-
-        Stops early after `early_stopping` trials without a better program,
-        or when the policy has nothing new to propose. Prints a line per
-        round (trials, best GFLOP/s, elapsed).
+        The tuning loop calls this once per round; a policy with a cost model
+        also learns from the batch (`SketchPolicy`).
         """
-        if num_measure_trials <= 0:
-            proposed = self.pick_candidates(1)
-            return proposed[0] if proposed else None
-        task = self.search_task
-        start, trials, round_no = time.perf_counter(), 0, 0
-        while trials < num_measure_trials:
-            round_no += 1
-            inputs, _ = self.continue_search_one_round(
-                min(num_measures_per_round, num_measure_trials - trials), measurer
-            )
-            if not inputs:
-                if self.verbose:
-                    print("every program the search proposes has been measured; stopping")
-                break
-            trials += len(inputs)
-            best = measurer.best.get(task.workload_key)
-            if self.verbose:
-                flops = best.flops / 1e9 if best else 0.0
-                print(
-                    f"round {round_no:>3} | trials {trials:>5}/{num_measure_trials} | "
-                    f"best {flops:9.2f} GFLOP/s | errors in a row {measurer.errors_in_a_row:>3} | "
-                    f"{time.perf_counter() - start:7.1f} s"
-                )
-            stalled = best is not None and best.has_valid and measurer.trials - best.trial
-            if early_stopping is not None and stalled and stalled >= early_stopping:
-                if self.verbose:
-                    print(f"no improvement in the last {early_stopping} trials; stopping early")
-                break
-        best = measurer.best.get(task.workload_key)
-        return best.state if best is not None else None
+        for measure_input, result in zip(inputs, results, strict=True):
+            ok = result.error_no == MeasureErrorNo.NO_ERROR
+            self.record_measured(measure_input.state, result.mean_cost() if ok else None)
 
     def best_measured_states(self, count: int) -> list[State]:
         """The `count` fastest programs measured so far."""

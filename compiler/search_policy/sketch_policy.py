@@ -1,6 +1,6 @@
 """`SketchPolicy`: Ansor's search, from sketches through random sampling to evolution.
 
-One round of the search (`continue_search_one_round`):
+One round of the search (`pick_candidates`, then `update` with the results):
 
 1. generate the sketches of the task once (sketch_rules.py);
 2. sample an initial population: a population's worth of random sketches
@@ -8,7 +8,8 @@ One round of the search (`continue_search_one_round`):
 3. add the best programs measured so far, and evolve the population for a
    few generations under the cost model's scores (mutation.py);
 4. take the best-scored programs not measured yet, mixed with a few random
-   ones (eps-greedy), measure them, and teach the cost model the results.
+   ones (eps-greedy); the tuning loop measures them and hands the results
+   back, which teach the cost model.
 
 Everything random draws from one `random.Random(seed)`: the same seed gives
 the same candidates.
@@ -27,12 +28,13 @@ from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel
 from schedopt.errors import ScheduleError, TargetError
 from schedopt.hardware_params import HardwareParams
-from schedopt.loop_state import State
+from schedopt.measure import MeasureInput, MeasureResult
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, SplitStep, Step
 from schedopt.search_policy.init_population import CPU_INIT_RULES
 from schedopt.search_policy.mutation import CPU_MUTATION_RULES
 from schedopt.search_policy.search_policy import SearchCallback, SearchPolicy
 from schedopt.search_policy.sketch_rules import CPU_RULES, CustomSketchRule, SketchRule, generate_sketches
-from schedopt.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, SplitStep, Step
 
 
 @dataclass(frozen=True)
@@ -317,6 +319,7 @@ class SketchPolicy(SearchPolicy):
                 return batch
         return []
 
-    def learn(self, inputs: Sequence[Any], results: Sequence[Any]) -> None:
-        """Train the cost model on the batch just measured."""
+    def update(self, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]) -> None:
+        """Take in a measured batch and train the cost model on it."""
+        super().update(inputs, results)
         self.program_cost_model.update(inputs, results)

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Protocol
 from xdsl.dialects.builtin import ArrayAttr
 
 from schedopt.access_analysis import SIMPLIFY_CONST_TENSOR_INDICES
-from schedopt.loop_state import ComputeAtKind, IteratorKind, StageKind, State
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import ComputeAtKind, IteratorKind, StageKind
 
 if TYPE_CHECKING:
     from schedopt.search_policy.sketch_policy import SketchPolicy

@@ -13,8 +13,8 @@ import time
 from schedopt import te
 from schedopt.build import argument_specs, build_llvm_ir
 from schedopt.compute_dag import ComputeDAG
-from schedopt.loop_state import State
 from schedopt.measure import default_build_func
+from schedopt.schedule.loop_state import State
 from schedopt.te import build_te_module
 
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import ScheduleError
-from schedopt.loop_state import ComputeAtKind, IteratorKind, StageKind, State
-from schedopt.transform_steps import SplitStep
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import ComputeAtKind, IteratorKind, StageKind
+from schedopt.schedule.transform_steps import SplitStep
 
 
 @dataclass

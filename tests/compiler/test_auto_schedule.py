@@ -16,8 +16,7 @@ ARGS = (32, 32, 32)
 
 def tune(task, log, trials, policy="sketch.random", seed=0, **options):
     callbacks = [ss.RecordToFile(str(log))]
-    resume = [ss.PreloadMeasuredStates(str(log))] if log.exists() else []
-    search = make_search_policy(task, policy, seed, verbose=0, init_search_callbacks=resume)
+    search = make_search_policy(task, policy, seed, verbose=0, resume_from=log)
     return task.tune(
         ss.TuningOptions(
             num_measure_trials=trials,

@@ -7,7 +7,7 @@ import pytest
 from schedopt import te
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import TEError, WorkloadError
-from schedopt.loop_state import IteratorKind
+from schedopt.schedule.stage import IteratorKind
 from schedopt.workload_registry import (
     make_workload_key,
     register_workload,

@@ -18,6 +18,7 @@ import schedopt as ss
 from schedopt import te
 from schedopt.build import build, lower
 from schedopt.compute_dag import ComputeDAG
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError, TEError
 from schedopt.layout_rewrite import (
     NEW_LAYOUT_ATTR,
@@ -30,7 +31,8 @@ from schedopt.layout_rewrite import (
     rewrite_layout,
     transform_layout,
 )
-from schedopt.loop_state import ComputeAtKind, IteratorAnnotation, State
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import ComputeAtKind
 from schedopt.workload_registry import make_workload_key
 from schedopt.workloads.numpy_reference import random_inputs, reference
 
@@ -229,7 +231,7 @@ def test_transform_stage_is_scheduled_and_keeps_the_arguments():
     assert rewrite.dag.producers("C") == ["A", "B.layout"]
     stage = rewrite.state["B.layout"]
     assert [it.name for it in stage.iters] == ["j.0@k.0@j.1@", "k.1", "j.2"]
-    assert stage.iters[0].annotation == IteratorAnnotation.PARALLEL
+    assert stage.iters[0].annotation == LoopAnnotation.PARALLEL
     inputs = [np.ones((20, 12), "float32"), np.ones((12, 24), "float32")]
     assert all(got is given for got, given in zip(rewrite.transform_inputs(inputs), inputs, strict=True))
 

@@ -6,9 +6,11 @@ import pytest
 
 from schedopt import te
 from schedopt.compute_dag import ComputeDAG
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
-from schedopt.loop_state import ComputeAtKind, IteratorAnnotation, IteratorKind, State
-from schedopt.transform_steps import step_from_record
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import ComputeAtKind, IteratorKind
+from schedopt.schedule.transform_steps import step_from_record
 
 
 def matmul_relu(n: int = 64, m: int = 48, k_: int = 32) -> ComputeDAG:
@@ -63,9 +65,9 @@ def test_annotations(dag: ComputeDAG):
     s.vectorize("D", "j")
     s.unroll("C", "k")
     assert [it.annotation for it in s["D"].iters] == [
-        IteratorAnnotation.PARALLEL,
-        IteratorAnnotation.NONE,
-        IteratorAnnotation.VECTORIZE,
+        LoopAnnotation.PARALLEL,
+        LoopAnnotation.NONE,
+        LoopAnnotation.VECTORIZE,
     ]
     assert "parallel i.0 (0,8)" in str(s) and "vectorize j (0,48)" in str(s) and "unroll k (0,32)" in str(s)
 

@@ -12,7 +12,6 @@ import schedopt.workloads  # noqa: F401  (registers matmul)
 from schedopt.build import build_llvm_ir
 from schedopt.errors import SchedOptError
 from schedopt.layout_rewrite import LayoutRewriteOption, rewrite_layout
-from schedopt.loop_state import State
 from schedopt.measure import (
     MAX_FLOAT,
     BuildResult,
@@ -23,8 +22,9 @@ from schedopt.measure import (
     MeasureResult,
     _time_calls,
 )
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.transform_steps import SplitStep
 from schedopt.search_task import SearchTask
-from schedopt.transform_steps import SplitStep
 
 TIMEOUT = 1
 

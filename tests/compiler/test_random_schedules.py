@@ -17,9 +17,9 @@ import pytest
 from random_schedules import check_against_numpy, random_state
 
 from schedopt.compute_dag import ComputeDAG
-from schedopt.loop_state import State
-from schedopt.schedule_program import parse_program, print_program, program_to_state
-from schedopt.transform_steps import step_from_record
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.schedule_program import parse_program, print_program, program_to_state
+from schedopt.schedule.transform_steps import step_from_record
 from schedopt.workload_registry import make_workload_key
 from schedopt.workloads.numpy_reference import random_inputs, reference
 

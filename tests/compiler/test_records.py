@@ -13,7 +13,6 @@ import schedopt.workloads  # noqa: F401  (registers matmul)
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import RecordError, WorkloadError
 from schedopt.hardware_params import HardwareParams
-from schedopt.loop_state import State
 from schedopt.measure import MAX_FLOAT, MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.records import (
     Record,
@@ -29,8 +28,9 @@ from schedopt.records import (
     save_records,
 )
 from schedopt.records.codec import decode_record, encode_record
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.transform_steps import SplitStep
 from schedopt.search_task import SearchTask
-from schedopt.transform_steps import SplitStep
 from schedopt.workload_registry import make_workload_key
 
 KEY = make_workload_key("matmul", (16, 16, 16))

@@ -6,11 +6,16 @@ from test_loop_state import full_schedule, matmul_relu
 
 from schedopt import te
 from schedopt.compute_dag import ComputeDAG
-from schedopt.dialects import sched
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
-from schedopt.loop_state import IteratorAnnotation, State
-from schedopt.schedule_program import parse_program, print_program, program_to_state, state_to_program
-from schedopt.transform_steps import SplitStep
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.schedule_program import (
+    parse_program,
+    print_program,
+    program_to_state,
+    state_to_program,
+)
+from schedopt.schedule.transform_steps import SplitStep
 
 
 @pytest.fixture
@@ -156,11 +161,21 @@ def test_rfactor_round_trips(dag: ComputeDAG):
     assert "%C.rf = sched.rfactor %C, %C_k.0 factor_axis 1" in text
 
 
-def test_every_annotation_has_a_keyword():
-    supported = {
-        a for a in IteratorAnnotation if a not in (IteratorAnnotation.NONE, IteratorAnnotation.TENSORIZE)
-    }
-    assert {a.keyword for a in supported} == {a.value for a in sched.LoopAnnotation}
+def test_one_vocabulary_of_loop_annotations():
+    # The State prints, sched.annotate parses and records store the same annotations.
+    assert [a.record_code for a in LoopAnnotation] == list(range(12))
+    assert all(LoopAnnotation.from_record_code(a.record_code) is a for a in LoopAnnotation)
+    assert LoopAnnotation.NONE.keyword == "for"
+    assert all(a.keyword == a.value for a in LoopAnnotation if a is not LoopAnnotation.NONE)
+    assert [a.value for a in LoopAnnotation if a.is_gpu_binding] == [
+        "vthread",
+        "blockIdx.x",
+        "threadIdx.x",
+        "blockIdx.y",
+        "threadIdx.y",
+        "blockIdx.z",
+        "threadIdx.z",
+    ]
 
 
 def test_gpu_bindings_round_trip(dag: ComputeDAG):

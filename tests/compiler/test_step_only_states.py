@@ -15,7 +15,7 @@ import schedopt as ss
 from schedopt.build import build, build_llvm_ir
 from schedopt.errors import ScheduleError
 from schedopt.layout_rewrite import LayoutRewriteOption
-from schedopt.loop_state import State
+from schedopt.schedule.loop_state import State
 
 RECORDS = Path(__file__).parents[1] / "benchmarks_support" / "data" / "matmul_512_records.json"
 

@@ -16,7 +16,9 @@ from random_schedules import check_against_numpy, random_state
 from test_random_schedules import WORKLOADS
 
 from schedopt.compute_dag import ComputeDAG
-from schedopt.loop_state import ComputeAtKind, IteratorAnnotation, IteratorKind, StageKind, State
+from schedopt.dialects.sched import LoopAnnotation
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import ComputeAtKind, IteratorKind, StageKind
 from schedopt.workload_registry import make_workload_key
 from schedopt.workloads.numpy_reference import random_inputs, reference
 
@@ -28,7 +30,7 @@ def vectorize_innermost_loops(state: State) -> None:
         if stage.kind != StageKind.COMPUTE or stage.compute_at == ComputeAtKind.INLINED or not stage.iters:
             continue
         innermost = stage.iters[-1]
-        if innermost.kind == IteratorKind.SPATIAL and innermost.annotation == IteratorAnnotation.NONE:
+        if innermost.kind == IteratorKind.SPATIAL and innermost.annotation == LoopAnnotation.NONE:
             state.vectorize(stage.name, innermost)
 
 

@@ -23,10 +23,10 @@ from schedopt.build import build, lower_to_llvm_dialect
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import CompileError, LoweringError
 from schedopt.hardware_params import HardwareParams
-from schedopt.loop_state import State
 from schedopt.passes.convert_openmp_to_gomp import ConvertOpenMPToGompPass
 from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.runtime import BufferSpec, compile_module, openmp_runtime
+from schedopt.schedule.loop_state import State
 from schedopt.workload_registry import make_workload_key
 from schedopt.workloads.numpy_reference import random_inputs, reference
 

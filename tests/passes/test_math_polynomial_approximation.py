@@ -15,6 +15,7 @@ from xdsl.parser import Parser
 import schedopt.workloads  # noqa: F401  (registers the workloads)
 from schedopt.build import argument_specs, lower, lower_to_llvm_dialect
 from schedopt.compute_dag import ComputeDAG
+from schedopt.dialects import get_all_dialects as schedopt_dialects
 from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
 from schedopt.passes.vectorize_annotated_loops import VectorizeAnnotatedLoopsPass
@@ -52,7 +53,7 @@ REFERENCES = {"math.exp": np.exp, "math.exp2": np.exp2}
 
 def parse(text: str) -> tuple[Context, ModuleOp]:
     ctx = Context()
-    for name, factory in get_all_dialects().items():
+    for name, factory in (get_all_dialects() | schedopt_dialects()).items():
         ctx.register_dialect(name, factory)
     return ctx, Parser(ctx, text).parse_module()
 
@@ -175,7 +176,7 @@ ANNOTATED_LOOP_BODY = """
       %x = memref.load %X[%j] : memref<{n}xf32>
       %y = math.exp %x : f32
       memref.store %y, %Y[%j] : memref<{n}xf32>
-    }} {{sched.annotation = "vectorize"}}
+    }} {{sched.annotation = #sched<loop_annotation vectorize>}}
 """
 
 

@@ -13,7 +13,7 @@ from schedopt.passes import get_all_passes
 from schedopt.passes.apply_history_best import ApplyHistoryBestPass
 from schedopt.passes.measure import MeasurePass
 from schedopt.records import load_records
-from schedopt.schedule_program import schedule_context
+from schedopt.schedule.schedule_program import schedule_context
 
 MODULE = """\
 func.func @double(%A: tensor<8x8xf32> {te.name = "A"}) -> tensor<8x8xf32> {

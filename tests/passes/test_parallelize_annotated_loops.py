@@ -1,11 +1,11 @@
 """parallelize-annotated-loops on scheduled loop nests: the outermost parallel loop of each nest."""
 
 from xdsl.dialects import scf
-from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.dialects.builtin import ModuleOp
 
 from schedopt.build import lower
 from schedopt.compute_dag import ComputeDAG
-from schedopt.passes.loop_nest_emitter import ANNOTATION_ATTR
+from schedopt.dialects.sched import LoopAnnotation, loop_annotation
 from schedopt.workload_registry import make_workload_key
 
 
@@ -17,7 +17,7 @@ def annotated_parallel_for_loops(module: ModuleOp) -> list[scf.ForOp]:
     return [
         op
         for op in module.walk()
-        if isinstance(op, scf.ForOp) and op.attributes.get(ANNOTATION_ATTR) == StringAttr("parallel")
+        if isinstance(op, scf.ForOp) and loop_annotation(op) == LoopAnnotation.PARALLEL
     ]
 
 

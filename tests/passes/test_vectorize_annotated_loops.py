@@ -18,15 +18,16 @@ from xdsl.parser import Parser
 import schedopt.workloads  # noqa: F401  (registers the workloads)
 from schedopt.build import build, lower
 from schedopt.compute_dag import ComputeDAG
+from schedopt.dialects import get_all_dialects as schedopt_dialects
 from schedopt.errors import LoweringError
-from schedopt.loop_state import State
 from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.passes.vectorize_annotated_loops import VectorizeAnnotatedLoopsPass
 from schedopt.runtime import BufferSpec, compile_module
+from schedopt.schedule.loop_state import State
 from schedopt.workload_registry import make_workload_key
 from schedopt.workloads.numpy_reference import random_inputs, reference
 
-VECTORIZE_ATTR = 'sched.annotation = "vectorize"'
+VECTORIZE_ATTR = "sched.annotation = #sched<loop_annotation vectorize>"
 
 
 def run_schedule(name: str, args: tuple, schedule: Callable[[State], None]) -> str:
@@ -156,7 +157,7 @@ def test_loop_longer_than_max_lanes_stays_a_loop():
 
 def parse(text: str) -> tuple[Context, ModuleOp]:
     ctx = Context()
-    for name, factory in get_all_dialects().items():
+    for name, factory in (get_all_dialects() | schedopt_dialects()).items():
         ctx.register_dialect(name, factory)
     return ctx, Parser(ctx, text).parse_module()
 
@@ -176,7 +177,7 @@ def test_fallback_inside_a_region_leaves_no_trace():
               %twice = arith.muli %l, %c2 : index
               memref.store %a, %B[%twice] : memref<8xf32>
             }
-          } {sched.annotation = "vectorize"}
+          } {sched.annotation = #sched<loop_annotation vectorize>}
           func.return
         }
         """

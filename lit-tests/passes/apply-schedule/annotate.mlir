@@ -32,9 +32,9 @@ transform.named_sequence @__transform_main(%root: !transform.any_op {transform.r
 // Annotations travel as sched.annotation attributes of the loops.
 // CHECK:      scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
 // CHECK:            arith.addf
-// CHECK:          } {sched.annotation = "unroll"}
+// CHECK:          } {sched.annotation = #sched<loop_annotation unroll>}
 // CHECK-NEXT:   }
-// CHECK-NEXT: } {sched.annotation = "parallel"}
+// CHECK-NEXT: } {sched.annotation = #sched<loop_annotation parallel>}
 // CHECK:      arith.maximumf
-// CHECK:        } {sched.annotation = "vectorize"}
+// CHECK:        } {sched.annotation = #sched<loop_annotation vectorize>}
 // CHECK-NEXT: }

@@ -16,7 +16,7 @@ func.func @relu(%A: memref<64x16xf32>, %B: memref<64x16xf32>) {
       %r = arith.maximumf %a, %zero : f32
       memref.store %r, %B[%i, %j] : memref<64x16xf32>
     }
-  } {sched.annotation = "parallel"}
+  } {sched.annotation = #sched<loop_annotation parallel>}
   func.return
 }
 

@@ -13,8 +13,8 @@ func.func @nested(%A: memref<4x6x8xf32>) {
     scf.for %j = %c0 to %c6 step %c1 {
       scf.for %k = %c0 to %c8 step %c1 {
         memref.store %zero, %A[%i, %j, %k] : memref<4x6x8xf32>
-      } {sched.annotation = "parallel"}
-    } {sched.annotation = "parallel"}
+      } {sched.annotation = #sched<loop_annotation parallel>}
+    } {sched.annotation = #sched<loop_annotation parallel>}
   }
   func.return
 }
@@ -25,7 +25,7 @@ func.func @nested(%A: memref<4x6x8xf32>) {
 // CHECK-NEXT:      ^{{.*}}(%j: index):
 // CHECK-NEXT:        scf.for %k = %c0 to %c8 step %c1 {
 // CHECK-NEXT:          memref.store %zero, %A[%i, %j, %k] : memref<4x6x8xf32>
-// CHECK-NEXT:        } {sched.annotation = "parallel"}
+// CHECK-NEXT:        } {sched.annotation = #sched<loop_annotation parallel>}
 // CHECK-NEXT:        scf.reduce
 // CHECK-NEXT:      }) : (index, index, index) -> ()
 // CHECK-NEXT:    }
@@ -40,7 +40,7 @@ func.func @carried(%A: memref<8xf32>) -> f32 {
     %a = memref.load %A[%i] : memref<8xf32>
     %s = arith.addf %acc, %a : f32
     scf.yield %s : f32
-  } {sched.annotation = "parallel"}
+  } {sched.annotation = #sched<loop_annotation parallel>}
   func.return %sum : f32
 }
 

@@ -13,7 +13,7 @@ func.func @gather(%A: memref<9xf32>, %B: memref<4xf32>, %offset: index) {
     %a = memref.load %A[%i] : memref<9xf32>
     %s = math.sqrt %a : f32
     memref.store %s, %B[%l] : memref<4xf32>
-  } {sched.annotation = "vectorize"}
+  } {sched.annotation = #sched<loop_annotation vectorize>}
   func.return
 }
 
@@ -39,7 +39,7 @@ func.func @gather(%A: memref<9xf32>, %B: memref<4xf32>, %offset: index) {
 
 // LIMIT-LABEL: func.func @gather
 // LIMIT:         scf.for
-// LIMIT:         } {sched.annotation = "vectorize"}
+// LIMIT:         } {sched.annotation = #sched<loop_annotation vectorize>}
 
 // -----
 
@@ -62,7 +62,7 @@ func.func @uniform_conditions(%A: memref<3x4xf32>, %B: memref<3x4xf32>, %r: inde
       }
       memref.store %v, %B[%r, %l] : memref<3x4xf32>
     }
-  } {sched.annotation = "vectorize"}
+  } {sched.annotation = #sched<loop_annotation vectorize>}
   func.return
 }
 
@@ -94,7 +94,7 @@ func.func @lane_guard(%A: memref<3xf32>) {
     scf.if %in {
       memref.store %one, %A[%l] : memref<3xf32>
     }
-  } {sched.annotation = "vectorize"}
+  } {sched.annotation = #sched<loop_annotation vectorize>}
   func.return
 }
 
@@ -120,7 +120,7 @@ func.func @reduce_lanes(%A: memref<4xf32>, %S: memref<1xf32>, %flag: i1) {
       %t = arith.addf %s, %a : f32
       memref.store %t, %S[%c0] : memref<1xf32>
     }
-  } {sched.annotation = "vectorize"}
+  } {sched.annotation = #sched<loop_annotation vectorize>}
   func.return
 }
 
@@ -142,7 +142,7 @@ func.func @not_innermost(%A: memref<4x4xf32>) {
     scf.for %m = %c0 to %c4 step %c1 {
       memref.store %one, %A[%m, %l] : memref<4x4xf32>
     }
-  } {sched.annotation = "vectorize"}
+  } {sched.annotation = #sched<loop_annotation vectorize>}
   func.return
 }
 
@@ -150,7 +150,7 @@ func.func @not_innermost(%A: memref<4x4xf32>) {
 // CHECK:         scf.for
 // CHECK:           scf.for
 // CHECK:             memref.store
-// CHECK:         } {sched.annotation = "vectorize"}
+// CHECK:         } {sched.annotation = #sched<loop_annotation vectorize>}
 
 // -----
 
@@ -164,7 +164,7 @@ func.func @uniform_select(%A: memref<4xf32>, %flag: i1) {
     %a = memref.load %A[%l] : memref<4xf32>
     %s = arith.select %flag, %a, %zero : f32
     memref.store %s, %A[%l] : memref<4xf32>
-  } {sched.annotation = "vectorize"}
+  } {sched.annotation = #sched<loop_annotation vectorize>}
   func.return
 }
 

@@ -50,4 +50,4 @@ transform.named_sequence @__transform_main(%root: !transform.any_op {transform.r
 // The copy out of the tile: a vector load at the offset in the tile, a vector store.
 // CHECK:      %[[T:.*]] = vector.load %C_local[%{{.*}}, %{{.*}}] : memref<4x8xf32>, vector<8xf32>
 // CHECK-NEXT: vector.store %[[T]], %C[%{{.*}}, %{{.*}}] : memref<8x16xf32>, vector<8xf32>
-// CHECK-NOT:  sched.annotation = "vectorize"
+// CHECK-NOT:  sched.annotation = #sched<loop_annotation vectorize>

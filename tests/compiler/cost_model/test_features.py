@@ -14,7 +14,7 @@ from schedopt.cost_model.features import (
     get_per_store_features_from_states,
 )
 from schedopt.hardware_params import HardwareParams
-from schedopt.loop_state import State
+from schedopt.schedule.loop_state import State
 from schedopt.search_policy import SketchPolicy
 
 NAMES = get_per_store_feature_names()

@@ -14,9 +14,10 @@ from schedopt.cost_model.features import (
     get_per_store_features_from_states,
 )
 from schedopt.cost_model.xgb_model import OBJECTIVES, CostModelError
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.hardware_params import HardwareParams
-from schedopt.loop_state import IteratorAnnotation, State
 from schedopt.measure import MAX_FLOAT, MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.schedule.loop_state import State
 from schedopt.search_policy import SketchPolicy
 
 
@@ -24,10 +25,10 @@ def synthetic_cost(state: State) -> float:
     """A made-up cost that rewards vector length, then a parallel loop of two or more iterations."""
     annotated = {
         annotation: [it.extent for stage in state.stages for it in stage.iters if it.annotation == annotation]
-        for annotation in (IteratorAnnotation.VECTORIZE, IteratorAnnotation.PARALLEL)
+        for annotation in (LoopAnnotation.VECTORIZE, LoopAnnotation.PARALLEL)
     }
-    vector = max(annotated[IteratorAnnotation.VECTORIZE], default=1)
-    parallel = max(annotated[IteratorAnnotation.PARALLEL], default=1)
+    vector = max(annotated[LoopAnnotation.VECTORIZE], default=1)
+    parallel = max(annotated[LoopAnnotation.PARALLEL], default=1)
     return 1.0 / (min(vector, 8) * min(parallel, 2) + 0.1 * math.log2(parallel))
 
 

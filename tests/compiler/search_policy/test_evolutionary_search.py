@@ -7,12 +7,12 @@ import pytest
 
 from schedopt.build import build
 from schedopt.cost_model import CostModel, RandomModel, XGBModel
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.hardware_params import HardwareParams
-from schedopt.loop_state import IteratorAnnotation
+from schedopt.schedule.transform_steps import PragmaStep, SplitStep
 from schedopt.search_policy import EmptyPolicy, SketchPolicy
 from schedopt.search_policy.mutation import MutateAutoUnroll, MutateParallel, MutateTileSize
 from schedopt.search_task import SearchTask
-from schedopt.transform_steps import PragmaStep, SplitStep
 from schedopt.workloads.numpy_reference import random_inputs, reference
 
 SMALL = dict(evolutionary_search_population=64, sample_init_min_population=16)
@@ -68,7 +68,7 @@ def test_parallel_mutation_changes_the_fused_loops():
                 it.name
                 for st in mutated.stages
                 for it in st.iters
-                if it.annotation == IteratorAnnotation.PARALLEL
+                if it.annotation == LoopAnnotation.PARALLEL
             ]
             outcomes.add(tuple(parallel))
     assert outcomes

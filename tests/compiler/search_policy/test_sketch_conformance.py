@@ -15,7 +15,8 @@ from schedopt import te
 from schedopt.build import build
 from schedopt.compute_dag import ComputeDAG
 from schedopt.hardware_params import HardwareParams
-from schedopt.loop_state import ComputeAtKind, State
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import ComputeAtKind
 from schedopt.search_policy import SketchPolicy
 from schedopt.search_policy.sketch_rules import should_always_inline
 from schedopt.search_task import SearchTask

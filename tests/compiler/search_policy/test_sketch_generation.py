@@ -5,13 +5,14 @@ import pytest
 
 from schedopt.build import build
 from schedopt.compute_dag import ComputeDAG
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.hardware_params import HardwareParams
-from schedopt.loop_state import ComputeAtKind, IteratorAnnotation
+from schedopt.schedule.stage import ComputeAtKind
+from schedopt.schedule.transform_steps import SplitStep
 from schedopt.search_policy import PreloadCustomSketchRule, SketchPolicy
 from schedopt.search_policy.sketch_rules import Condition
 from schedopt.search_policy.split_factors import divisors, factorizations
 from schedopt.search_task import SearchTask
-from schedopt.transform_steps import SplitStep
 from schedopt.workload_registry import make_workload_key
 from schedopt.workloads.numpy_reference import random_inputs, reference
 
@@ -108,12 +109,12 @@ def test_const_tensor_indices_are_unrolled_and_the_rest_tiled_in_two_levels():
     sketches = SketchPolicy(task, seed=0, verbose=0).generate_sketches()
     loops = [(it.name, it.annotation) for it in sketches[0]["transform"].iters]
     assert loops == [
-        ("i.0", IteratorAnnotation.NONE),
-        ("j.0", IteratorAnnotation.NONE),
-        ("i.1", IteratorAnnotation.NONE),
-        ("j.1", IteratorAnnotation.NONE),
-        ("a", IteratorAnnotation.UNROLL),
-        ("r", IteratorAnnotation.UNROLL),
+        ("i.0", LoopAnnotation.NONE),
+        ("j.0", LoopAnnotation.NONE),
+        ("i.1", LoopAnnotation.NONE),
+        ("j.1", LoopAnnotation.NONE),
+        ("a", LoopAnnotation.UNROLL),
+        ("r", LoopAnnotation.UNROLL),
     ]
 
 
@@ -184,7 +185,7 @@ def test_sampling_a_small_space_ends_when_batches_find_nothing_new():
 def test_initial_population_is_annotated():
     population = policy_for("matmul", (64, 64, 64), **SAMPLING).sample_initial_population()
     annotations = {it.annotation for s in population for st in s.stages for it in st.iters}
-    assert {IteratorAnnotation.PARALLEL, IteratorAnnotation.VECTORIZE} <= annotations
+    assert {LoopAnnotation.PARALLEL, LoopAnnotation.VECTORIZE} <= annotations
     assert any(st.auto_unroll_max_step for s in population for st in s.stages)
 
 

@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-# loop_state imports this module too: its names are looked up at call time.
-from schedopt import loop_state
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
+from schedopt.schedule.stage import ComputeAtKind, Iterator, IteratorKind, Stage, StageKind
 
 if TYPE_CHECKING:
-    from schedopt.loop_state import Iterator, IteratorAnnotation, Stage, State
+    from schedopt.schedule.loop_state import State
 
 
 AUTO_UNROLL_PRAGMA = "auto_unroll_max_step"
@@ -50,7 +50,7 @@ def _stage(state: State, step: Step) -> Stage:
     if not 0 <= step.stage_id < len(state.stages):
         raise ScheduleError(f"{step.CODE}: no stage {step.stage_id} (the state has {len(state.stages)})")
     stage = state.stages[step.stage_id]
-    if stage.kind == loop_state.StageKind.PLACEHOLDER:
+    if stage.kind == StageKind.PLACEHOLDER:
         raise ScheduleError(f"{step.CODE}: stage {stage.name} is a placeholder and has no loops")
     return stage
 
@@ -73,29 +73,26 @@ class AnnotationStep(Step):
 
     CODE: ClassVar[str] = "AN"
     iter_id: int
-    annotation: IteratorAnnotation
+    annotation: LoopAnnotation
 
     def to_record(self) -> list[Any]:
-        return [self.CODE, self.stage_id, self.iter_id, int(self.annotation)]
+        return [self.CODE, self.stage_id, self.iter_id, self.annotation.record_code]
 
     @classmethod
     def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]), int(record[2]), loop_state.IteratorAnnotation(int(record[3])))
+        return cls(int(record[1]), int(record[2]), LoopAnnotation.from_record_code(int(record[3])))
 
     def apply_to_state(self, state: State) -> Iterator:
         stage = _stage(state, self)
         it = _iter(stage, self.iter_id, self.CODE)
         what = f"{self.annotation.keyword} {it.name} of stage {stage.name}"
-        if it.annotation != loop_state.IteratorAnnotation.NONE:
+        if it.annotation != LoopAnnotation.NONE:
             raise ScheduleError(f"{what}: the iterator is already annotated {it.annotation.keyword}")
-        if (
-            self.annotation == loop_state.IteratorAnnotation.PARALLEL
-            and it.kind != loop_state.IteratorKind.SPATIAL
-        ):
+        if self.annotation == LoopAnnotation.PARALLEL and it.kind != IteratorKind.SPATIAL:
             raise ScheduleError(
                 f"{what}: only spatial iterators can run in parallel (it is {it.kind.name.lower()})"
             )
-        if self.annotation == loop_state.IteratorAnnotation.TENSORIZE:
+        if self.annotation == LoopAnnotation.TENSORIZE:
             raise ScheduleError(f"{what}: tensorize is not supported")
         new = replace(it, annotation=self.annotation)
         iters = list(stage.iters)
@@ -130,10 +127,10 @@ class FuseStep(Step):
                 f"fuse in stage {stage.name}: iterators {names} are not adjacent loops in order"
             )
         kinds = {it.kind for it in fused}
-        kind = kinds.pop() if len(kinds) == 1 else loop_state.IteratorKind.MIXED
+        kind = kinds.pop() if len(kinds) == 1 else IteratorKind.MIXED
         extents = [it.extent for it in fused]
         extent = None if any(e is None for e in extents) else math.prod(e for e in extents if e is not None)
-        new = loop_state.Iterator("".join(f"{it.name}@" for it in fused), extent, kind)
+        new = Iterator("".join(f"{it.name}@" for it in fused), extent, kind)
         if len(fused) == 1:
             new = replace(fused[0])
         iters = [*stage.iters[: ids[0]], new, *stage.iters[ids[-1] + 1 :]]
@@ -249,7 +246,7 @@ def apply_split(
     names = [f"{it.name}.{k}" for k in range(len(lengths) + 1)]
     rest = _rest(it.extent, lengths)
     extents = [rest, *lengths] if inner_to_outer else [*lengths, rest]
-    new = [loop_state.Iterator(name, extent, it.kind) for name, extent in zip(names, extents, strict=True)]
+    new = [Iterator(name, extent, it.kind) for name, extent in zip(names, extents, strict=True)]
     iters = [*stage.iters[:iter_id], *new, *stage.iters[iter_id + 1 :]]
     _replace_iters(state, stage_id, iters)
     state.rename_attach_points(stage.name, {it.name: new[-1].name})
@@ -405,13 +402,13 @@ class ComputeAtStep(Step):
         target = state.stages[self.target_stage_id]
         target_iter = _iter(target, self.target_iter_id, self.CODE) if target.iters else None
         where = f"compute_at of stage {stage.name} at {target.name}"
-        if target_iter is None or target.kind == loop_state.StageKind.PLACEHOLDER:
+        if target_iter is None or target.kind == StageKind.PLACEHOLDER:
             raise ScheduleError(f"{where}: the target has no loops")
         if self.target_stage_id == self.stage_id:
             raise ScheduleError(f"{where}: a stage cannot be computed inside itself")
         if stage.name in state.output_names:
             raise ScheduleError(f"{where}: {stage.name} is an output and must stay at root")
-        if target.compute_at == loop_state.ComputeAtKind.INLINED:
+        if target.compute_at == ComputeAtKind.INLINED:
             raise ScheduleError(f"{where}: the target is inlined")
         if any(outer == stage.name for outer, _ in state.attach_path(target.name)):
             raise ScheduleError(f"{where}: {target.name} is computed inside {stage.name}")
@@ -420,7 +417,7 @@ class ComputeAtStep(Step):
         state.stages[self.stage_id] = replace(
             stage,
             iters=iters,
-            compute_at=loop_state.ComputeAtKind.ITER,
+            compute_at=ComputeAtKind.ITER,
             attach=(target.name, target_iter.name),
         )
 
@@ -444,9 +441,7 @@ def check_readers_inside(
     outside = [
         reader
         for reader in sorted(state.reading_stages(producer))
-        if not (
-            settled_only and reader != target and state[reader].compute_at == loop_state.ComputeAtKind.ROOT
-        )
+        if not (settled_only and reader != target and state[reader].compute_at == ComputeAtKind.ROOT)
         and (
             any(outer == producer for outer, _ in state.attach_path(reader))
             or not state.runs_inside(reader, target, target_iter)
@@ -475,7 +470,7 @@ class ComputeInlineStep(Step):
 
     def apply_to_state(self, state: State) -> None:
         stage = _stage(state, self)
-        if any(it.kind == loop_state.IteratorKind.REDUCE for it in stage.iters) or stage.has_reduction:
+        if any(it.kind == IteratorKind.REDUCE for it in stage.iters) or stage.has_reduction:
             raise ScheduleError(f"compute_inline of stage {stage.name}: a reduction cannot be inlined")
         if stage.name in state.output_names:
             raise ScheduleError(f"compute_inline of stage {stage.name}: an output cannot be inlined")
@@ -484,7 +479,7 @@ class ComputeInlineStep(Step):
                 f"compute_inline of stage {stage.name}: stages {', '.join(state.attached_to(stage.name))} "
                 "are computed at its loops"
             )
-        state.stages[self.stage_id] = replace(stage, compute_at=loop_state.ComputeAtKind.INLINED, attach=None)
+        state.stages[self.stage_id] = replace(stage, compute_at=ComputeAtKind.INLINED, attach=None)
 
 
 @dataclass(frozen=True)
@@ -503,9 +498,7 @@ class ComputeRootStep(Step):
     def apply_to_state(self, state: State) -> None:
         stage = _stage(state, self)
         iters = tuple(replace(it, extent=None) for it in stage.iters)
-        state.stages[self.stage_id] = replace(
-            stage, iters=iters, compute_at=loop_state.ComputeAtKind.ROOT, attach=None
-        )
+        state.stages[self.stage_id] = replace(stage, iters=iters, compute_at=ComputeAtKind.ROOT, attach=None)
 
 
 def _check_nothing_attached(state: State, stage: Stage, code: str) -> None:
@@ -583,10 +576,9 @@ class CacheReadStep(Step):
                 )
             readers.append(reader)
         iters = tuple(
-            loop_state.Iterator(f"ax{d}", extent, loop_state.IteratorKind.SPATIAL)
-            for d, extent in enumerate(source.shape)
+            Iterator(f"ax{d}", extent, IteratorKind.SPATIAL) for d, extent in enumerate(source.shape)
         )
-        new = loop_state.Stage(name, loop_state.StageKind.COMPUTE, iters, shape=source.shape)
+        new = Stage(name, StageKind.COMPUTE, iters, shape=source.shape)
         state.stages.insert(self.stage_id + 1, new)
         others = tuple(c for c in state.consumers.get(source.name, ()) if c not in readers)
         state.consumers = {**state.consumers, source.name: (*others, name), name: tuple(readers)}
@@ -620,14 +612,14 @@ class CacheWriteStep(Step):
     def apply_to_state(self, state: State) -> int:
         stage = _stage(state, self)
         name = self.new_name(state)
-        if stage.transformed or stage.compute_at != loop_state.ComputeAtKind.ROOT:
+        if stage.transformed or stage.compute_at != ComputeAtKind.ROOT:
             raise ScheduleError(
                 f"cache_write of stage {stage.name}: it must come before any loop step on {stage.name}, "
                 "with the stage at root"
             )
         _check_nothing_attached(state, stage, "cache_write")
         new = replace(stage, name=name)
-        spatial = tuple(it for it in stage.iters if it.kind == loop_state.IteratorKind.SPATIAL)
+        spatial = tuple(it for it in stage.iters if it.kind == IteratorKind.SPATIAL)
         state.stages[self.stage_id] = replace(stage, iters=spatial, has_reduction=False)
         state.stages.insert(self.stage_id, new)
         _redirect_inputs(state, stage.name, name)
@@ -667,14 +659,14 @@ class RfactorStep(Step):
         name = self.new_name(state)
         n_spatial = len(stage.shape)
         spatial, reduce = stage.iters[:n_spatial], stage.iters[n_spatial:]
-        SPATIAL, REDUCE = loop_state.IteratorKind.SPATIAL, loop_state.IteratorKind.REDUCE
+        SPATIAL, REDUCE = IteratorKind.SPATIAL, IteratorKind.REDUCE
         if it.kind != REDUCE:
             raise ScheduleError(f"{where}: only a reduce loop can be factored out")
         if (
             any(s.kind != SPATIAL for s in spatial)
             or any(r.kind != REDUCE for r in reduce)
             or [s.extent for s in spatial] != list(stage.shape)
-            or stage.compute_at != loop_state.ComputeAtKind.ROOT
+            or stage.compute_at != ComputeAtKind.ROOT
         ):
             raise ScheduleError(
                 f"{where}: the stage must be at root with its spatial loops untouched and outermost"
@@ -682,15 +674,15 @@ class RfactorStep(Step):
         _check_nothing_attached(state, stage, "rfactor")
         if not 0 <= self.factor_iter_id <= n_spatial:
             raise ScheduleError(f"{where}: factor_iter_id {self.factor_iter_id} is not within 0..{n_spatial}")
-        plain = loop_state.IteratorAnnotation.NONE
+        plain = LoopAnnotation.NONE
         factored = replace(it, kind=SPATIAL, annotation=plain)
         others = tuple(replace(r, annotation=plain) for r in reduce if r.name != it.name)
         f = self.factor_iter_id
         rf_iters = (*spatial[:f], factored, *spatial[f:], *others)
         rf_shape = (*stage.shape[:f], it.extent, *stage.shape[f:])
-        rf = loop_state.Stage(
+        rf = Stage(
             name,
-            loop_state.StageKind.COMPUTE,
+            StageKind.COMPUTE,
             rf_iters,
             has_reduction=bool(others),
             shape=rf_shape,  # type: ignore[arg-type]

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from schedopt import transform_steps as steps
 from schedopt.errors import ScheduleError
-from schedopt.loop_state import State
+from schedopt.schedule import transform_steps as steps
+from schedopt.schedule.loop_state import State
 
 V = TypeVar("V")
 

@@ -48,11 +48,12 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 
-from schedopt import transform_steps as steps
 from schedopt.compute_dag import ComputeDAG, te_context
 from schedopt.dialects import sched
 from schedopt.errors import ScheduleError
-from schedopt.loop_state import Iterator, Stage, State
+from schedopt.schedule import transform_steps as steps
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import Iterator, Stage
 
 OpT = TypeVar("OpT", bound=Operation)
 
@@ -233,13 +234,9 @@ def _emit_reorder(b: _ProgramBuilder, step: steps.ReorderStep, _: None) -> None:
 
 
 def _emit_annotation(b: _ProgramBuilder, step: steps.AnnotationStep, _: Iterator) -> None:
-    keyword = step.annotation.keyword
-    if keyword not in set(sched.LoopAnnotation):
-        raise ScheduleError(f"annotation {keyword} has no sched.annotate form")
-    op = sched.AnnotateOp(
-        b.stage(step.stage_id), b.loop(step.stage_id, step.iter_id), sched.LoopAnnotation(keyword)
-    )
-    b.add(op)
+    if step.annotation in (sched.LoopAnnotation.NONE, sched.LoopAnnotation.TENSORIZE):
+        raise ScheduleError(f"annotation {step.annotation.value} has no sched.annotate form")
+    b.add(sched.AnnotateOp(b.stage(step.stage_id), b.loop(step.stage_id, step.iter_id), step.annotation))
 
 
 def _emit_pragma(b: _ProgramBuilder, step: steps.PragmaStep, _: None) -> None:

@@ -30,9 +30,10 @@ from xdsl.ir import BlockArgument, SSAValue
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects import te
 from schedopt.errors import ScheduleError
-from schedopt.loop_nest import Interval, IntervalAlgebra, StageLoops, stage_loops
-from schedopt.loop_state import ComputeAtKind, StageKind, State
-from schedopt.transform_steps import check_readers_inside
+from schedopt.schedule.loop_nest import Interval, IntervalAlgebra, StageLoops, stage_loops
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import ComputeAtKind, StageKind
+from schedopt.schedule.transform_steps import check_readers_inside
 
 
 @dataclass(frozen=True)

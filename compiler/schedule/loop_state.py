@@ -19,129 +19,14 @@ for i (0,512)
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
 
-from schedopt import transform_steps as steps
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
-
-
-class IteratorKind(enum.IntEnum):
-    """What an iterator ranges over; the ints are the record format's."""
-
-    SPATIAL = 0
-    REDUCE = 1
-    MIXED = 2
-    SPECIAL = 3
-
-
-class IteratorAnnotation(enum.IntEnum):
-    """How a loop is executed; the ints are the record format's."""
-
-    NONE = 0
-    UNROLL = 1
-    VECTORIZE = 2
-    PARALLEL = 3
-    VTHREAD = 4
-    BLOCK_X = 5
-    THREAD_X = 6
-    BLOCK_Y = 7
-    THREAD_Y = 8
-    BLOCK_Z = 9
-    THREAD_Z = 10
-    TENSORIZE = 11
-
-    @property
-    def keyword(self) -> str:
-        """The word a printed loop starts with."""
-        return _ANNOTATION_KEYWORDS[self]
-
-
-_ANNOTATION_KEYWORDS = {
-    IteratorAnnotation.NONE: "for",
-    IteratorAnnotation.UNROLL: "unroll",
-    IteratorAnnotation.VECTORIZE: "vectorize",
-    IteratorAnnotation.PARALLEL: "parallel",
-    IteratorAnnotation.VTHREAD: "vthread",
-    IteratorAnnotation.BLOCK_X: "blockIdx.x",
-    IteratorAnnotation.THREAD_X: "threadIdx.x",
-    IteratorAnnotation.BLOCK_Y: "blockIdx.y",
-    IteratorAnnotation.THREAD_Y: "threadIdx.y",
-    IteratorAnnotation.BLOCK_Z: "blockIdx.z",
-    IteratorAnnotation.THREAD_Z: "threadIdx.z",
-    IteratorAnnotation.TENSORIZE: "tensorize",
-}
-
-
-class ComputeAtKind(enum.IntEnum):
-    """Where a stage is computed; the ints are the record format's."""
-
-    ROOT = 0
-    INLINED = 1
-    ITER = 2
-
-
-class StageKind(enum.Enum):
-    PLACEHOLDER = "placeholder"
-    COMPUTE = "compute"
-
-
-@dataclass(frozen=True)
-class Iterator:
-    """One loop of a stage: `for name in [range_min, range_min + extent)`."""
-
-    name: str
-    extent: int | None
-    kind: IteratorKind
-    annotation: IteratorAnnotation = IteratorAnnotation.NONE
-    range_min: int = 0
-
-    @property
-    def range(self) -> IterRange:
-        """The loop's range as TVM's `Iterator.range` gives it (`.min`, `.extent`)."""
-        return IterRange(self.range_min, self.extent)
-
-    def __str__(self) -> str:
-        extent = "?" if self.extent is None else str(self.extent)
-        return f"{self.annotation.keyword} {self.name} ({self.range_min},{extent})"
-
-
-@dataclass(frozen=True)
-class IterRange:
-    """A loop range, `[min, min + extent)`; extent None while bound inference has not run."""
-
-    min: int
-    extent: int | None
-
-
-@dataclass(frozen=True)
-class Stage:
-    """The loops and compute location of one operation of the DAG.
-
-    `attach` names the (stage, iterator) a stage computed at a loop lives in.
-    """
-
-    name: str
-    kind: StageKind
-    iters: tuple[Iterator, ...] = ()
-    compute_at: ComputeAtKind = ComputeAtKind.ROOT
-    attach: tuple[str, str] | None = None
-    auto_unroll_max_step: int = 0
-    storage_align: tuple[str, int, int] | None = None
-    has_reduction: bool = False
-    shape: tuple[int, ...] = ()
-    transformed: bool = False
-    """Whether a loop step (split, fuse, reorder, annotation, pragma) has touched the stage."""
-
-    def iter(self, name: str) -> Iterator:
-        """The iterator called `name`."""
-        for it in self.iters:
-            if it.name == name:
-                return it
-        raise KeyError(name)
-
+from schedopt.schedule import transform_steps as steps
+from schedopt.schedule.stage import ComputeAtKind, Iterator, Stage, StageKind
 
 StageRef: TypeAlias = "int | str | Stage | Any"
 """A stage: its position, its name, the Stage, or a te tensor of the workload."""
@@ -303,26 +188,26 @@ class State:
         self.transform_steps.append(step)
         return result
 
-    def _annotate(self, stage: StageRef, iterator: IterRef, annotation: IteratorAnnotation) -> Iterator:
+    def _annotate(self, stage: StageRef, iterator: IterRef, annotation: LoopAnnotation) -> Iterator:
         sid = self.stage_id(stage)
         return self.apply(steps.AnnotationStep(sid, self.iter_id(sid, iterator), annotation))
 
     def parallel(self, stage: StageRef, iterator: IterRef) -> Iterator:
         """Run a spatial loop on all cores (OpenMP)."""
-        return self._annotate(stage, iterator, IteratorAnnotation.PARALLEL)
+        return self._annotate(stage, iterator, LoopAnnotation.PARALLEL)
 
     def vectorize(self, stage: StageRef, iterator: IterRef) -> Iterator:
         """Turn an innermost loop into SIMD vector operations."""
-        return self._annotate(stage, iterator, IteratorAnnotation.VECTORIZE)
+        return self._annotate(stage, iterator, LoopAnnotation.VECTORIZE)
 
     def unroll(self, stage: StageRef, iterator: IterRef) -> Iterator:
         """Unroll a loop completely."""
-        return self._annotate(stage, iterator, IteratorAnnotation.UNROLL)
+        return self._annotate(stage, iterator, LoopAnnotation.UNROLL)
 
     def bind(self, stage: StageRef, iterator: IterRef, thread_name: str) -> Iterator:
         """Bind a loop to a GPU thread axis: vthread, blockIdx.x/y/z or threadIdx.x/y/z."""
-        annotations = {a.keyword: a for a in IteratorAnnotation if a.value >= IteratorAnnotation.VTHREAD}
-        if thread_name not in annotations or thread_name == "tensorize":
+        annotations = {a.keyword: a for a in LoopAnnotation if a.is_gpu_binding}
+        if thread_name not in annotations:
             raise ScheduleError(
                 f"bind: unknown thread axis {thread_name!r} (one of {', '.join(annotations)})"
             )

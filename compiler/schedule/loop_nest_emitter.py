@@ -35,15 +35,14 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from schedopt.bound_inference import BoundInference, RegionDim, StageBounds
 from schedopt.compute_dag import ComputeDAG
-from schedopt.dialects import te
+from schedopt.dialects import sched, te
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import LoweringError, ScheduleError
 from schedopt.index_builder import ConstantPool, IndexBuilder
-from schedopt.loop_state import ComputeAtKind, IteratorAnnotation, IteratorKind, Stage, StageKind, State
-
-ANNOTATION_ATTR = "sched.annotation"
-"""The `scf.for` attribute that carries a loop's annotation (parallel, vectorize, unroll, ...)."""
+from schedopt.schedule.bound_inference import BoundInference, RegionDim, StageBounds
+from schedopt.schedule.loop_state import State
+from schedopt.schedule.stage import ComputeAtKind, IteratorKind, Stage, StageKind
 
 
 def buffer_type(tensor_type: Attribute) -> MemRefType:
@@ -180,10 +179,10 @@ class ScheduledLowering:
             body.add_op(scf.YieldOp())
             loop = scf.ForOp(zero, upper, one, [], body)
             annotation = it.annotation
-            if annotation == IteratorAnnotation.NONE and self._auto_unrolled(stage, it.name, bounds):
-                annotation = IteratorAnnotation.UNROLL
-            if annotation != IteratorAnnotation.NONE:
-                loop.attributes[ANNOTATION_ATTR] = StringAttr(annotation.keyword)
+            if annotation == LoopAnnotation.NONE and self._auto_unrolled(stage, it.name, bounds):
+                annotation = LoopAnnotation.UNROLL
+            if annotation != LoopAnnotation.NONE:
+                loop.attributes[sched.LOOP_ANNOTATION] = sched.LoopAnnotationAttr(annotation)
             index.builder.insert(loop)
             iv = body.args[0]
             iv.name_hint = _ssa_name(it.name)
