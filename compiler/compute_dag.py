@@ -200,6 +200,11 @@ class ComputeDAG:
         tensors, parsed IR), on names (function, tensors, iterators, SSA) or on
         how xDSL prints IR, so every front end finds the same records.
         """
+        return self._structural_hash
+
+    @cached_property
+    def _structural_hash(self) -> str:
+        """Computed once: lookups and the workload key of an unregistered DAG ask for it repeatedly."""
         return structural_hash(self.func)
 
     def workload_key(self) -> str:

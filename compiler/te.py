@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeAlias
@@ -715,14 +716,15 @@ def build_te_function(tensors: Sequence[Tensor], func_name: str = "default_funct
     """
     placeholders = [t for t in tensors if isinstance(t.op, PlaceholderOp)]
     computed = [t for t in tensors if isinstance(t.op, ComputeOp)]
-    repeated = sorted({t.name for t in tensors if [id(u.op) for u in tensors].count(id(t.op)) > 1})
+    listings = Counter(id(t.op) for t in tensors)
+    repeated = sorted({t.name for t in tensors if listings[id(t.op)] > 1})
     if repeated:
         raise TEError(f"the workload's tensor list names {', '.join(repeated)} more than once")
     if not computed:
         raise TEError("a workload needs at least one computed output tensor")
     stages = _topological_stages(computed)
     read = {id(t.op) for stage in stages for t in stage.input_tensors}
-    outputs = list({id(t.op): t for t in computed if id(t.op) not in read}.values())
+    outputs = [t for t in computed if id(t.op) not in read]
     listed = {id(t.op) for t in placeholders}
     for stage in stages:
         for t in stage.input_tensors:
@@ -753,12 +755,14 @@ def _distinct_names(ops: Sequence[PlaceholderOp | ComputeOp]) -> dict[int, str]:
     """A name per operation (by id): its own, or `NAME_<n>` for a later one of the same name."""
     own = {op.name for op in ops}
     names: dict[int, str] = {}
+    taken: set[str] = set()
     for op in ops:
         name, suffix = op.name, 0
-        while name in names.values() or (suffix and name in own):
+        while name in taken or (suffix and name in own):
             suffix += 1
             name = f"{op.name}_{suffix}"
         names[id(op)] = name
+        taken.add(name)
     return names
 
 

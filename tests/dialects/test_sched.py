@@ -192,6 +192,8 @@ transform.named_sequence @__transform_main(%root: !transform.any_op {{transform.
             '"sched.cache_read"(%C) <{scope = "shared"}> : (!sched.stage) -> !sched.stage',
             "sched.cache_read: at least one reader stage is needed",
         ),
+        ("sched.annotate %C, %i none", "sched.annotate: a loop cannot be annotated none"),
+        ("sched.annotate %C, %i tensorize", "sched.annotate: a loop cannot be annotated tensorize"),
     ],
 )
 def test_verifier_rejects(op: str, message: str):

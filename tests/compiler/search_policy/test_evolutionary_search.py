@@ -93,6 +93,54 @@ def test_evolution_follows_the_cost_model():
     assert min(model.predict(None, best)) >= max(model.predict(None, population)) * 0.9
 
 
+class CountingModel(PreferLargeInnerTiles):
+    """Counts the programs it is asked to score."""
+
+    def __init__(self):
+        self.scored: list[str] = []
+
+    def predict(self, task, states):
+        self.scored += [str(s) for s in states]
+        return super().predict(task, states)
+
+
+def test_evolution_scores_each_distinct_program_once():
+    model = CountingModel()
+    policy = make_policy(model=model, evolutionary_search_mutation_prob=0.5)
+    policy.evolutionary_search(policy.sample_initial_population(), 8)
+    assert len(model.scored) == len(set(model.scored))
+
+
+def test_the_vector_width_limit_comes_from_the_hardware():
+    def params(vector_unit_bytes, given=None):
+        task = SearchTask(
+            "matmul", (64, 64, 64), hardware_params=HardwareParams(vector_unit_bytes=vector_unit_bytes)
+        )
+        return SketchPolicy(task, params=given, verbose=0).params
+
+    assert params(64)["max_vectorize_size"] == 64  # AVX-512: four zmm registers of float32
+    assert params(32)["max_vectorize_size"] == 32
+    assert params(16)["max_vectorize_size"] == 16
+    assert params(64, SketchPolicy.DEFAULT_PARAMS)["max_vectorize_size"] == 16  # Ansor's, exactly
+    assert params(64, {"max_vectorize_size": 8})["max_vectorize_size"] == 8
+
+
+def test_tiles_wider_than_ansors_limit_are_vectorised_on_a_wide_vector_unit():
+    task = SearchTask(
+        "matmul", (64, 64, 64), hardware_params=HardwareParams(num_cores=2, vector_unit_bytes=64)
+    )
+    for given, widest in ((None, 64), (SketchPolicy.DEFAULT_PARAMS, 16)):
+        policy = SketchPolicy(task, params={**(given or {}), **SMALL}, seed=0, verbose=0)
+        widths = {
+            it.extent
+            for state in policy.sample_initial_population()
+            for stage in state.stages
+            for it in stage.iters
+            if it.annotation == LoopAnnotation.VECTORIZE
+        }
+        assert max(widths) == widest
+
+
 def test_evolution_never_returns_measured_programs():
     policy = make_policy()
     population = policy.sample_initial_population()
