@@ -71,7 +71,7 @@ def build_phases(dag, state) -> dict[str, float]:
     import llvmlite.binding as llvm
 
     from schedopt.build import lower
-    from schedopt.compute_dag import te_context
+    from schedopt.ir_context import te_context
     from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
     from schedopt.runtime import create_host_target_machine, optimize, parse_llvm_ir, translate_to_llvm_ir
 

@@ -13,7 +13,7 @@ kernel = ss.build(dag, state)
 ```
 """
 
-from schedopt import te
+from schedopt import te, workloads  # noqa: F401  (importing the library registers its workloads)
 from schedopt.auto_schedule import auto_schedule, create_task
 from schedopt.build import build, lower
 from schedopt.compute_dag import ComputeDAG
@@ -22,6 +22,7 @@ from schedopt.dispatcher import ApplyHistoryBest, DispatchContext
 from schedopt.errors import (
     CompileError,
     LoweringError,
+    NetworkError,
     RecordError,
     RuntimeArgumentError,
     SchedOptError,
@@ -89,6 +90,7 @@ __all__ = [
     "MeasureErrorNo",
     "MeasureInput",
     "MeasureResult",
+    "NetworkError",
     "PreloadCustomSketchRule",
     "PreloadMeasuredStates",
     "ProgramBuilder",

@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from schedopt.compute_dag import ComputeDAG, te_context
+from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import LoweringError
 from schedopt.hardware_params import HardwareParams
+from schedopt.ir_context import te_context
 from schedopt.passes.lower_to_llvm import LowerToLLVMPass, cyclic_gc_paused, optimize_loops
 from schedopt.runtime import BufferSpec, Kernel, compile_module, optimized_llvm_module
 from schedopt.schedule.loop_nest_emitter import lower_state

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from xdsl.context import Context
-from xdsl.dialects import arith, builtin, func, math, scf
+from xdsl.dialects import arith, builtin, func, scf
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import BlockArgument, Operation, SSAValue
 from xdsl.parser import Parser
@@ -25,13 +24,19 @@ from xdsl.utils.exceptions import ParseError, VerifyException
 from schedopt.access_analysis import AccessAnalyzer, StageAccessInfo
 from schedopt.dialects import te
 from schedopt.errors import SchedOptError, TEError, WorkloadError
+from schedopt.ir_context import te_context
 from schedopt.layout_rewrite import LayoutRewriteOption
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import Iterator, IteratorKind, Stage, StageKind
 from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, Step
 from schedopt.te import Tensor, build_te_module, type_to_dtype
 from schedopt.workload_hash import is_structural_hash, structural_hash
-from schedopt.workload_registry import decode_workload_key, lookup_workload, workload_key_to_tensors
+from schedopt.workload_registry import (
+    decode_workload_key,
+    lookup_workload,
+    lookup_workload_function,
+    workload_key_to_tensors,
+)
 
 
 @dataclass(frozen=True)
@@ -45,14 +50,6 @@ class DAGOp:
     compute: te.ComputeOp | None = None
 
 
-def te_context() -> Context:
-    """A context with the dialects a workload function may use."""
-    ctx = Context()
-    for dialect in (builtin.Builtin, func.Func, arith.Arith, math.Math, scf.Scf, te.TE):
-        ctx.load_dialect(dialect)
-    return ctx
-
-
 REWRITTEN_DAG_CACHE_SIZE = 256
 """How many DAGs with added stages a ComputeDAG keeps for `apply_steps_from_state`."""
 
@@ -61,8 +58,9 @@ class ComputeDAG:
     """The computational graph of a workload and its static analyses.
 
     `compute` is a list of te tensors (placeholders and outputs), a workload
-    key of a registered workload, or an xDSL module / `func.func` in the `te`
-    dialect. `ComputeDAG.from_module` also takes IR text.
+    key of a registered workload (or of a te function registered under its
+    key, `register_workload_function`), or an xDSL module / `func.func` in
+    the `te` dialect. `ComputeDAG.from_module` also takes IR text.
     """
 
     def __init__(self, compute: Sequence[Tensor] | str | ModuleOp | func.FuncOp):
@@ -70,9 +68,13 @@ class ComputeDAG:
         self.tensors: list[Tensor] | None = None
         if isinstance(compute, str):
             self.workload_key_ = compute
-            name, _ = decode_workload_key(compute)
-            self.tensors = workload_key_to_tensors(compute)
-            module = build_te_module(self.tensors, name)
+            registered = lookup_workload_function(compute)
+            if registered is not None:
+                module = ModuleOp([registered.clone()])
+            else:
+                name, _ = decode_workload_key(compute)
+                self.tensors = workload_key_to_tensors(compute)
+                module = build_te_module(self.tensors, name)
         elif isinstance(compute, ModuleOp):
             module = compute
         elif isinstance(compute, func.FuncOp):

@@ -44,3 +44,11 @@ class RecordError(SchedOptError):
 
 class TargetError(SchedOptError):
     """A target sched-opt has no search space or back end for (yet), or a malformed target string."""
+
+
+class NetworkError(SchedOptError):
+    """A network module that breaks the convention (graph function, operator functions), or bad parameters."""
+
+
+class FrontendError(NetworkError):
+    """A model a front end cannot import: an unsupported operator or attribute, a symbolic input shape."""

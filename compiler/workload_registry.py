@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, overload
 
+from xdsl.dialects import func
+
 from schedopt.errors import WorkloadError
 from schedopt.te import Tensor
 
@@ -20,6 +22,9 @@ F = TypeVar("F", bound=WorkloadFunc)
 
 WORKLOAD_FUNC_REGISTRY: dict[str, WorkloadFunc] = {}
 """Registered workload functions by name."""
+
+WORKLOAD_TE_FUNCTIONS: dict[str, func.FuncOp] = {}
+"""te functions registered under their DAG's key (`[hash, shapes...]`): a network's operators."""
 
 
 @overload
@@ -54,9 +59,7 @@ def _register(name: str, function: F, override: bool) -> F:
 
 
 def lookup_workload(name: str) -> WorkloadFunc | None:
-    """The function registered as `name`; sched-opt's workload library counts as registered."""
-    if name not in WORKLOAD_FUNC_REGISTRY:
-        import schedopt.workloads  # noqa: F401  (registers the library on first use)
+    """The function registered as `name` (the package registers sched-opt's workload library on import)."""
     return WORKLOAD_FUNC_REGISTRY.get(name)
 
 
@@ -80,6 +83,18 @@ def decode_workload_key(workload_key: str) -> tuple[str, list[Any]]:
     if not isinstance(decoded, list) or not decoded or not isinstance(decoded[0], str):
         raise WorkloadError(f"malformed workload key {workload_key!r} (expected [name, *args])")
     return decoded[0], decoded[1:]
+
+
+def register_workload_function(workload_key: str, function: func.FuncOp) -> None:
+    """Register the te function a DAG's key (`ComputeDAG.workload_key`) stands for (TVM's
+    `register_workload_tensors`): `ComputeDAG(workload_key)` then rebuilds it, so a task
+    extracted from a network can be recreated from its records in this process."""
+    WORKLOAD_TE_FUNCTIONS[workload_key] = function.clone()
+
+
+def lookup_workload_function(workload_key: str) -> func.FuncOp | None:
+    """The te function registered under `workload_key`, if any (not a copy: clone it to change it)."""
+    return WORKLOAD_TE_FUNCTIONS.get(workload_key)
 
 
 def workload_key_to_tensors(workload_key: str) -> list[Tensor]:

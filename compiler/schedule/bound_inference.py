@@ -22,18 +22,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import IntegerAttr
 from xdsl.ir import BlockArgument, SSAValue
 
-from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects import te
 from schedopt.errors import ScheduleError
 from schedopt.schedule.loop_nest import Interval, IntervalAlgebra, StageLoops, stage_loops
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind, StageKind
 from schedopt.schedule.transform_steps import check_readers_inside
+
+if TYPE_CHECKING:
+    from schedopt.compute_dag import ComputeDAG
 
 
 @dataclass(frozen=True)

@@ -39,31 +39,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from xdsl.context import Context
 from xdsl.dialects import transform
 from xdsl.dialects.builtin import DictionaryAttr, UnitAttr
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 
-from schedopt.compute_dag import ComputeDAG, te_context
 from schedopt.dialects import sched
 from schedopt.errors import ScheduleError
+from schedopt.ir_context import schedule_context
 from schedopt.schedule import transform_steps as steps
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import Iterator, Stage
 
+if TYPE_CHECKING:
+    from schedopt.compute_dag import ComputeDAG
+
 OpT = TypeVar("OpT", bound=Operation)
-
-
-def schedule_context() -> Context:
-    """A context with the dialects of a workload and of its schedule (`transform`, `sched`)."""
-    ctx = te_context()
-    ctx.load_dialect(transform.Transform)
-    ctx.load_dialect(sched.SCHED)
-    return ctx
 
 
 # --- State -> program -------------------------------------------------------------------

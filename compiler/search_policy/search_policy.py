@@ -1,4 +1,4 @@
-"""The search-policy interface, `EmptyPolicy`, and the callbacks run before a search.
+"""The search-policy interface and `EmptyPolicy`.
 
 A policy proposes programs for one task (`pick_candidates`); the tuning
 loop (`schedopt.tuning_loop`) has them measured and hands the results back
@@ -10,21 +10,21 @@ so that the best join later rounds.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from schedopt.measure import MeasureErrorNo
 from schedopt.schedule.loop_state import State
 
 if TYPE_CHECKING:
     from schedopt.measure import MeasureInput, MeasureResult
-    from schedopt.search_policy.sketch_policy import SketchPolicy
+    from schedopt.search_task import SearchTask
 
 
 class SearchPolicy(ABC):
     """Proposes programs of `search_task` to measure and keeps what was measured."""
 
-    def __init__(self, task: Any, verbose: int = 1):
+    def __init__(self, task: SearchTask, verbose: int = 1):
         self.search_task = task
         self.verbose = verbose
         self.measured_keys: set[str] = set()
@@ -64,7 +64,10 @@ class EmptyPolicy(SearchPolicy):
     """Proposes only the unscheduled program: a baseline, and a test of the tuning plumbing."""
 
     def __init__(
-        self, task: Any, init_search_callbacks: Sequence[SearchCallback] | None = None, verbose: int = 1
+        self,
+        task: SearchTask,
+        init_search_callbacks: Sequence[SearchCallback] | None = None,
+        verbose: int = 1,
     ):
         super().__init__(task, verbose)
         for callback in init_search_callbacks or ():
@@ -80,52 +83,3 @@ class SearchCallback(ABC):
 
     @abstractmethod
     def callback(self, policy: SearchPolicy) -> None: ...
-
-
-class PreloadMeasuredStates(SearchCallback):
-    """Resume a search: the programs measured in a record file count as measured, the best seed evolution."""
-
-    def __init__(self, filename: str):
-        self.filename = filename
-
-    def callback(self, policy: SearchPolicy) -> None:
-        from schedopt.records import read_records
-
-        task = policy.search_task
-        # by key or structural hash: records the IR-side passes wrote for the same computation count too
-        for record in read_records(self.filename, task.workload_key, workload_hash=task.workload_hash):
-            inp, res = record.input, record.result
-            state = task.compute_dag.infer_bound_from_state(
-                task.compute_dag.replay_steps(inp.state.transform_steps)
-            )
-            costs = [c for c in res.costs if c > 0] if res.error_no == 0 else []
-            policy.record_measured(state, sum(costs) / len(costs) if costs else None)
-
-
-class PreloadCustomSketchRule(SearchCallback):
-    """Add a sketch rule of the user's, tried before the built-in ones.
-
-    `meet_condition_func(policy, state, stage_id)` answers a `Condition` (or
-    TVM's 0 pass, 1 apply, 2 apply and skip the rest); `apply_func(policy,
-    state, stage_id)` returns a list of (state, next stage id).
-    """
-
-    def __init__(
-        self,
-        meet_condition_func: Callable[[SketchPolicy, State, int], Any],
-        apply_func: Callable[[SketchPolicy, State, int], list[tuple[State, int]]],
-        rule_name: str = "CustomSketchRule",
-    ):
-        self.meet_condition_func = meet_condition_func
-        self.apply_func = apply_func
-        self.rule_name = rule_name
-
-    def callback(self, policy: SearchPolicy) -> None:
-        from schedopt.search_policy.sketch_policy import SketchPolicy
-        from schedopt.search_policy.sketch_rules import CustomSketchRule
-
-        if not isinstance(policy, SketchPolicy):
-            raise TypeError(f"PreloadCustomSketchRule needs a SketchPolicy, not {type(policy).__name__}")
-        policy.add_custom_sketch_rule(
-            CustomSketchRule(self.meet_condition_func, self.apply_func, self.rule_name)
-        )

@@ -12,7 +12,7 @@ from xdsl.printer import Printer
 from xdsl.utils.exceptions import ParseError, VerifyException
 
 from schedopt.dialects import get_all_dialects, sched
-from schedopt.schedule.schedule_program import schedule_context
+from schedopt.ir_context import schedule_context
 
 
 class Handles:

@@ -4,8 +4,8 @@ import pytest
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import VerifyException
 
-from schedopt.compute_dag import te_context
 from schedopt.dialects import te
+from schedopt.ir_context import te_context
 
 MATMUL = """\
 builtin.module {

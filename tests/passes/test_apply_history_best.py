@@ -11,6 +11,7 @@ from xdsl.parser import Parser
 from schedopt.build import argument_specs
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import RecordError, ScheduleError
+from schedopt.ir_context import schedule_context
 from schedopt.measure import MeasureInput, MeasureResult
 from schedopt.passes import get_all_passes
 from schedopt.passes.apply_history_best import ApplyHistoryBestPass
@@ -19,7 +20,7 @@ from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.records import RecordToFile, load_best_record, save_records
 from schedopt.runtime import compile_module
 from schedopt.schedule.loop_state import State
-from schedopt.schedule.schedule_program import program_to_state, schedule_context
+from schedopt.schedule.schedule_program import program_to_state
 from schedopt.schedule.transform_steps import SplitStep
 from schedopt.search_policy import EmptyPolicy, PreloadMeasuredStates
 from schedopt.search_task import SearchTask

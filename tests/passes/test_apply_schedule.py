@@ -9,13 +9,14 @@ from xdsl.parser import Parser
 from schedopt.build import argument_specs
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import ScheduleError
+from schedopt.ir_context import schedule_context
 from schedopt.layout_rewrite import LayoutRewriteOption
 from schedopt.passes import get_all_passes
 from schedopt.passes.apply_schedule import ApplySchedulePass, find_schedules
 from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.runtime import compile_module
 from schedopt.schedule.loop_nest_emitter import lower_state
-from schedopt.schedule.schedule_program import program_to_state, schedule_context
+from schedopt.schedule.schedule_program import program_to_state
 from schedopt.search_task import function_task
 
 MATMUL_RELU = """\

@@ -10,6 +10,7 @@ from xdsl.parser import Parser
 import schedopt.workloads  # noqa: F401  (registers the workloads)
 from schedopt.build import build_llvm_ir, lower_to_llvm_dialect
 from schedopt.compute_dag import ComputeDAG
+from schedopt.ir_context import schedule_context
 from schedopt.measure import MeasureInput, MeasureResult
 from schedopt.passes import get_all_passes
 from schedopt.passes.apply_schedule import ApplySchedulePass
@@ -17,7 +18,6 @@ from schedopt.passes.lower_to_llvm import LowerToLLVMPass
 from schedopt.records import save_records
 from schedopt.runtime import host_target_machine, optimize, parse_llvm_ir
 from schedopt.schedule.loop_state import State
-from schedopt.schedule.schedule_program import schedule_context
 from schedopt.search_task import SearchTask
 from schedopt.tools.sched_opt_main import main
 from schedopt.workload_registry import make_workload_key

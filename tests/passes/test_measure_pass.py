@@ -8,12 +8,12 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 
 from schedopt.compute_dag import ComputeDAG
+from schedopt.ir_context import schedule_context
 from schedopt.measure import MeasureErrorNo
 from schedopt.passes import get_all_passes
 from schedopt.passes.apply_history_best import ApplyHistoryBestPass
 from schedopt.passes.measure import MeasurePass
 from schedopt.records import load_records
-from schedopt.schedule.schedule_program import schedule_context
 
 MODULE = """\
 func.func @double(%A: tensor<8x8xf32> {te.name = "A"}) -> tensor<8x8xf32> {
