@@ -30,7 +30,9 @@ from schedopt.tuning_loop import tune_task
 from schedopt.tuning_options import TuningOptions
 
 if TYPE_CHECKING:
+    from schedopt.hardware_params import HardwareParams
     from schedopt.search_task import SearchTask
+    from schedopt.workload_registry import WorkloadFunc
 
 SEARCH_POLICIES = ("sketch.random", "sketch.xgb", "empty")
 """The policies `make_search_policy` (and the `auto-schedule` pass) can make by name."""
@@ -104,7 +106,11 @@ def tune(task: SearchTask, options: TuningOptions, search_policy: SearchPolicy |
 
 
 def create_task(
-    func: Any, args: Sequence[Any], target: str = "llvm", target_host: Any = None, hardware_params: Any = None
+    func: WorkloadFunc | str,
+    args: Sequence[Any],
+    target: str = "llvm",
+    target_host: str | None = None,
+    hardware_params: HardwareParams | None = None,
 ) -> SearchTask:
     """Deprecated (as in TVM): use `SearchTask(func, args, target=...)`."""
     from schedopt.search_task import SearchTask

@@ -70,6 +70,8 @@ from schedopt.search_task import SearchTask, target_kind
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from schedopt.search_policy import SearchPolicy
+
 MAX_FLOAT = 1e10
 """The cost recorded for a failed measurement (TVM's value)."""
 
@@ -199,7 +201,9 @@ class MeasureCallback(ABC):
     """Something the tuner calls after each batch of measurements (e.g. `RecordToFile`)."""
 
     @abstractmethod
-    def callback(self, policy: Any, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]) -> None:
+    def callback(
+        self, policy: SearchPolicy, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]
+    ) -> None:
         """Called with the search policy and the batch just measured."""
 
 

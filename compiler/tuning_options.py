@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from schedopt.errors import SchedOptError
+
+if TYPE_CHECKING:
+    from schedopt.measure import MeasureCallback, ProgramBuilder, ProgramRunner
 
 
 @dataclass
@@ -26,9 +29,9 @@ class TuningOptions:
     early_stopping: int | None = None
     num_measures_per_round: int = 64
     verbose: int = 1
-    builder: Any = "local"
-    runner: Any = "local"
-    measure_callbacks: Sequence[Any] | None = field(default=None)
+    builder: ProgramBuilder | Literal["local"] = "local"
+    runner: ProgramRunner | Literal["local"] = "local"
+    measure_callbacks: Sequence[MeasureCallback] | None = field(default=None)
 
     def __post_init__(self) -> None:
         if self.num_measure_trials < 0:

@@ -9,25 +9,29 @@ from __future__ import annotations
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from schedopt.schedule.loop_state import State
+
+if TYPE_CHECKING:
+    from schedopt.measure import MeasureInput, MeasureResult
+    from schedopt.search_task import SearchTask
 
 
 class CostModel(ABC):
     """What the search asks of a cost model (TVM's `auto_scheduler.CostModel`)."""
 
     @abstractmethod
-    def update(self, inputs: Sequence[Any], results: Sequence[Any]) -> None:
+    def update(self, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]) -> None:
         """Learn from measured programs (`MeasureInput`s and their `MeasureResult`s)."""
 
     @abstractmethod
-    def predict(self, task: Any, states: Sequence[State]) -> list[float]:
+    def predict(self, task: SearchTask, states: Sequence[State]) -> list[float]:
         """A score per state: higher means faster."""
 
-    def predict_stages(self, task: Any, states: Sequence[State]) -> np.ndarray:
+    def predict_stages(self, task: SearchTask, states: Sequence[State]) -> np.ndarray:
         """The scores of the states and of their stages, packed in one flat float32 array:
 
         `[score_0 ... score_{N-1}, n_0, stage scores of state 0 (n_0 of them), n_1, ...]`
@@ -50,10 +54,10 @@ class RandomModel(CostModel):
     def __init__(self, seed: int | None = None):
         self._rng = random.Random(seed)
 
-    def update(self, inputs: Sequence[Any], results: Sequence[Any]) -> None:
+    def update(self, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]) -> None:
         """Nothing to learn."""
 
-    def predict(self, task: Any, states: Sequence[State]) -> list[float]:
+    def predict(self, task: SearchTask, states: Sequence[State]) -> list[float]:
         return [self._rng.random() for _ in states]
 
     @property

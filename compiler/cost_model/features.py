@@ -79,7 +79,7 @@ import math
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from xdsl.dialects.builtin import AnyFloat, FixedBitwidthType, IndexType, IntegerType
@@ -96,6 +96,9 @@ from schedopt.schedule.bound_inference import BoundInference, index_form
 from schedopt.schedule.loop_nest import SplitRelation, StageLoops, stage_loops
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind, StageKind
+
+if TYPE_CHECKING:
+    from schedopt.search_task import SearchTask
 
 MAX_N_BUFS = 5
 """Buffers with access features per row (Ansor's default)."""
@@ -1036,7 +1039,7 @@ def _slog(rows: list[list[float]], n_columns: int) -> np.ndarray:
 
 
 def get_per_store_features_from_states(
-    states: Sequence[State], task: Any, max_n_bufs: int = MAX_N_BUFS
+    states: Sequence[State], task: SearchTask, max_n_bufs: int = MAX_N_BUFS
 ) -> list[np.ndarray]:
     """A `(rows, features)` float32 array per state: one row per stage that stores a buffer.
 

@@ -37,6 +37,8 @@ from schedopt.schedule.loop_state import State
 if TYPE_CHECKING:
     import xgboost
 
+    from schedopt.search_task import SearchTask
+
 ADAPTIVE_TRAINING_RATIO = 5
 """With adaptive training, retrain only once the records grew by a fifth since the last training."""
 
@@ -168,12 +170,12 @@ class XGBModel(CostModel):
 
     # --- predicting ---------------------------------------------------------------------------
 
-    def predict(self, task: Any, states: Sequence[State]) -> list[float]:
+    def predict(self, task: SearchTask, states: Sequence[State]) -> list[float]:
         """A score per state, higher for faster programs (random while warming up)."""
         features = get_per_store_features_from_states(states, task)
         return self._scores(task, states, features, self._stage_scores(features)).tolist()
 
-    def predict_stages(self, task: Any, states: Sequence[State]) -> np.ndarray:
+    def predict_stages(self, task: SearchTask, states: Sequence[State]) -> np.ndarray:
         """Scores of the states and of their stages, in TVM's packed format (see `CostModel`).
 
         The stages of a state are those that store a buffer (compute stages
@@ -206,7 +208,7 @@ class XGBModel(CostModel):
 
     def _scores(
         self,
-        task: Any,
+        task: SearchTask,
         states: Sequence[State],
         features: Sequence[np.ndarray],
         stage_scores: list[np.ndarray] | None,

@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from schedopt.compute_dag import hash_of_workload_key
 from schedopt.errors import RecordError
@@ -40,6 +40,9 @@ from schedopt.records.json_lines import JsonLinesStore
 from schedopt.records.sqlite import SqliteStore
 from schedopt.records.store import RecordStore
 from schedopt.search_task import SearchTask, target_kind
+
+if TYPE_CHECKING:
+    from schedopt.search_policy import SearchPolicy
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
@@ -191,7 +194,9 @@ class RecordToFile(MeasureCallback):
     def __init__(self, filename: str | os.PathLike[str]):
         self.filename = os.fspath(filename)
 
-    def callback(self, policy: Any, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]) -> None:
+    def callback(
+        self, policy: SearchPolicy, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]
+    ) -> None:
         save_records(self.filename, inputs, results)
 
 

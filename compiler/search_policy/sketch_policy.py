@@ -22,7 +22,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel
@@ -35,6 +35,9 @@ from schedopt.search_policy.init_population import CPU_INIT_RULES
 from schedopt.search_policy.mutation import CPU_MUTATION_RULES
 from schedopt.search_policy.search_policy import SearchCallback, SearchPolicy
 from schedopt.search_policy.sketch_rules import CPU_RULES, CustomSketchRule, SketchRule, generate_sketches
+
+if TYPE_CHECKING:
+    from schedopt.search_task import SearchTask
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class SketchPolicy(SearchPolicy):
 
     def __init__(
         self,
-        task: Any,
+        task: SearchTask,
         program_cost_model: CostModel | None = None,
         params: dict[str, Any] | None = None,
         seed: int | None = None,
