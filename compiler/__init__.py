@@ -69,6 +69,8 @@ from schedopt.search_policy import (
     SketchPolicy,
 )
 from schedopt.search_task import SearchTask
+from schedopt.task_scheduler import TaskScheduler
+from schedopt.task_scheduler_callbacks import LogEstimatedLatency, PrintTableInfo, TaskSchedulerCallback
 from schedopt.tuning_options import TuningOptions
 from schedopt.workload_registry import make_workload_key, register_workload, workload_key_to_tensors
 
@@ -85,6 +87,7 @@ __all__ = [
     "LayoutRewriteOption",
     "LocalBuilder",
     "LocalRunner",
+    "LogEstimatedLatency",
     "LoweringError",
     "MeasureCallback",
     "MeasureErrorNo",
@@ -93,6 +96,7 @@ __all__ = [
     "NetworkError",
     "PreloadCustomSketchRule",
     "PreloadMeasuredStates",
+    "PrintTableInfo",
     "ProgramBuilder",
     "ProgramMeasurer",
     "ProgramRunner",
@@ -111,6 +115,8 @@ __all__ = [
     "State",
     "TEError",
     "TargetError",
+    "TaskScheduler",
+    "TaskSchedulerCallback",
     "TuningOptions",
     "WorkloadError",
     "XGBModel",
