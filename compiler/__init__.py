@@ -16,11 +16,13 @@ kernel = ss.build(dag, state)
 from schedopt import te, workloads  # noqa: F401  (importing the library registers its workloads)
 from schedopt.auto_schedule import auto_schedule, create_task
 from schedopt.build import build, lower
+from schedopt.compiled_model import CompiledModel, compile_model
 from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel, XGBModel
 from schedopt.dispatcher import ApplyHistoryBest, DispatchContext
 from schedopt.errors import (
     CompileError,
+    FrontendError,
     LoweringError,
     NetworkError,
     RecordError,
@@ -69,6 +71,7 @@ from schedopt.search_policy import (
     SketchPolicy,
 )
 from schedopt.search_task import SearchTask
+from schedopt.task_extraction import extract_tasks
 from schedopt.task_scheduler import TaskScheduler
 from schedopt.task_scheduler_callbacks import LogEstimatedLatency, PrintTableInfo, TaskSchedulerCallback
 from schedopt.tuning_options import TuningOptions
@@ -77,10 +80,12 @@ from schedopt.workload_registry import make_workload_key, register_workload, wor
 __all__ = [
     "ApplyHistoryBest",
     "CompileError",
+    "CompiledModel",
     "ComputeDAG",
     "CostModel",
     "DispatchContext",
     "EmptyPolicy",
+    "FrontendError",
     "HardwareParams",
     "Iterator",
     "Kernel",
@@ -122,7 +127,9 @@ __all__ = [
     "XGBModel",
     "auto_schedule",
     "build",
+    "compile_model",
     "create_task",
+    "extract_tasks",
     "get_shape_from_rewritten_layout",
     "load_best_record",
     "load_records",

@@ -372,6 +372,11 @@ def tanh(x: ExprLike) -> Expr:
     return _float_call("tanh", x)
 
 
+def erf(x: ExprLike) -> Expr:
+    """The Gauss error function (`math.erf`; the C library's `erff` on the CPU)."""
+    return _float_call("erf", x)
+
+
 def sigmoid(x: ExprLike) -> Expr:
     e = _as_expr(x, "float32")
     return 1.0 / (1.0 + exp(-e))
@@ -860,6 +865,7 @@ _FLOAT_UNARY = {
     "sqrt": math.SqrtOp,
     "rsqrt": math.RsqrtOp,
     "tanh": math.TanhOp,
+    "erf": math.ErfOp,
     "floor": math.FloorOp,
     "ceil": math.CeilOp,
 }

@@ -67,6 +67,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return FinalizeMemRefToLLVMPass
 
+    def get_fuse_ops():
+        from schedopt.passes.fuse_ops import FuseOpsPass
+
+        return FuseOpsPass
+
     def get_lower_to_llvm():
         from schedopt.passes.lower_to_llvm import LowerToLLVMPass
 
@@ -119,6 +124,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "convert-to-llvm": get_convert_to_llvm,
         "convert-vector-to-llvm": get_convert_vector_to_llvm,
         "finalize-memref-to-llvm": get_finalize_memref_to_llvm,
+        "fuse-ops": get_fuse_ops,
         "lower-to-llvm": get_lower_to_llvm,
         "math-polynomial-approximation": get_math_polynomial_approximation,
         "measure": get_measure,

@@ -4,6 +4,7 @@
     sched-opt-records best tune.db --program         the best record of each workload, and its schedule
     sched-opt-records convert tune.json tune.db      JSON lines <-> SQLite (by suffix), losslessly
     sched-opt-records prune tune.json --top 10       keep the 10 best successful records of each workload
+    sched-opt-records plot net.json --model resnet18 the estimated network latency against trials, as a PNG
 
 Bad lines are reported as warnings naming the file and line, and skipped.
 """
@@ -18,8 +19,10 @@ import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from schedopt.errors import SchedOptError, WorkloadError
+from schedopt.latency_curve import latency_curve, plot_latency_curve
 from schedopt.records import (
     Record,
     RecordWarning,
@@ -29,6 +32,8 @@ from schedopt.records import (
     recover_measure_input,
     rewrite_records,
 )
+from schedopt.task_extraction import extract_tasks
+from schedopt.tools.model_arguments import ZOO_MODELS, load_model_argument
 
 PROG = "sched-opt-records"
 CONVERT_CHUNK = 1000
@@ -114,8 +119,6 @@ def show_best(options: argparse.Namespace) -> int:
 
 def _schedule_text(record: Record) -> str:
     """The record's schedule as transform IR if its workload is registered, else its steps as records."""
-    import schedopt.workloads  # noqa: F401  (registers the workload library, so its keys resolve)
-
     try:
         recovered = recover_measure_input(record.input, rebuild_state=True)
     except WorkloadError:
@@ -171,6 +174,24 @@ def _kept_by_prune(records: list[Record], top: int | None, keep_errors: bool) ->
     return [r for r in records if id(r) in keep]
 
 
+def plot(options: argparse.Namespace) -> int:
+    weights = None
+    if options.model is not None:
+        tasks, task_weights = extract_tasks(load_model_argument(options.model), target="llvm")
+        weights = {task.workload_key: float(weight) for task, weight in zip(tasks, task_weights, strict=True)}
+    points = latency_curve(read_records(options.file), weights)
+    output = options.output or str(Path(options.file).with_suffix(".latency.png"))
+    what = f"{options.model} tasks" if options.model else "every task of the log, weight 1"
+    plot_latency_curve(points, output, title=f"{Path(options.file).name}: estimated latency ({what})")
+    if points:
+        first, last = points[0], points[-1]
+        print(
+            f"{first.latency_s * 1e3:.3f} ms at trial {first.trials} -> {last.latency_s * 1e3:.3f} ms "
+            f"at trial {last.trials}; plot in {output}"
+        )
+    return 0
+
+
 # --- driver -------------------------------------------------------------------------------
 
 
@@ -208,6 +229,16 @@ def _parser() -> argparse.ArgumentParser:
     pruning.add_argument("--keep-errors", action="store_true", help="keep failed measurements too")
     pruning.add_argument("-o", "--output", help="write here (a new file) instead of replacing the input")
     pruning.set_defaults(run=prune)
+
+    plotting = commands.add_parser(
+        "plot", help="draw the estimated latency of a tuned network against trials"
+    )
+    plotting.add_argument("file")
+    plotting.add_argument(
+        "--model", help="weigh the tasks as this network runs them: an .onnx file or " + ", ".join(ZOO_MODELS)
+    )
+    plotting.add_argument("-o", "--output", help="the PNG to write (default: FILE with suffix .latency.png)")
+    plotting.set_defaults(run=plot)
     return parser
 
 

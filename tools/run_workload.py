@@ -2,13 +2,17 @@
 
     sched-opt-run matmul 512 512 512                 # a registered workload and its arguments
     sched-opt-run --ir model.mlir --trials 64        # the te function of an IR file
+    sched-opt-run --model resnet18 --trials 2000     # a network: resnet18, mobilenet_v2, bert_layer
+    sched-opt-run --onnx model.onnx --trials 2000    # a network of an ONNX file
 
 tunes the workload with the sketch search (`--trials` measurements, a live
 line per round), takes the best schedule from the record file, checks it
 against the numpy reference (an IR file: against its unscheduled program),
 and prints the unscheduled, tuned and numpy GFLOP/s, all timed in this
 process, and the record file's path. Records accumulate: a second run on
-the same file resumes the search and never re-measures a program.
+the same file resumes the search and never re-measures a program. A network
+(`--model`, `--onnx`) is tuned by the task scheduler and checked and timed
+against onnxruntime (`schedopt.tools.run_network`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from schedopt.timing import blas_description, reexec_without_openblas_overrides, time_callable
+from schedopt.tools.model_arguments import ZOO_MODELS
 
 
 def _parse_arg(text: str) -> object:
@@ -36,6 +41,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("workload", nargs="?", help="a registered workload name, e.g. matmul")
     parser.add_argument("args", nargs="*", type=_parse_arg, help="the workload's arguments (JSON values)")
     parser.add_argument("--ir", metavar="FILE", help="tune the te function of this IR file instead")
+    parser.add_argument("--onnx", metavar="FILE", help="tune the network of this ONNX file")
+    parser.add_argument("--model", choices=ZOO_MODELS, help="tune a network of the model zoo")
     parser.add_argument(
         "--trials",
         type=int,
@@ -43,21 +50,29 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="measurements (default 200; 0: only use the records already in --log)",
     )
     parser.add_argument(
-        "--per-round", type=int, default=64, help="measurements per search round (default 64)"
+        "--per-round",
+        type=int,
+        default=64,
+        help="measurements per search round (per task round for networks)",
     )
     parser.add_argument("--policy", default="sketch.xgb", help="sketch.xgb (default), sketch.random or empty")
     parser.add_argument("--seed", type=int, default=0, help="seed of the search and of the inputs")
     parser.add_argument("--log", metavar="FILE", help="record file (default: WORKLOAD.json here)")
     parser.add_argument("--repeat", type=int, default=5, help="timing repeats (default 5)")
     options = parser.parse_args(argv)
-    if (options.workload is None) == (options.ir is None):
-        parser.error("give a workload name and its arguments, or --ir FILE")
+    given = [what for what in (options.workload, options.ir, options.onnx, options.model) if what is not None]
+    if len(given) != 1:
+        parser.error("give one of: a workload name and its arguments, --ir FILE, --onnx FILE, --model NAME")
     return options
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _arguments(argv)
     reexec_without_openblas_overrides()
+    if options.onnx or options.model:
+        from schedopt.tools.run_network import run_network
+
+        return run_network(options)
 
     import numpy as np
 

@@ -1,0 +1,153 @@
+"""Network benchmark: whole models tuned by the task scheduler, against onnxruntime in the same process.
+
+    python benchmarks/bench_network.py --trials 2000                    # ResNet-18, MobileNetV2, the BERT layer
+    python benchmarks/bench_network.py resnet18 --trials 1000 --json r18.json
+    python benchmarks/bench_network.py resnet18 --trials 0              # default schedules only (no tuning)
+
+For each model of the zoo (batch 1, fp32, real shapes, seeded weights) it
+extracts the tasks, tunes them together for `--trials` measurements (the
+gradient strategy; records in `--out-dir/MODEL.json`: an existing log is
+resumed, and counts towards the trials), then, after all tuning, compiles
+each model with its records and times it beside onnxruntime (CPU provider,
+intra-op threads = cores), both in this process on the same inputs, after
+checking the outputs agree. The table gives per model: tasks, trials
+measured, tuning wall time, the latency of the compiled model (min and
+median over `--repeat` runs) and of onnxruntime, and their ratio
+(onnxruntime / sched-opt: above 1 is faster than onnxruntime). The run also
+draws each model's latency-vs-trials curve next to its log. Timings compare
+only within one run; run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from schedopt.timing import reexec_without_openblas_overrides
+
+MODELS = ("resnet18", "mobilenet_v2", "bert_layer")
+RTOL = 2e-3
+
+
+@dataclass
+class Row:
+    model: str
+    tasks: int
+    trials: int
+    tuning_s: float
+    schedopt_ms: float
+    schedopt_median_ms: float
+    onnxruntime_ms: float
+    onnxruntime_median_ms: float
+
+    @property
+    def speedup(self) -> float:
+        return self.onnxruntime_ms / self.schedopt_ms
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="*", help=f"models among {', '.join(MODELS)} (default all)")
+    parser.add_argument("--trials", type=int, default=2000, help="measurements per model (default 2000)")
+    parser.add_argument("--per-round", type=int, default=64, help="measurements per task round (default 64)")
+    parser.add_argument("--out-dir", default="tuning-records/networks", help="record logs and curves")
+    parser.add_argument(
+        "--repeat", type=int, default=20, help="timed runs of each compiled model (default 20)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    options = parser.parse_args()
+    unknown = [m for m in options.models if m not in MODELS]
+    if unknown:
+        parser.error(f"unknown models {', '.join(unknown)} (known: {', '.join(MODELS)})")
+    options.models = options.models or list(MODELS)
+    return options
+
+
+def main() -> int:
+    options = _arguments()
+    reexec_without_openblas_overrides()
+
+    import numpy as np
+    import onnxruntime
+
+    import schedopt as ss
+    from schedopt.frontend import model_zoo
+    from schedopt.latency_curve import latency_curve, plot_latency_curve
+    from schedopt.records import read_records
+    from schedopt.timing import time_callable
+
+    out_dir = Path(options.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tuned: list[tuple[str, object, list[ss.SearchTask], list[int], float]] = []
+    for name in options.models:
+        model = getattr(model_zoo, name)()
+        tasks, weights = ss.extract_tasks(model, target="llvm")
+        log = out_dir / f"{name}.json"
+        print(f"== {name}: {len(tasks)} tasks, log {log}", flush=True)
+        start = time.perf_counter()
+        if options.trials:
+            callbacks = [ss.PrintTableInfo(), ss.LogEstimatedLatency(log.with_suffix(".latency.tsv"))]
+            scheduler = ss.TaskScheduler(
+                tasks, weights, load_log_file=str(log), callbacks=callbacks, seed=options.seed
+            )
+            scheduler.tune(
+                ss.TuningOptions(
+                    num_measure_trials=options.trials,
+                    num_measures_per_round=options.per_round,
+                    measure_callbacks=[ss.RecordToFile(str(log))],
+                )
+            )
+            curve = latency_curve(
+                read_records(log), {t.workload_key: w for t, w in zip(tasks, weights, strict=True)}
+            )
+            if curve:
+                plot_latency_curve(curve, log.with_suffix(".latency.png"), title=f"{name}: estimated latency")
+        tuned.append((name, model, tasks, weights, time.perf_counter() - start))
+
+    rows = []
+    threads = ss.HardwareParams().num_cores
+    for name, model, tasks, _, tuning_s in tuned:
+        log = out_dir / f"{name}.json"
+        compiled = ss.compile_model(model, records=str(log) if log.exists() else None)
+        rng = np.random.default_rng(options.seed)
+        inputs = [rng.standard_normal(spec.shape).astype(spec.dtype) for spec in compiled.inputs]
+        session_options = onnxruntime.SessionOptions()
+        session_options.intra_op_num_threads = threads
+        session = onnxruntime.InferenceSession(
+            model.SerializeToString(), session_options, providers=["CPUExecutionProvider"]
+        )
+        feed = {spec.name: value for spec, value in zip(compiled.inputs, inputs, strict=True)}
+        for have, want in zip(compiled(*inputs), session.run(None, feed), strict=True):
+            scale = float(np.max(np.abs(want))) or 1.0
+            np.testing.assert_allclose(have, want, rtol=RTOL, atol=RTOL * scale, err_msg=f"{name} output")
+        ours = time_callable(lambda c=compiled, i=inputs: c(*i), options.repeat)
+        theirs = time_callable(lambda s=session, f=feed: s.run(None, f), options.repeat)
+        trials = len(list(read_records(log))) if log.exists() else 0
+        milliseconds = (ours.min_s * 1e3, ours.median_s * 1e3, theirs.min_s * 1e3, theirs.median_s * 1e3)
+        rows.append(Row(name, len(tasks), trials, tuning_s, *milliseconds))
+
+    print(
+        f"\nonnxruntime {onnxruntime.__version__}, {threads} threads; ratio = onnxruntime / sched-opt (min times)"
+    )
+    header = f"{'model':<14}{'tasks':>6}{'trials':>8}{'tuning s':>10}{'sched-opt ms':>14}{'median':>9}"
+    header += f"{'onnxruntime ms':>16}{'median':>9}{'ratio':>8}"
+    print(header)
+    for row in rows:
+        print(
+            f"{row.model:<14}{row.tasks:>6}{row.trials:>8}{row.tuning_s:>10.0f}{row.schedopt_ms:>14.3f}"
+            f"{row.schedopt_median_ms:>9.3f}{row.onnxruntime_ms:>16.3f}{row.onnxruntime_median_ms:>9.3f}"
+            f"{row.speedup:>7.2f}x"
+        )
+    if options.json:
+        document = {"rows": [asdict(row) | {"speedup": row.speedup} for row in rows], "threads": threads}
+        Path(options.json).write_text(json.dumps(document, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
