@@ -25,6 +25,7 @@ import numpy as np
 from schedopt.compute_dag import ComputeDAG
 from schedopt.frontend.loading import load_network
 from schedopt.frontend.network import Network, NetworkCall, OpPattern
+from schedopt.hardware_params import HardwareParams
 from schedopt.layout_rewrite import LayoutRewriteOption
 from schedopt.search_task import SearchTask
 from schedopt.workload_registry import register_workload_function
@@ -71,7 +72,7 @@ def extract_tasks(
     mod: Any,
     params: Mapping[str, np.ndarray] | None = None,
     target: str = "llvm",
-    hardware_params: Any = None,
+    hardware_params: HardwareParams | None = None,
     include_simple_tasks: bool = False,
     layout_rewrite_option: int | None = None,
 ) -> tuple[list[SearchTask], list[int]]:
