@@ -1,5 +1,7 @@
 """`sched-opt-run`: the main job tunes, checks and tables; bad input is an error, not a traceback."""
 
+import pytest
+
 from schedopt.tools.run_workload import main
 
 
@@ -37,3 +39,34 @@ def test_an_ir_file_is_tuned_against_its_unscheduled_program(tmp_path, capsys):
 def test_an_unknown_workload_is_a_clear_error(capsys):
     assert main(["no_such_workload", "1"]) == 1
     assert "sched-opt-run: error: workload 'no_such_workload' is not registered" in capsys.readouterr().err
+
+
+def test_a_network_compiles_checks_against_onnxruntime_and_tables(tmp_path, capsys):
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from schedopt.frontend.model_zoo import resnet18
+
+    model = tmp_path / "small.onnx"
+    onnx.save(resnet18(image=32, classes=10), model)
+    code = main(["--onnx", str(model), "--trials", "0", "--repeat", "1", "--log", str(tmp_path / "net.json")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "network   small: 18 tasks, 23 operator calls to tune" in out
+    assert "check     the outputs match onnxruntime's" in out
+    assert "sched-opt" in out and "onnxruntime" in out
+
+
+def test_a_network_budget_below_one_trial_per_task_is_a_clear_error(tmp_path, capsys):
+    onnx = pytest.importorskip("onnx")
+    from schedopt.frontend.model_zoo import resnet18
+
+    model = tmp_path / "small.onnx"
+    onnx.save(resnet18(image=32, classes=10), model)
+    assert main(["--onnx", str(model), "--trials", "4", "--log", str(tmp_path / "net.json")]) == 1
+    assert "below one trial per task (18 tasks)" in capsys.readouterr().err
+
+
+def test_a_workload_and_a_network_together_are_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["matmul", "8", "8", "8", "--model", "resnet18"])
+    assert "give one of" in capsys.readouterr().err
