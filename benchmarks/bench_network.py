@@ -30,7 +30,6 @@ from pathlib import Path
 from schedopt.timing import reexec_without_openblas_overrides
 
 MODELS = ("resnet18", "mobilenet_v2", "bert_layer")
-RTOL = 2e-3
 
 
 @dataclass
@@ -72,14 +71,12 @@ def main() -> int:
     options = _arguments()
     reexec_without_openblas_overrides()
 
-    import numpy as np
     import onnxruntime
 
     import schedopt as ss
     from schedopt.frontend import model_zoo
-    from schedopt.latency_curve import latency_curve, plot_latency_curve
     from schedopt.records import read_records
-    from schedopt.timing import time_callable
+    from schedopt.tools.run_network import ReferenceRun, tune_network
 
     out_dir = Path(options.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -91,22 +88,7 @@ def main() -> int:
         print(f"== {name}: {len(tasks)} tasks, log {log}", flush=True)
         start = time.perf_counter()
         if options.trials:
-            callbacks = [ss.PrintTableInfo(), ss.LogEstimatedLatency(log.with_suffix(".latency.tsv"))]
-            scheduler = ss.TaskScheduler(
-                tasks, weights, load_log_file=str(log), callbacks=callbacks, seed=options.seed
-            )
-            scheduler.tune(
-                ss.TuningOptions(
-                    num_measure_trials=options.trials,
-                    num_measures_per_round=options.per_round,
-                    measure_callbacks=[ss.RecordToFile(str(log))],
-                )
-            )
-            curve = latency_curve(
-                read_records(log), {t.workload_key: w for t, w in zip(tasks, weights, strict=True)}
-            )
-            if curve:
-                plot_latency_curve(curve, log.with_suffix(".latency.png"), title=f"{name}: estimated latency")
+            tune_network(tasks, weights, log, options.trials, options.per_round, options.seed)
         tuned.append((name, model, tasks, weights, time.perf_counter() - start))
 
     rows = []
@@ -114,19 +96,7 @@ def main() -> int:
     for name, model, tasks, _, tuning_s in tuned:
         log = out_dir / f"{name}.json"
         compiled = ss.compile_model(model, records=str(log) if log.exists() else None)
-        rng = np.random.default_rng(options.seed)
-        inputs = [rng.standard_normal(spec.shape).astype(spec.dtype) for spec in compiled.inputs]
-        session_options = onnxruntime.SessionOptions()
-        session_options.intra_op_num_threads = threads
-        session = onnxruntime.InferenceSession(
-            model.SerializeToString(), session_options, providers=["CPUExecutionProvider"]
-        )
-        feed = {spec.name: value for spec, value in zip(compiled.inputs, inputs, strict=True)}
-        for have, want in zip(compiled(*inputs), session.run(None, feed), strict=True):
-            scale = float(np.max(np.abs(want))) or 1.0
-            np.testing.assert_allclose(have, want, rtol=RTOL, atol=RTOL * scale, err_msg=f"{name} output")
-        ours = time_callable(lambda c=compiled, i=inputs: c(*i), options.repeat)
-        theirs = time_callable(lambda s=session, f=feed: s.run(None, f), options.repeat)
+        ours, theirs = ReferenceRun.checked(model, compiled, options.seed, threads).time(options.repeat)
         trials = len(list(read_records(log))) if log.exists() else 0
         milliseconds = (ours.min_s * 1e3, ours.median_s * 1e3, theirs.min_s * 1e3, theirs.median_s * 1e3)
         rows.append(Row(name, len(tasks), trials, tuning_s, *milliseconds))

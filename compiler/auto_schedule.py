@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel
 from schedopt.errors import SchedOptError
-from schedopt.measure import LocalBuilder, LocalRunner
-from schedopt.program_measurer import ProgramMeasurer
+from schedopt.program_measurer import measurer_for
 from schedopt.schedule.loop_state import State
 from schedopt.search_policy import (
     EmptyPolicy,
@@ -95,14 +94,8 @@ def make_search_policy(
 def tune(task: SearchTask, options: TuningOptions, search_policy: SearchPolicy | None = None) -> State | None:
     """Search `task`'s schedules as `options` say; the fastest State measured (None: none ran)."""
     policy = search_policy if search_policy is not None else make_search_policy(task, verbose=options.verbose)
-    builder = LocalBuilder() if options.builder == "local" else options.builder
-    runner = LocalRunner() if options.runner == "local" else options.runner
-    try:
-        return tune_task(task, policy, ProgramMeasurer(builder, runner, options.verbose), options)
-    finally:
-        for owned, given in ((builder, options.builder), (runner, options.runner)):
-            if given == "local":
-                owned.close()
+    with measurer_for(options, options.verbose) as measurer:
+        return tune_task(task, policy, measurer, options)
 
 
 def create_task(

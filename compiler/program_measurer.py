@@ -8,10 +8,22 @@ keeps what it measured). It knows nothing of the search or of the score.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from schedopt.measure import MeasureInput, MeasureResult, ProgramBuilder, ProgramRunner
+from schedopt.measure import (
+    LocalBuilder,
+    LocalRunner,
+    MeasureInput,
+    MeasureResult,
+    ProgramBuilder,
+    ProgramRunner,
+)
+
+if TYPE_CHECKING:
+    from schedopt.tuning_options import TuningOptions
 
 BatchSink = Callable[[Sequence[MeasureInput], Sequence[MeasureResult]], None]
 """Receives each measured batch: its inputs and their results, in order."""
@@ -45,3 +57,17 @@ class ProgramMeasurer:
         if self.verbose == 1 and inputs:
             print()  # ends the line of progress marks the builder and the runner print
         return results
+
+
+@contextmanager
+def measurer_for(options: TuningOptions, verbose: int) -> Iterator[ProgramMeasurer]:
+    """The measurer of `options`' builder and runner; a "local" one is made here and closed on exit."""
+    builder = LocalBuilder() if options.builder == "local" else options.builder
+    runner = LocalRunner() if options.runner == "local" else options.runner
+    try:
+        yield ProgramMeasurer(builder, runner, verbose)
+    finally:
+        if options.builder == "local":
+            builder.close()
+        if options.runner == "local":
+            runner.close()

@@ -41,8 +41,8 @@ from typing import Any
 from schedopt.auto_schedule import make_cost_model
 from schedopt.cost_model import CostModel, XGBModel
 from schedopt.errors import SchedOptError
-from schedopt.measure import MAX_FLOAT, LocalBuilder, LocalRunner, MeasureErrorNo
-from schedopt.program_measurer import ProgramMeasurer
+from schedopt.measure import MAX_FLOAT, MeasureErrorNo
+from schedopt.program_measurer import measurer_for
 from schedopt.records import read_records
 from schedopt.schedule.stage import IteratorKind, StageKind
 from schedopt.scoreboard import Scoreboard
@@ -139,8 +139,6 @@ class TaskScheduler:
         """Rounds each task has had."""
         self.task_trials = [0] * count
         """Programs measured for each task."""
-        self.task_best_cts = [0] * count
-        """The round in which each task's best was found."""
         self.task_best_trials = [0] * count
         """Each task's trial count when its best was found."""
         self.task_costs_history: list[list[float]] = [[] for _ in range(count)]
@@ -157,7 +155,6 @@ class TaskScheduler:
         self.tic = time.perf_counter()
         self.num_measures_per_round = 0
         self.search_policies: list[SearchPolicy] = []
-        self.next_task: int | None = None
 
     # --- the objective -----------------------------------------------------
 
@@ -206,17 +203,11 @@ class TaskScheduler:
         self.search_policies = self._make_policies(search_policy, search_policy_params, adaptive_training)
         if self.load_log_file is not None and os.path.exists(self.load_log_file):
             self._restore_status(self.load_log_file)
-        builder = LocalBuilder() if tune_option.builder == "local" else tune_option.builder
-        runner = LocalRunner() if tune_option.runner == "local" else tune_option.runner
-        self.measurer = ProgramMeasurer(builder, runner, verbose=0 if tune_option.verbose < 2 else 2)
         self.scoreboard = Scoreboard()
         self.measure_callbacks = list(tune_option.measure_callbacks or ())
-        try:
+        # the table shows progress: the measurer prints per candidate only at verbose 2
+        with measurer_for(tune_option, verbose=0 if tune_option.verbose < 2 else 2) as self.measurer:
             self._run()
-        finally:
-            for owned, given in ((builder, tune_option.builder), (runner, tune_option.runner)):
-                if given == "local":
-                    owned.close()
         for callback in self.callbacks:
             callback.post_tune_all(self)
 
@@ -293,7 +284,6 @@ class TaskScheduler:
             self.group_of[index] = [index]
 
     def _tune_task(self, index: int) -> None:
-        self.next_task = index
         for callback in self.callbacks:
             callback.pre_tune(self, index)
         task, policy = self.tasks[index], self.search_policies[index]
@@ -306,7 +296,6 @@ class TaskScheduler:
             cost = result.mean_cost()
             if result.error_no == MeasureErrorNo.NO_ERROR and cost < self.best_costs[index]:
                 self.best_costs[index] = cost
-                self.task_best_cts[index] = self.task_cts[index]
                 self.task_best_trials[index] = self.task_trials[index]
         stalled = self.task_trials[index] - self.task_best_trials[index]
         if not inputs or stalled > self.early_stopping_task:
@@ -314,7 +303,6 @@ class TaskScheduler:
         self.task_costs_history[index].append(self.best_costs[index])
         self.ct += len(inputs)
         self.cur_score = self._score(self.best_costs)
-        self.next_task = None
         for callback in self.callbacks:
             callback.post_tune(self, index)
 
@@ -393,7 +381,6 @@ class TaskScheduler:
             if self.task_trials[index] == 0:
                 continue
             self.task_cts[index] = -(-self.task_trials[index] // per_round)
-            self.task_best_cts[index] = -(-self.task_best_trials[index] // per_round)
             self.task_costs_history[index].append(self.best_costs[index])
             if self.task_trials[index] - self.task_best_trials[index] > self.early_stopping_task:
                 self.dead_tasks.add(index)

@@ -49,6 +49,7 @@ from xdsl.utils.exceptions import VerifyException
 from schedopt.dialects import te as te_dialect
 from schedopt.dialects.te import ReductionKind
 from schedopt.errors import TEError
+from schedopt.unique_names import unique_name
 
 # --- dtypes ------------------------------------------------------------------
 
@@ -759,16 +760,8 @@ def build_te_function(tensors: Sequence[Tensor], func_name: str = "default_funct
 def _distinct_names(ops: Sequence[PlaceholderOp | ComputeOp]) -> dict[int, str]:
     """A name per operation (by id): its own, or `NAME_<n>` for a later one of the same name."""
     own = {op.name for op in ops}
-    names: dict[int, str] = {}
     taken: set[str] = set()
-    for op in ops:
-        name, suffix = op.name, 0
-        while name in taken or (suffix and name in own):
-            suffix += 1
-            name = f"{op.name}_{suffix}"
-        names[id(op)] = name
-        taken.add(name)
-    return names
+    return {id(op): unique_name(op.name, taken, own) for op in ops}
 
 
 def build_te_module(tensors: Sequence[Tensor], func_name: str = "default_function") -> ModuleOp:

@@ -45,6 +45,7 @@ from schedopt.frontend.network import (
     ssa_name,
 )
 from schedopt.layout_rewrite import LAYOUT_FREE_ATTR
+from schedopt.unique_names import unique_name
 
 _ELEMWISE_TAIL_JOINS = (
     OpPattern.OUT_ELEMWISE_FUSABLE,
@@ -83,7 +84,7 @@ def fuse_module(module: ModuleOp) -> None:
     symbols = {op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)}
     for group in _groups(network.calls):
         if len(group.members) > 1:
-            fused = _fused_function(group, _unique(_fused_name(group), symbols))
+            fused = _fused_function(group, unique_name(_fused_name(group), symbols))
             Rewriter.insert_op(fused, InsertPoint.before(graph))
             _replace_calls(group, fused)
     used_after = {call.name for call in network.calls}
@@ -149,15 +150,6 @@ def _op_name(symbol: str) -> str:
     return re.sub(r"_\d+$", "", symbol.removeprefix("fused_"))
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, suffix = name, 0
-    while candidate in taken:
-        suffix += 1
-        candidate = f"{name}_{suffix}"
-    taken.add(candidate)
-    return candidate
-
-
 # --- merging -----------------------------------------------------------------------------------
 
 
@@ -169,12 +161,7 @@ class _Names:
     taken: set[str] = field(default_factory=set)
 
     def claim(self, name: str) -> str:
-        candidate, suffix = name, 0
-        while candidate in self.taken or (suffix and candidate in self.original):
-            suffix += 1
-            candidate = f"{name}_{suffix}"
-        self.taken.add(candidate)
-        return candidate
+        return unique_name(name, self.taken, self.original)
 
 
 def _fused_function(group: _Group, name: str) -> func.FuncOp:

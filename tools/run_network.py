@@ -16,20 +16,22 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from schedopt.compiled_model import compile_model
+from schedopt.compiled_model import CompiledModel, compile_model
 from schedopt.errors import SchedOptError
 from schedopt.hardware_params import HardwareParams
 from schedopt.latency_curve import latency_curve, plot_latency_curve
 from schedopt.records import RecordToFile, read_records
+from schedopt.search_task import SearchTask
 from schedopt.task_extraction import extract_tasks
 from schedopt.task_scheduler import TaskScheduler
 from schedopt.task_scheduler_callbacks import LogEstimatedLatency, PrintTableInfo
-from schedopt.timing import blas_description, time_callable
+from schedopt.timing import Timing, blas_description, time_callable
 from schedopt.tools.model_arguments import load_model_argument
 from schedopt.tuning_options import TuningOptions
 
@@ -51,17 +53,7 @@ def run_network(options: argparse.Namespace) -> int:
         print(f"records   {log.resolve()}\n")
         if options.trials:
             start = time.perf_counter()
-            callbacks = [PrintTableInfo(), LogEstimatedLatency(log.with_suffix(".latency.tsv"))]
-            scheduler = TaskScheduler(
-                tasks, weights, load_log_file=str(log), callbacks=callbacks, seed=options.seed
-            )
-            scheduler.tune(
-                TuningOptions(
-                    num_measure_trials=options.trials,
-                    num_measures_per_round=options.per_round,
-                    measure_callbacks=[RecordToFile(str(log))],
-                )
-            )
+            tune_network(tasks, weights, log, options.trials, options.per_round, options.seed)
             print(f"\ntuning took {time.perf_counter() - start:.1f} s")
         compiled = compile_model(model, records=str(log) if log.exists() else None)
     except SchedOptError as error:
@@ -72,27 +64,70 @@ def run_network(options: argparse.Namespace) -> int:
         f"compiled  {len(compiled.operators)} operators, {tuned} from records, the others by default schedules"
     )
 
-    rng = np.random.default_rng(options.seed)
-    inputs = [rng.standard_normal(spec.shape).astype(spec.dtype) for spec in compiled.inputs]
-    session = _onnxruntime_session(model, hardware.num_cores)
-    feed = {spec.name: value for spec, value in zip(compiled.inputs, inputs, strict=True)}
-    expected = session.run(None, feed)
-    got = compiled(*inputs)
-    for index, (have, want) in enumerate(zip(got, expected, strict=True)):
-        scale = float(np.max(np.abs(want))) or 1.0
-        np.testing.assert_allclose(have, want, rtol=RTOL, atol=RTOL * scale, err_msg=f"output {index}")
+    try:
+        reference = ReferenceRun.checked(model, compiled, options.seed, hardware.num_cores)
+    except SchedOptError as error:
+        print(f"sched-opt-run: error: {error}", file=sys.stderr)
+        return 1
     print("check     the outputs match onnxruntime's\n")
-
-    ours = time_callable(lambda: compiled(*inputs), options.repeat)
-    theirs = time_callable(lambda: session.run(None, feed), options.repeat)
+    ours, theirs = reference.time(options.repeat)
     print(f"{'program':<24}{'min ms':>10}{'median ms':>12}   speed vs onnxruntime")
     for label, timing in (("sched-opt", ours), ("onnxruntime", theirs)):
         print(
             f"{label:<24}{timing.min_s * 1e3:>10.3f}{timing.median_s * 1e3:>12.3f}{theirs.min_s / timing.min_s:>10.2f}x"
         )
-    _plot(log, tasks, weights)
     print(f"\nrecords: {log.resolve()}  (sched-opt-records best {log})")
     return 0
+
+
+def tune_network(
+    tasks: list[SearchTask], weights: list[int], log: Path, trials: int, per_round: int, seed: int
+) -> None:
+    """Tune the tasks together for `trials` measurements (resuming `log`), then draw the latency curve beside it.
+
+    `LOG.latency.tsv` gets a line per round, `LOG.latency.png` the estimated latency against trials.
+    """
+    callbacks = [PrintTableInfo(), LogEstimatedLatency(log.with_suffix(".latency.tsv"))]
+    scheduler = TaskScheduler(tasks, weights, load_log_file=str(log), callbacks=callbacks, seed=seed)
+    scheduler.tune(
+        TuningOptions(
+            num_measure_trials=trials,
+            num_measures_per_round=per_round,
+            measure_callbacks=[RecordToFile(str(log))],
+        )
+    )
+    _plot(log, tasks, weights)
+
+
+@dataclass
+class ReferenceRun:
+    """A compiled network and onnxruntime on the same seeded random inputs, their outputs checked to agree."""
+
+    compiled: CompiledModel
+    inputs: list[np.ndarray]
+    session: Any
+    feed: dict[str, np.ndarray]
+
+    @classmethod
+    def checked(cls, model: Any, compiled: CompiledModel, seed: int, threads: int) -> ReferenceRun:
+        """Run both once and compare (rtol `RTOL`, atol scaled by the largest output): a SchedOptError if they differ."""
+        rng = np.random.default_rng(seed)
+        inputs = [rng.standard_normal(spec.shape).astype(spec.dtype) for spec in compiled.inputs]
+        session = _onnxruntime_session(model, threads)
+        feed = {spec.name: value for spec, value in zip(compiled.inputs, inputs, strict=True)}
+        for index, (have, want) in enumerate(zip(compiled(*inputs), session.run(None, feed), strict=True)):
+            scale = float(np.max(np.abs(want))) or 1.0
+            try:
+                np.testing.assert_allclose(have, want, rtol=RTOL, atol=RTOL * scale)
+            except AssertionError as mismatch:
+                raise SchedOptError(f"output {index} differs from onnxruntime's:{mismatch}") from None
+        return cls(compiled, inputs, session, feed)
+
+    def time(self, repeat: int) -> tuple[Timing, Timing]:
+        """The compiled network's timing and onnxruntime's, in this process."""
+        ours = time_callable(lambda: self.compiled(*self.inputs), repeat)
+        theirs = time_callable(lambda: self.session.run(None, self.feed), repeat)
+        return ours, theirs
 
 
 def _onnxruntime_session(model: Any, threads: int) -> Any:
@@ -106,7 +141,7 @@ def _onnxruntime_session(model: Any, threads: int) -> Any:
     return onnxruntime.InferenceSession(source, session_options, providers=["CPUExecutionProvider"])
 
 
-def _plot(log: Path, tasks: list[Any], weights: list[int]) -> None:
+def _plot(log: Path, tasks: list[SearchTask], weights: list[int]) -> None:
     if not log.exists():
         return
     points = latency_curve(

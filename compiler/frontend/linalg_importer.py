@@ -68,6 +68,7 @@ from schedopt.dialects.linalg_extra import LINALG
 from schedopt.dialects.te import PLACEHOLDER_NAME_ATTR, ReductionKind, identity_value
 from schedopt.errors import FrontendError, TEError
 from schedopt.frontend.network import GraphValue, Network, NetworkBuilder, OpPattern
+from schedopt.unique_names import unique_name
 
 Scalar = int | float | bool
 
@@ -264,7 +265,7 @@ class _Importer:
         if array.size and (array == array.flat[0]).all():
             self.splats[op.result] = _Splat(array.flat[0].item(), dtype)
         elif op.result.uses:
-            self.names[op.result] = self._unique(op.result.name_hint or "constant")
+            self.names[op.result] = unique_name(op.result.name_hint or "constant", self.taken)
             self.param_values[op.result] = array
 
     def _read_fill(self, op: FillOp) -> None:
@@ -346,14 +347,6 @@ class _Importer:
             )
         self.operators.append(op)
         self.names.setdefault(op.result, op.name)
-
-    def _unique(self, name: str) -> str:
-        unique, suffix = name, 0
-        while unique in self.taken:
-            suffix += 1
-            unique = f"{name}_{suffix}"
-        self.taken.add(unique)
-        return unique
 
     def kind_of(self, value: SSAValue) -> _Splat | _Uninitialized | None:
         """What a value is when it is not a graph tensor; None for a graph tensor."""

@@ -46,6 +46,7 @@ from schedopt import te
 from schedopt.dialects import te as te_dialect
 from schedopt.errors import NetworkError, TEError
 from schedopt.ir_context import te_context
+from schedopt.unique_names import unique_name
 
 GRAPH_ATTR = "te.graph"
 """Unit attribute that marks the graph function of a network module."""
@@ -199,7 +200,7 @@ class NetworkBuilder:
                     f"operator {name}: argument {index} is {arg.dtype}{list(arg.shape)}, placeholder "
                     f"{tensor.name} is {tensor.dtype}{list(tensor.shape)}"
                 )
-        symbol = self._unique_symbol(name)
+        symbol = unique_name(name, self._symbols)
         function = te.build_te_function(tensors, symbol)
         function.attributes[OP_PATTERN_ATTR] = StringAttr(pattern.value)
         results = [
@@ -252,14 +253,6 @@ class NetworkBuilder:
         if any(name == other for other, _, _ in self._arguments):
             raise NetworkError(f"the network already has an input or parameter named {name!r}")
         self._arguments.append((name, value, is_param))
-
-    def _unique_symbol(self, name: str) -> str:
-        symbol, suffix = name, 0
-        while symbol in self._symbols:
-            suffix += 1
-            symbol = f"{name}_{suffix}"
-        self._symbols.add(symbol)
-        return symbol
 
 
 @dataclass(eq=False)

@@ -12,42 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from fake_measurement import FakeBuilder, FakeRunner, first_split_factor
 
 import schedopt as ss
-from schedopt.measure import (
-    BuildResult,
-    MeasureErrorNo,
-    MeasureInput,
-    MeasureResult,
-    ProgramBuilder,
-    ProgramRunner,
-)
+from schedopt.measure import MeasureInput
 from schedopt.schedule.loop_state import State
-from schedopt.schedule.transform_steps import SplitStep
 from schedopt.search_policy import SearchPolicy
 from schedopt.task_scheduler import similarity_tag
 
 
-class FakeBuilder(ProgramBuilder):
-    n_parallel = 1
-
-    def build(self, measure_inputs: Sequence[MeasureInput], verbose: int = 1) -> list[BuildResult]:
-        return [BuildResult(None, "f", (), MeasureErrorNo.NO_ERROR, "", 0.0) for _ in measure_inputs]
-
-
-class FakeRunner(ProgramRunner):
-    """Cost: the task's flop count / 1e9 over the factor of the state's first split (1 without one)."""
-
-    def run(
-        self, measure_inputs: Sequence[MeasureInput], build_results: Sequence[BuildResult], verbose: int = 1
-    ) -> list[MeasureResult]:
-        results = []
-        for inp in measure_inputs:
-            splits = [step for step in inp.state.transform_steps if isinstance(step, SplitStep)]
-            factor = splits[0].lengths[0] or 1 if splits else 1
-            cost = inp.task.compute_dag.flop_ct / 1e9 / factor
-            results.append(MeasureResult((cost,), MeasureErrorNo.NO_ERROR, "", 0.0, 0.0))
-        return results
+def flop_cost(measure_input: MeasureInput) -> float:
+    """The task's flop count / 1e9 over the state's first split factor, in seconds."""
+    return measure_input.task.compute_dag.flop_ct / 1e9 / first_split_factor(measure_input)
 
 
 class SplitPolicy(SearchPolicy):
@@ -72,7 +48,7 @@ def fake_options(trials: int, per_round: int = 2, **kwargs: object) -> ss.Tuning
         num_measure_trials=trials,
         num_measures_per_round=per_round,
         builder=FakeBuilder(),
-        runner=FakeRunner(),
+        runner=FakeRunner(flop_cost),
         verbose=0,
         **kwargs,  # type: ignore[arg-type]
     )

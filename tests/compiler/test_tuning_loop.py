@@ -11,16 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from fake_measurement import FakeBuilder, FakeRunner, first_split_factor
 
 import schedopt as ss
 from schedopt.measure import (
-    BuildResult,
     MeasureCallback,
-    MeasureErrorNo,
     MeasureInput,
     MeasureResult,
-    ProgramBuilder,
-    ProgramRunner,
 )
 from schedopt.program_measurer import ProgramMeasurer
 from schedopt.schedule.loop_state import State
@@ -29,27 +26,10 @@ from schedopt.search_policy import SearchPolicy
 from schedopt.tuning_loop import tune_round, tune_task
 
 
-class FakeBuilder(ProgramBuilder):
-    n_parallel = 2
-
-    def build(self, measure_inputs: Sequence[MeasureInput], verbose: int = 1) -> list[BuildResult]:
-        return [BuildResult(None, "f", (), MeasureErrorNo.NO_ERROR, "", 0.0) for _ in measure_inputs]
-
-
-class FakeRunner(ProgramRunner):
-    """Cost 1/factor seconds for a state whose first step splits by `factor`; factor 0 fails."""
-
-    def run(
-        self, measure_inputs: Sequence[MeasureInput], build_results: Sequence[BuildResult], verbose: int = 1
-    ) -> list[MeasureResult]:
-        results = []
-        for inp in measure_inputs:
-            factor = inp.state.transform_steps[0].lengths[0]  # type: ignore[attr-defined]
-            if factor == 7:
-                results.append(MeasureResult.failure(MeasureErrorNo.RUNTIME_DEVICE, "boom", 0.0))
-            else:
-                results.append(MeasureResult((1.0 / factor,), MeasureErrorNo.NO_ERROR, "", 0.0, 0.0))
-        return results
+def split_cost(measure_input: MeasureInput) -> float | None:
+    """1/factor seconds for a state split by `factor`; factor 7 fails."""
+    factor = first_split_factor(measure_input)
+    return None if factor == 7 else 1.0 / factor
 
 
 class SplitPolicy(SearchPolicy):
@@ -88,7 +68,7 @@ def task() -> ss.SearchTask:
 
 
 def measurer() -> ProgramMeasurer:
-    return ProgramMeasurer(FakeBuilder(), FakeRunner(), verbose=0)
+    return ProgramMeasurer(FakeBuilder(), FakeRunner(split_cost), verbose=0)
 
 
 def test_a_round_reaches_the_policy_once_and_the_callbacks_batch_by_batch(task: ss.SearchTask):

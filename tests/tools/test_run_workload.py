@@ -2,6 +2,7 @@
 
 import pytest
 
+import schedopt as ss
 from schedopt.tools.run_workload import main
 
 
@@ -70,3 +71,23 @@ def test_a_workload_and_a_network_together_are_refused(capsys):
     with pytest.raises(SystemExit):
         main(["matmul", "8", "8", "8", "--model", "resnet18"])
     assert "give one of" in capsys.readouterr().err
+
+
+def test_outputs_that_differ_from_onnxruntime_are_a_clear_error():
+    pytest.importorskip("onnxruntime")
+    np = pytest.importorskip("numpy")
+    from schedopt.frontend.model_zoo import resnet18
+    from schedopt.tools.run_network import ReferenceRun
+
+    model = resnet18(image=32, classes=10)
+    compiled = ss.compile_model(model)
+
+    class Wrong:
+        inputs = compiled.inputs
+
+        def __call__(self, *inputs):
+            return [np.zeros_like(out) for out in compiled(*inputs)]
+
+    with pytest.raises(ss.SchedOptError, match="output 0 differs from onnxruntime's"):
+        ReferenceRun.checked(model, Wrong(), seed=0, threads=1)  # type: ignore[arg-type]
+    ReferenceRun.checked(model, compiled, seed=0, threads=1)  # the right outputs pass
