@@ -77,7 +77,7 @@ def sampled_states(case: Case, count: int, seed: int) -> tuple[SearchTask, list[
 
 def run_case(name: str, case: Case, count: int, seed: int) -> Row:
     from schedopt.layout_rewrite import rewrite_layout
-    from schedopt.measure import default_build_func
+    from schedopt.measurement import default_build_func
 
     task, states = sampled_states(case, count, seed)
     dag = task.compute_dag

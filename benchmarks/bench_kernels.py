@@ -103,7 +103,7 @@ def run_case(name: str, case: Case, threads: int, repeat: int, profile: bool) ->
 
     from schedopt.build import build
     from schedopt.compute_dag import ComputeDAG
-    from schedopt.timing import time_callable
+    from schedopt.measurement.timing import time_callable
     from schedopt.workload_registry import make_workload_key
     from schedopt.workloads.numpy_baselines import baseline
     from schedopt.workloads.numpy_reference import random_inputs, reference
@@ -179,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown cases {unknown}; known: {', '.join(CASES)}")
     os.environ["OMP_NUM_THREADS"] = str(options.threads)
 
-    from schedopt.timing import blas_description, reexec_without_openblas_overrides
+    from schedopt.measurement.timing import blas_description, reexec_without_openblas_overrides
 
     reexec_without_openblas_overrides()
     from threadpoolctl import threadpool_limits

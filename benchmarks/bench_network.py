@@ -27,7 +27,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from schedopt.timing import reexec_without_openblas_overrides
+from schedopt.measurement.timing import reexec_without_openblas_overrides
 
 MODELS = ("resnet18", "mobilenet_v2", "bert_layer")
 

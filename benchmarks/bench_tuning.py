@@ -66,8 +66,8 @@ def run_case(name: str, case: Case, options: argparse.Namespace) -> Row:
 
     import schedopt as ss
     from schedopt.auto_schedule import make_search_policy
+    from schedopt.measurement.timing import time_callable
     from schedopt.search_policy import SketchPolicy
-    from schedopt.timing import time_callable
     from schedopt.workloads.numpy_baselines import baseline
     from schedopt.workloads.numpy_reference import random_inputs, reference
 
@@ -158,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown cases {unknown}; known: {', '.join(CASES)}")
 
-    from schedopt.timing import blas_description, reexec_without_openblas_overrides
+    from schedopt.measurement.timing import blas_description, reexec_without_openblas_overrides
 
     reexec_without_openblas_overrides()
     os.makedirs(options.out_dir, exist_ok=True)

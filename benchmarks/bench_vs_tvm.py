@@ -199,7 +199,7 @@ def tune_schedopt(run: Run, trials: int, run_dir: Path) -> list[float]:
     """Tune with sched-opt as `sched-opt-run` does; each trial's tuning-time GFLOP/s, from the log."""
     import schedopt as ss
     from schedopt.auto_schedule import make_search_policy
-    from schedopt.measure import MeasureErrorNo
+    from schedopt.measurement import MeasureErrorNo
 
     log, summary = run_dir / "schedopt.json", run_dir / "schedopt_result.json"
     task = ss.SearchTask(run.workload, tuple(run.args))
@@ -286,7 +286,7 @@ def _plan(runs: Sequence[Run], mcpu: str) -> dict[str, Any]:
 def retime(runs: Sequence[Run], probe: Probe, work_dir: Path, mcpu: str, repeat: int) -> list[str]:
     """Time numpy and both best programs after tuning; fills the runs' GFLOP/s, returns the notes."""
     import schedopt
-    from schedopt.timing import OPENBLAS_OVERRIDES
+    from schedopt.measurement.timing import OPENBLAS_OVERRIDES
 
     plan_file = work_dir / "retime_plan.json"
     plan_file.write_text(json.dumps(_plan(runs, mcpu), indent=1) + "\n")

@@ -157,7 +157,7 @@ class AccuracyRow:
 
 def successful_records_by_task(files: Sequence[str]) -> dict[str, list]:
     """The successful (input, result) pairs of the files, by workload key in order of appearance."""
-    from schedopt.measure import MeasureErrorNo
+    from schedopt.measurement import MeasureErrorNo
     from schedopt.records import load_records
 
     tasks: dict[str, list] = {}
@@ -181,7 +181,7 @@ def evaluate_task(
 ) -> AccuracyRow:
     """Train a fresh XGBModel on the task's training split and score its held-out split."""
     from schedopt.cost_model import XGBModel
-    from schedopt.measure import MeasureInput
+    from schedopt.measurement import MeasureInput
     from schedopt.records import recover_measure_input
 
     task = recover_measure_input(records[0][0]).task
@@ -298,7 +298,7 @@ def gflops_of_log(file: str) -> tuple[str, list[float]]:
     """The workload key of a one-task record file and the GFLOP/s of each record in file order
     (0 for a failed measurement, which still spends a trial)."""
     from schedopt.errors import RecordError
-    from schedopt.measure import MeasureErrorNo
+    from schedopt.measurement import MeasureErrorNo
     from schedopt.records import load_records
     from schedopt.search_task import SearchTask
 

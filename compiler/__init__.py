@@ -40,7 +40,7 @@ from schedopt.layout_rewrite import (
     remove_index_check,
     rewrite_compute_body,
 )
-from schedopt.measure import (
+from schedopt.measurement import (
     LocalBuilder,
     LocalRunner,
     MeasureCallback,
@@ -50,7 +50,7 @@ from schedopt.measure import (
     ProgramBuilder,
     ProgramRunner,
 )
-from schedopt.program_measurer import ProgramMeasurer
+from schedopt.measurement.program_measurer import ProgramMeasurer
 from schedopt.records import (
     RecordReader,
     RecordToFile,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel
 from schedopt.errors import SchedOptError
-from schedopt.program_measurer import measurer_for
+from schedopt.measurement.program_measurer import measurer_for
 from schedopt.schedule.loop_state import State
 from schedopt.search_policy import (
     EmptyPolicy,

@@ -45,13 +45,13 @@ from schedopt.frontend.loading import load_network
 from schedopt.frontend.network import Network, NetworkInput, shape_and_dtype
 from schedopt.hardware_params import HardwareParams
 from schedopt.layout_rewrite import LayoutRewrite, LayoutRewriteOption, PlaceholderLayout, rewrite_layout
-from schedopt.measure import MeasureInput, MeasureResult
+from schedopt.measurement import MeasureInput, MeasureResult
+from schedopt.measurement.timing import Timing, time_callable
 from schedopt.memory_plan import Lifetime, plan_memory, view
 from schedopt.runtime import BufferSpec, Kernel
 from schedopt.schedule.loop_state import State
 from schedopt.search_task import target_kind
 from schedopt.task_extraction import OperatorWorkload, operator_workloads
-from schedopt.timing import Timing, time_callable
 
 Records = str | os.PathLike[str] | ApplyHistoryBest | Iterable[tuple[MeasureInput, MeasureResult]]
 """A record file (.json or .db), an `ApplyHistoryBest`, or (input, result) pairs."""

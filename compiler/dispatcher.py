@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from schedopt.compute_dag import ComputeDAG, hash_of_workload_key
-from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.measurement import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.records import RecordReader
 from schedopt.schedule.loop_state import State
 from schedopt.search_task import target_kind

@@ -98,6 +98,17 @@ def parse_llvm_ir(text: str) -> llvm.ModuleRef:
     return module
 
 
+def defined_function(module: llvm.ModuleRef, name: str) -> llvm.ValueRef:
+    """The function `@name` the module defines; a `CompileError` if it only declares it or lacks it."""
+    try:
+        function = module.get_function(name)
+    except NameError:
+        function = None
+    if function is None or function.is_declaration:
+        raise CompileError(f"the built module defines no function @{name}")
+    return function
+
+
 OPENMP_SYMBOL_PREFIXES = ("GOMP_", "omp_")
 """A module declaring an external function named so calls the OpenMP runtime."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.measurement import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.schedule.loop_state import State
 from schedopt.search_task import SearchTask
 

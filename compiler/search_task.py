@@ -12,7 +12,7 @@ task = SearchTask(workload_key='["matmul", 512, 512, 512]')
 ```
 
 The search policies take a task and search its schedules; measurement
-(`schedopt.measure`) builds and times candidates of a task, and the record
+(`schedopt.measurement`) builds and times candidates of a task, and the record
 database (`schedopt.records`) stores the task's key, target and hardware
 parameters with each result.
 

@@ -41,8 +41,8 @@ from typing import Any
 from schedopt.auto_schedule import make_cost_model
 from schedopt.cost_model import CostModel, XGBModel
 from schedopt.errors import SchedOptError
-from schedopt.measure import MAX_FLOAT, MeasureErrorNo
-from schedopt.program_measurer import measurer_for
+from schedopt.measurement import MAX_FLOAT, MeasureErrorNo
+from schedopt.measurement.program_measurer import measurer_for
 from schedopt.records import read_records
 from schedopt.schedule.stage import IteratorKind, StageKind
 from schedopt.scoreboard import Scoreboard

@@ -17,7 +17,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from schedopt.measure import MAX_FLOAT
+from schedopt.measurement import MAX_FLOAT
 
 if TYPE_CHECKING:
     from schedopt.task_scheduler import TaskScheduler

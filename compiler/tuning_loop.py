@@ -15,8 +15,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from schedopt.measure import MeasureCallback, MeasureErrorNo, MeasureInput, MeasureResult
-from schedopt.program_measurer import ProgramMeasurer
+from schedopt.measurement import MeasureCallback, MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.measurement.program_measurer import ProgramMeasurer
 from schedopt.schedule.loop_state import State
 from schedopt.scoreboard import Scoreboard
 from schedopt.search_policy import SearchPolicy

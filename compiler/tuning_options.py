@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from schedopt.errors import SchedOptError
 
 if TYPE_CHECKING:
-    from schedopt.measure import MeasureCallback, ProgramBuilder, ProgramRunner
+    from schedopt.measurement import MeasureCallback, ProgramBuilder, ProgramRunner
 
 
 @dataclass

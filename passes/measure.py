@@ -24,7 +24,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from schedopt.measure import LocalBuilder, LocalRunner, MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.measurement import LocalBuilder, LocalRunner, MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.passes.apply_history_best import remark
 from schedopt.passes.apply_schedule import ScheduledFunction, find_schedules
 from schedopt.records import save_records

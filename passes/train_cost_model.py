@@ -23,7 +23,7 @@ from xdsl.passes import ModulePass
 from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import XGBModel
 from schedopt.errors import RecordError, WorkloadError
-from schedopt.measure import MeasureInput, MeasureResult
+from schedopt.measurement import MeasureInput, MeasureResult
 from schedopt.passes.apply_history_best import remark, te_functions
 from schedopt.records import RecordReader, recover_measure_input
 from schedopt.search_task import SearchTask

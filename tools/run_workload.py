@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from schedopt.timing import blas_description, reexec_without_openblas_overrides, time_callable
+from schedopt.measurement.timing import blas_description, reexec_without_openblas_overrides, time_callable
 from schedopt.tools.model_arguments import ZOO_MODELS
 
 

@@ -41,7 +41,7 @@ Data = tuple[list[np.ndarray], list[np.ndarray]]
 
 
 def time_gflops(run: Callable[[], object], flop: float, repeat: int) -> float:
-    """GFLOP/s at the best of `repeat` repeats of at least 100 ms each, after a warm-up (as schedopt.timing)."""
+    """GFLOP/s at the best of `repeat` repeats of at least 100 ms each, after a warm-up (as schedopt.measurement.timing)."""
     run()
     start = time.perf_counter()
     run()
@@ -135,7 +135,7 @@ def retime(plan: dict[str, Any], sides: Sequence[str], data_dir: str | None, rep
         runs = {str(run["seed"]): {"errors": []} for run in case["runs"]}
         results["cases"][case["key"]] = {"runs": runs}
     if "numpy" in sides:
-        from schedopt.timing import blas_description
+        from schedopt.measurement.timing import blas_description
 
         results["blas"] = blas_description()
         for case in plan["cases"]:

@@ -89,7 +89,7 @@ from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects import te
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import RecordError, ScheduleError
-from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.measurement import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.records import recover_measure_input
 from schedopt.schedule import transform_steps as steps
 from schedopt.schedule.bound_inference import BoundInference, index_form

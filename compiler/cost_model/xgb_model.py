@@ -30,7 +30,7 @@ from schedopt.cost_model.features import (
 )
 from schedopt.cost_model.objectives import OBJECTIVES
 from schedopt.errors import SchedOptError
-from schedopt.measure import MeasureInput, MeasureResult
+from schedopt.measurement import MeasureInput, MeasureResult
 from schedopt.records import RecordReader
 from schedopt.schedule.loop_state import State
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from schedopt.compute_dag import hash_of_workload_key
 from schedopt.errors import RecordError
-from schedopt.measure import MeasureCallback, MeasureInput, MeasureResult
+from schedopt.measurement import MeasureCallback, MeasureInput, MeasureResult
 from schedopt.records.codec import Record
 from schedopt.records.json_lines import JsonLinesStore
 from schedopt.records.sqlite import SqliteStore

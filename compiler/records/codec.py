@@ -42,7 +42,7 @@ from typing import Any
 from schedopt.errors import RecordError, SchedOptError
 from schedopt.hardware_params import RECORD_FIELDS, HardwareParams
 from schedopt.layout_rewrite import LayoutRewriteOption
-from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.measurement import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.transform_steps import step_from_record
 from schedopt.search_task import SearchTask, target_kind

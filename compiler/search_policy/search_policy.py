@@ -13,11 +13,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from schedopt.measure import MeasureErrorNo
+from schedopt.measurement import MeasureErrorNo
 from schedopt.schedule.loop_state import State
 
 if TYPE_CHECKING:
-    from schedopt.measure import MeasureInput, MeasureResult
+    from schedopt.measurement import MeasureInput, MeasureResult
     from schedopt.search_task import SearchTask
 
 

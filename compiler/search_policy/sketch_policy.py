@@ -28,7 +28,7 @@ from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel
 from schedopt.errors import ScheduleError, TargetError
 from schedopt.hardware_params import HardwareParams
-from schedopt.measure import MeasureInput, MeasureResult
+from schedopt.measurement import MeasureInput, MeasureResult
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, SplitStep, Step
 from schedopt.search_policy.init_population import CPU_INIT_RULES

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from schedopt.measure import (
+from schedopt.measurement import (
     BuildResult,
     MeasureErrorNo,
     MeasureInput,

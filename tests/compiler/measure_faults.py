@@ -13,7 +13,7 @@ import time
 from schedopt import te
 from schedopt.build import argument_specs, build_llvm_ir
 from schedopt.compute_dag import ComputeDAG
-from schedopt.measure import default_build_func
+from schedopt.measurement import default_build_func
 from schedopt.schedule.loop_state import State
 from schedopt.te import build_te_module
 

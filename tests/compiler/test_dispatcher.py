@@ -8,7 +8,7 @@ import pytest
 import schedopt.workloads  # noqa: F401  (registers matmul)
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dispatcher import ApplyHistoryBest, DispatchContext, FallbackContext
-from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.measurement import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.records import save_records
 from schedopt.schedule.loop_state import State
 from schedopt.search_task import SearchTask

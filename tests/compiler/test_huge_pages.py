@@ -7,7 +7,12 @@ import gc
 import numpy as np
 import pytest
 
-from schedopt.huge_pages import HUGE_PAGE_BYTES, MIN_HUGE_PAGE_ARRAY_BYTES, huge_page_copy, huge_page_empty
+from schedopt.measurement.huge_pages import (
+    HUGE_PAGE_BYTES,
+    MIN_HUGE_PAGE_ARRAY_BYTES,
+    huge_page_copy,
+    huge_page_empty,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,10 +39,10 @@ def test_an_array_keeps_its_mapping_alive():
 
 
 def test_the_runner_poisons_output_buffers_on_huge_pages():
-    from schedopt.measure import _poisoned
+    from schedopt.measurement.correctness import poisoned_output
     from schedopt.runtime import BufferSpec
 
-    output = _poisoned(BufferSpec("C", (512, 512), np.float32))
+    output = poisoned_output(BufferSpec("C", (512, 512), np.float32))
     assert output.ctypes.data % HUGE_PAGE_BYTES == 0 and np.isnan(output).all()
-    counts = _poisoned(BufferSpec("n", (256, 256), np.int32))
+    counts = poisoned_output(BufferSpec("n", (256, 256), np.int32))
     assert (counts == np.iinfo(np.int32).min).all()

@@ -8,7 +8,7 @@ import pytest
 
 import schedopt as ss
 from schedopt.latency_curve import CurvePoint, latency_curve, plot_latency_curve
-from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.measurement import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.records import Record, append_records
 from schedopt.tools.records_main import main as records_main
 

@@ -12,7 +12,7 @@ import schedopt.workloads  # noqa: F401  (registers matmul)
 from schedopt.build import build_llvm_ir
 from schedopt.errors import SchedOptError
 from schedopt.layout_rewrite import LayoutRewriteOption, rewrite_layout
-from schedopt.measure import (
+from schedopt.measurement import (
     MAX_FLOAT,
     BuildResult,
     LocalBuilder,
@@ -20,8 +20,8 @@ from schedopt.measure import (
     MeasureErrorNo,
     MeasureInput,
     MeasureResult,
-    _time_calls,
 )
+from schedopt.measurement.time_evaluator import time_calls
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.transform_steps import SplitStep
 from schedopt.search_task import SearchTask
@@ -160,7 +160,7 @@ def test_cache_flush(task: SearchTask):
 
 def test_number_grows_until_a_repeat_lasts_min_repeat_ms():
     calls = []
-    costs = _time_calls(lambda: calls.append(1), number=1, repeat=3, min_repeat_ms=5, flush=None)
+    costs = time_calls(lambda: calls.append(1), number=1, repeat=3, min_repeat_ms=5, flush=None)
     assert len(costs) == 3 and all(c > 0 for c in costs)
     assert len(calls) > 3
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from schedopt.errors import SchedOptError
-from schedopt.process_pool import FailureKind, JobFailure, WorkerPool
+from schedopt.measurement.process_pool import FailureKind, JobFailure, WorkerPool
 
 
 def behave(action: str) -> object:

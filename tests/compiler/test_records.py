@@ -13,7 +13,7 @@ import schedopt.workloads  # noqa: F401  (registers matmul)
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import RecordError, WorkloadError
 from schedopt.hardware_params import HardwareParams
-from schedopt.measure import MAX_FLOAT, MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.measurement import MAX_FLOAT, MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.records import (
     Record,
     RecordReader,

@@ -15,7 +15,7 @@ import pytest
 from fake_measurement import FakeBuilder, FakeRunner, first_split_factor
 
 import schedopt as ss
-from schedopt.measure import MeasureInput
+from schedopt.measurement import MeasureInput
 from schedopt.schedule.loop_state import State
 from schedopt.search_policy import SearchPolicy
 from schedopt.task_scheduler import similarity_tag

@@ -14,12 +14,12 @@ import pytest
 from fake_measurement import FakeBuilder, FakeRunner, first_split_factor
 
 import schedopt as ss
-from schedopt.measure import (
+from schedopt.measurement import (
     MeasureCallback,
     MeasureInput,
     MeasureResult,
 )
-from schedopt.program_measurer import ProgramMeasurer
+from schedopt.measurement.program_measurer import ProgramMeasurer
 from schedopt.schedule.loop_state import State
 from schedopt.scoreboard import Scoreboard
 from schedopt.search_policy import SearchPolicy

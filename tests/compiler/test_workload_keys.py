@@ -9,7 +9,7 @@ import pytest
 from schedopt import te
 from schedopt.compute_dag import ComputeDAG, hash_of_workload_key
 from schedopt.dispatcher import ApplyHistoryBest
-from schedopt.measure import MeasureInput, MeasureResult
+from schedopt.measurement import MeasureInput, MeasureResult
 from schedopt.search_task import SearchTask
 from schedopt.workload_hash import canonical_encoding, is_structural_hash
 from schedopt.workload_registry import make_workload_key

@@ -12,7 +12,7 @@ from schedopt.build import argument_specs
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import RecordError, ScheduleError
 from schedopt.ir_context import schedule_context
-from schedopt.measure import MeasureInput, MeasureResult
+from schedopt.measurement import MeasureInput, MeasureResult
 from schedopt.passes import get_all_passes
 from schedopt.passes.apply_history_best import ApplyHistoryBestPass
 from schedopt.passes.apply_schedule import ApplySchedulePass

@@ -11,7 +11,7 @@ import schedopt.workloads  # noqa: F401  (registers the workloads)
 from schedopt.build import build_llvm_ir, lower_to_llvm_dialect
 from schedopt.compute_dag import ComputeDAG
 from schedopt.ir_context import schedule_context
-from schedopt.measure import MeasureInput, MeasureResult
+from schedopt.measurement import MeasureInput, MeasureResult
 from schedopt.passes import get_all_passes
 from schedopt.passes.apply_schedule import ApplySchedulePass
 from schedopt.passes.lower_to_llvm import LowerToLLVMPass

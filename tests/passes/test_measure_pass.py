@@ -9,7 +9,7 @@ from xdsl.parser import Parser
 
 from schedopt.compute_dag import ComputeDAG
 from schedopt.ir_context import schedule_context
-from schedopt.measure import MeasureErrorNo
+from schedopt.measurement import MeasureErrorNo
 from schedopt.passes import get_all_passes
 from schedopt.passes.apply_history_best import ApplyHistoryBestPass
 from schedopt.passes.measure import MeasurePass

@@ -9,7 +9,7 @@ import schedopt as ss
 from schedopt.cost_model import XGBModel
 from schedopt.errors import RecordError
 from schedopt.hardware_params import HardwareParams
-from schedopt.measure import MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.measurement import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.passes.train_cost_model import TrainCostModelPass
 from schedopt.search_policy import SketchPolicy
 

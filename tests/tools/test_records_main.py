@@ -6,7 +6,7 @@ import pytest
 
 import schedopt.workloads  # noqa: F401  (registers matmul)
 from schedopt.compute_dag import ComputeDAG
-from schedopt.measure import MAX_FLOAT, MeasureInput, MeasureResult
+from schedopt.measurement import MAX_FLOAT, MeasureInput, MeasureResult
 from schedopt.records import load_records, save_records
 from schedopt.search_task import SearchTask
 from schedopt.tools.records_main import main

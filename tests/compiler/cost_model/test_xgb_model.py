@@ -16,7 +16,7 @@ from schedopt.cost_model.features import (
 from schedopt.cost_model.xgb_model import OBJECTIVES, CostModelError
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.hardware_params import HardwareParams
-from schedopt.measure import MAX_FLOAT, MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.measurement import MAX_FLOAT, MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.schedule.loop_state import State
 from schedopt.search_policy import SketchPolicy
 

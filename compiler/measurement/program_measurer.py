@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from schedopt.measure import (
+from schedopt.measurement import (
     LocalBuilder,
     LocalRunner,
     MeasureInput,

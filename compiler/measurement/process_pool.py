@@ -84,7 +84,7 @@ def serve(fd: int) -> None:
         connection.send(reply)
 
 
-_WORKER_MAIN = "import sys; from schedopt.process_pool import serve; serve(int(sys.argv[1]))"
+_WORKER_MAIN = "import sys; from schedopt.measurement.process_pool import serve; serve(int(sys.argv[1]))"
 
 
 class _Worker:

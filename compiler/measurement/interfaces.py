@@ -1,0 +1,52 @@
+"""The roles of measurement: a builder, a runner, and callbacks on each measured batch."""
+
+from __future__ import annotations
+
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from schedopt.measurement.results import BuildResult, MeasureErrorNo, MeasureInput, MeasureResult
+
+if TYPE_CHECKING:
+    from schedopt.search_policy import SearchPolicy
+
+
+class MeasureCallback(ABC):
+    """Something the tuner calls after each batch of measurements (e.g. `RecordToFile`)."""
+
+    @abstractmethod
+    def callback(
+        self, policy: SearchPolicy, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]
+    ) -> None:
+        """Called with the search policy and the batch just measured."""
+
+
+class ProgramBuilder(ABC):
+    """Builds candidates for a `ProgramRunner`."""
+
+    @abstractmethod
+    def build(self, measure_inputs: Sequence[MeasureInput], verbose: int = 1) -> list[BuildResult]:
+        """One `BuildResult` per input, in order."""
+
+
+class ProgramRunner(ABC):
+    """Runs and times built candidates."""
+
+    @abstractmethod
+    def run(
+        self, measure_inputs: Sequence[MeasureInput], build_results: Sequence[BuildResult], verbose: int = 1
+    ) -> list[MeasureResult]:
+        """One `MeasureResult` per input, in order."""
+
+
+def print_progress(error_codes: Iterable[MeasureErrorNo], success: str) -> None:
+    """One mark per candidate, as TVM prints them: `success` ('.' built, '*' measured), 'E' failed, 'T' timed out."""
+    marks = {
+        MeasureErrorNo.NO_ERROR: success,
+        MeasureErrorNo.BUILD_TIMEOUT: "T",
+        MeasureErrorNo.RUN_TIMEOUT: "T",
+    }
+    sys.stdout.write("".join(marks.get(code, "E") for code in error_codes))
+    sys.stdout.flush()
