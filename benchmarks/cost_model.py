@@ -49,8 +49,9 @@ import sys
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -171,23 +172,64 @@ def successful_records_by_task(files: Sequence[str]) -> dict[str, list]:
 def split(n: int, train_fraction: float, seed: int, key: str) -> tuple[np.ndarray, np.ndarray]:
     """Indices of a seeded train/test split of `n` records; the shuffle depends only on the seed
     and the task's key, not on the other tasks of the files."""
-    order = np.random.default_rng([seed, zlib.crc32(key.encode())]).permutation(n)
+    order = _shuffled(n, seed, key)
     n_train = min(max(round(train_fraction * n), 1), n - 1)
     return order[:n_train], order[n_train:]
 
 
+def folds(n: int, k: int, seed: int, key: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`k` seeded (train, test) splits of `n` records in which every record is held out once."""
+    order = _shuffled(n, seed, key)
+    return [(np.setdiff1d(order, order[i::k]), order[i::k]) for i in range(k)]
+
+
+def _shuffled(n: int, seed: int, key: str) -> np.ndarray:
+    return np.random.default_rng([seed, zlib.crc32(key.encode())]).permutation(n)
+
+
 def evaluate_task(
-    key: str, records: list, train_fraction: float, seed: int, objective: str | None = None
+    key: str,
+    records: list,
+    train_fraction: float,
+    seed: int,
+    objective: str | None = None,
+    n_folds: int | None = None,
 ) -> AccuracyRow:
-    """Train a fresh XGBModel on the task's training split and score its held-out split."""
-    from schedopt.cost_model import XGBModel
+    """Train fresh XGBModels on the task's training splits and score their held-out splits.
+
+    One split by `train_fraction`, or with `n_folds` a k-fold cross-validation (every record
+    held out once; the folds' rows pooled as `overall` pools tasks)."""
     from schedopt.measurement import MeasureInput
     from schedopt.records import recover_measure_input
 
     task = recover_measure_input(records[0][0]).task
     inputs = [MeasureInput(task, inp.state) for inp, _ in records]
     costs = np.array([res.mean_cost() for _, res in records])
-    train, test = split(len(records), train_fraction, seed, key)
+    splits = (
+        folds(len(records), n_folds, seed, key)
+        if n_folds
+        else [split(len(records), train_fraction, seed, key)]
+    )
+    rows = [
+        _evaluate_split(key, task, inputs, records, costs, train, test, objective) for train, test in splits
+    ]
+    if len(rows) == 1:
+        return rows[0]
+    pooled = overall(rows)
+    return replace(pooled, task=key, n_train=pooled.n_train // len(rows), top_predicted=rows[0].top_predicted)
+
+
+def _evaluate_split(
+    key: str,
+    task: Any,
+    inputs: list,
+    records: list,
+    costs: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    objective: str | None,
+) -> AccuracyRow:
+    from schedopt.cost_model import XGBModel
 
     model = XGBModel(verbose_eval=0, num_warmup_sample=0, **({"objective": objective} if objective else {}))
     start = time.perf_counter()
@@ -274,7 +316,7 @@ def run_accuracy(options: argparse.Namespace) -> int:
     by_task = successful_records_by_task(options.records)
     skipped = {key: len(records) for key, records in by_task.items() if len(records) < MIN_RECORDS}
     rows = [
-        evaluate_task(key, records, options.train_fraction, options.seed, options.objective)
+        evaluate_task(key, records, options.train_fraction, options.seed, options.objective, options.folds)
         for key, records in by_task.items()
         if key not in skipped
     ]
@@ -283,7 +325,12 @@ def run_accuracy(options: argparse.Namespace) -> int:
             f"no task of {', '.join(options.records)} has {MIN_RECORDS} or more successful records"
         )
     total = overall(rows)
-    print(f"XGBModel objective: {options.objective or XGBModel().objective}\n")
+    held_out = (
+        f"{options.folds}-fold cross-validation"
+        if options.folds
+        else f"{1 - options.train_fraction:.0%} held out"
+    )
+    print(f"XGBModel objective: {options.objective or XGBModel().objective}; {held_out}\n")
     print_accuracy(rows, total, skipped)
     if options.json:
         report = {"tasks": [asdict(r) for r in rows], "overall": asdict(total), "skipped": skipped}
@@ -473,6 +520,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _at_least_two(text: str) -> int:
+    value = int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"needs at least 2 folds, got {value}")
+    return value
+
+
 def _parse_arg(text: str) -> object:
     try:
         return json.loads(text)
@@ -487,6 +541,11 @@ def _parser() -> argparse.ArgumentParser:
     accuracy.add_argument("records", nargs="+", help="record files of measured candidates")
     accuracy.add_argument(
         "--train-fraction", type=_fraction, default=0.8, help="share trained on (default 0.8)"
+    )
+    accuracy.add_argument(
+        "--folds",
+        type=_at_least_two,
+        help="k-fold cross-validation instead of one split: every candidate held out once (less noise)",
     )
     accuracy.add_argument("--seed", type=int, default=0, help="seed of the train/test split")
     accuracy.add_argument("--objective", help="XGBModel's objective: pairwise-rank (default) or throughput")

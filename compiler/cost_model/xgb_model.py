@@ -9,7 +9,7 @@ pairs of programs that ranks held-out candidates better than Ansor's, or
 Ansor's `"throughput"` (both in `schedopt.cost_model.objectives`).
 
 Training parameters are Ansor's (gamma 0.001, min_child_weight 0, eta 0.2,
-seed 43), with the trees and rounds of the objective. Until more than
+seed 43), with the tree shape and rounds of the objective. Until more than
 `num_warmup_sample` measurements exist, predictions are random; a state whose
 features are all zero (bounds that cannot be inferred) scores -inf.
 """
@@ -89,7 +89,7 @@ class XGBModel(CostModel):
             )
         self.objective = objective
         self.xgb_params: dict[str, Any] = {
-            "max_depth": OBJECTIVES[objective].max_depth,
+            **OBJECTIVES[objective].tree_params,
             "gamma": 0.001,
             "min_child_weight": 0,
             "eta": 0.2,
@@ -251,7 +251,7 @@ class XGBModel(CostModel):
             )
         self.bst, self.objective = booster, objective
         self.calibration = _read_calibration(booster, name, OBJECTIVES[objective].uncalibrated)
-        self.xgb_params["max_depth"] = OBJECTIVES[objective].max_depth
+        self.xgb_params.update(OBJECTIVES[objective].tree_params)
         self.num_warmup_sample = -1
 
 

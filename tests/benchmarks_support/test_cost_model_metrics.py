@@ -83,6 +83,15 @@ def test_the_split_is_seeded_per_task_and_holds_out_a_fifth():
     assert train.tolist() == again.tolist() != other.tolist()
 
 
+def test_folds_hold_out_every_record_once_and_train_on_the_rest():
+    splits = cm.folds(23, 5, 0, '["matmul", 512, 512, 512]')
+    assert len(splits) == 5
+    held_out = sorted(i for _, test in splits for i in test)
+    assert held_out == list(range(23))
+    for train, test in splits:
+        assert sorted([*train, *test]) == list(range(23))
+
+
 # --- commands ----------------------------------------------------------------------------------
 
 
@@ -98,6 +107,15 @@ def test_accuracy_trains_on_four_fifths_and_ranks_the_rest(tmp_path, capsys):
     assert row["n_pairs"] == 24 * 23 // 2
     assert 0.0 <= row["pairwise_accuracy"] <= 1.0
     assert report["overall"]["pairwise_accuracy"] == row["pairwise_accuracy"]
+
+
+def test_accuracy_by_folds_holds_out_every_candidate(tmp_path, capsys):
+    report_file = tmp_path / "accuracy.json"
+    assert cm.main(["accuracy", str(RECORDS), "--folds", "3", "--json", str(report_file)]) == 0
+    assert "3-fold cross-validation" in capsys.readouterr().out
+    (row,) = json.loads(report_file.read_text())["tasks"]
+    assert (row["n_train"], row["n_test"]) == (80, 120)
+    assert 0.0 <= row["pairwise_accuracy"] <= 1.0
 
 
 def test_accuracy_without_enough_records_is_a_clear_error(tmp_path, capsys):
