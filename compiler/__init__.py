@@ -13,6 +13,8 @@ kernel = ss.build(dag, state)
 ```
 """
 
+import importlib
+
 from schedopt import te, workloads  # noqa: F401  (importing the library registers its workloads)
 from schedopt.auto_schedule import auto_schedule, create_task
 from schedopt.build import build, lower
@@ -143,3 +145,23 @@ __all__ = [
     "te",
     "workload_key_to_tensors",
 ]
+
+_DISTRIBUTED_EXPORTS = {
+    "LocalRPCMeasureContext": "schedopt.measurement.local_rpc",
+    "RPCRunner": "schedopt.measurement.rpc_runner",
+}
+"""Names that need Dask (the `distributed` extra): imported on first use, so `import schedopt` does not."""
+
+
+def __getattr__(name: str) -> object:
+    if name not in _DISTRIBUTED_EXPORTS:
+        raise AttributeError(f"module 'schedopt' has no attribute {name!r}")
+    try:
+        module = importlib.import_module(_DISTRIBUTED_EXPORTS[name])
+    except ModuleNotFoundError as error:
+        if error.name not in ("dask", "distributed"):
+            raise
+        raise SchedOptError(
+            f"schedopt.{name} measures on Dask, which is not installed: pip install 'sched-opt[distributed]'"
+        ) from None
+    return getattr(module, name)
