@@ -12,6 +12,11 @@ target) that is the host as `host_hardware_params` reads it:
   from LLVM's view of the host's features (the code is generated for them);
 - `cache_line_bytes`: from `/sys/devices/system/cpu/cpu0/cache`, else 64;
 - the GPU fields: 0, as in TVM's CPU defaults.
+
+For a CUDA target (`cuda`, or its synonym `nvptx`) the defaults are an
+sm_80-class GPU's, the values TVM's `GetDefaultHardwareParams` reads from a
+CUDA device (`CUDA_DEFAULTS`); a field given explicitly overrides its default.
+Other targets get no defaults.
 """
 
 from __future__ import annotations
@@ -44,12 +49,43 @@ RECORD_FIELDS = (
 
 _COUNTS = (*RECORD_FIELDS, "l1_cache_bytes", "l2_cache_bytes", "l3_cache_bytes")
 
+CUDA_TARGET_KINDS = ("cuda", "nvptx")
+"""Target kinds that name an NVIDIA GPU; `nvptx` is a synonym of `cuda`."""
+
+UNKNOWN_NUM_CORES = -1
+"""TVM's `num_cores` for a GPU: the search does not use it there."""
+
+CUDA_DEFAULTS: dict[str, int] = {
+    "num_cores": UNKNOWN_NUM_CORES,
+    "vector_unit_bytes": 16,
+    "cache_line_bytes": 64,
+    "max_shared_memory_per_block": 48 * 1024,
+    "max_local_memory_per_block": 2**31 - 1,
+    "max_threads_per_block": 1024,
+    "max_vthread_extent": 8,
+    "warp_size": 32,
+}
+"""The parameters of an sm_80-class GPU (A100), as TVM sets them for a CUDA device.
+
+48 KiB is the shared memory a block gets without opting in to more;
+local memory has no limit in the CUDA runtime (TVM's INT32_MAX turns the
+check off); `max_vthread_extent` is TVM's warp_size / 4; `num_cores`,
+`vector_unit_bytes` and `cache_line_bytes` are TVM's constants for GPUs.
+"""
+
+
+def is_cuda_target(target: str | None) -> bool:
+    """Whether a target string names a CUDA GPU ("cuda", "cuda -arch=sm_80", "nvptx")."""
+    words = target.split() if target else []
+    return bool(words) and words[0] in CUDA_TARGET_KINDS
+
 
 @dataclass(frozen=True)
 class HardwareParams:
     """The parameters of the target hardware that guide the search and size the thread team.
 
-    Fields as TVM's (`num_cores` ... `warp_size`, `target`, `target_host`);
+    Fields as TVM's (`num_cores` ... `warp_size`, `target`, `target_host`;
+    `num_cores` -1 is TVM's "unknown", which its GPU defaults use);
     `l1_cache_bytes`, `l2_cache_bytes`, `l3_cache_bytes` are the data cache
     sizes per level (None where unknown). Fields left None are filled with
     the target's defaults (on `llvm`, the host's).
@@ -72,9 +108,16 @@ class HardwareParams:
     def __post_init__(self) -> None:
         for name in _COUNTS:
             value = getattr(self, name)
+            if value is None or (name == "num_cores" and value == UNKNOWN_NUM_CORES):
+                continue
             least = 1 if name == "num_cores" else 0
-            if value is not None and (not isinstance(value, int) or value < least):
+            if not isinstance(value, int) or value < least:
                 raise SchedOptError(f"HardwareParams: {name} must be an integer >= {least}, got {value!r}")
+        if is_cuda_target(self.target):
+            for name, value in CUDA_DEFAULTS.items():
+                if getattr(self, name) is None:
+                    object.__setattr__(self, name, value)
+            return
         if self.target is not None and self.target.split()[:1] != ["llvm"]:
             return
         for name, value in _host_defaults().items():

@@ -32,6 +32,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertArithToLLVMPass
 
+    def get_convert_bound_loops_to_gpu():
+        from schedopt.passes.convert_bound_loops_to_gpu import ConvertBoundLoopsToGPUPass
+
+        return ConvertBoundLoopsToGPUPass
+
     def get_convert_cf_to_llvm():
         from schedopt.passes.convert_cf_to_llvm import ConvertCfToLLVMPass
 
@@ -41,6 +46,16 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         from schedopt.passes.convert_func_to_llvm import ConvertFuncToLLVMPass
 
         return ConvertFuncToLLVMPass
+
+    def get_convert_gpu_to_cpu():
+        from schedopt.passes.convert_gpu_to_cpu import ConvertGPUToCPUPass
+
+        return ConvertGPUToCPUPass
+
+    def get_convert_gpu_to_nvvm():
+        from schedopt.passes.convert_gpu_to_nvvm import ConvertGPUToNVVMPass
+
+        return ConvertGPUToNVVMPass
 
     def get_convert_math_to_llvm():
         from schedopt.passes.convert_math_to_llvm import ConvertMathToLLVMPass
@@ -76,6 +91,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         from schedopt.passes.lower_to_llvm import LowerToLLVMPass
 
         return LowerToLLVMPass
+
+    def get_lower_to_nvptx():
+        from schedopt.passes.lower_to_nvptx import LowerToNVPTXPass
+
+        return LowerToNVPTXPass
 
     def get_math_polynomial_approximation():
         from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
@@ -117,8 +137,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "apply-schedule": get_apply_schedule,
         "auto-schedule": get_auto_schedule,
         "convert-arith-to-llvm": get_convert_arith_to_llvm,
+        "convert-bound-loops-to-gpu": get_convert_bound_loops_to_gpu,
         "convert-cf-to-llvm": get_convert_cf_to_llvm,
         "convert-func-to-llvm": get_convert_func_to_llvm,
+        "convert-gpu-to-cpu": get_convert_gpu_to_cpu,
+        "convert-gpu-to-nvvm": get_convert_gpu_to_nvvm,
         "convert-math-to-llvm": get_convert_math_to_llvm,
         "convert-openmp-to-gomp": get_convert_openmp_to_gomp,
         "convert-to-llvm": get_convert_to_llvm,
@@ -126,6 +149,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "finalize-memref-to-llvm": get_finalize_memref_to_llvm,
         "fuse-ops": get_fuse_ops,
         "lower-to-llvm": get_lower_to_llvm,
+        "lower-to-nvptx": get_lower_to_nvptx,
         "math-polynomial-approximation": get_math_polynomial_approximation,
         "measure": get_measure,
         "parallelize-annotated-loops": get_parallelize_annotated_loops,

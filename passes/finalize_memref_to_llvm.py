@@ -98,7 +98,9 @@ def element_pointer(
         linear = total.res
     assert linear is not None
     element = convert_scalar_type(type_.get_element_type())
-    gep = llvm.GEPOp.from_mixed_indices(base, [linear], element, inbounds=True)
+    # The address keeps the base's address space (a GPU's global or shared memory).
+    pointer = base.type if isinstance(base.type, llvm.LLVMPointerType) else llvm.LLVMPointerType()
+    gep = llvm.GEPOp.from_mixed_indices(base, [linear], element, result_type=pointer, inbounds=True)
     return [*ops, gep], gep.result
 
 

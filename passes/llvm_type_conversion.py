@@ -13,7 +13,8 @@ Types map as follows:
 - `index` -> `i64` (the index bitwidth of the x86-64 host);
 - a memref with a static shape and the identity layout -> `!llvm.ptr` (the
   bare pointer to its first element: shape and strides are compile-time
-  constants, so no descriptor is needed);
+  constants, so no descriptor is needed), `!llvm.ptr<N>` when its memory
+  space is the integer N (a GPU address space: 1 global, 3 shared);
 - signless integers, floats and 1-D vectors of them -> themselves (a vector
   of `index` -> a vector of `i64`);
 - anything else raises `LoweringError`.
@@ -31,6 +32,7 @@ from xdsl.dialects.builtin import (
     Float64Type,
     FloatAttr,
     IndexType,
+    IntAttr,
     IntegerAttr,
     IntegerType,
     MemRefType,
@@ -70,6 +72,9 @@ def convert_type(type: Attribute) -> Attribute:
         return convert_vector_type(type)
     if isinstance(type, MemRefType):
         check_static_memref(type)
+        if isinstance(type.memory_space, IntegerAttr):
+            # A GPU address space (1 global, 3 shared): the pointer keeps it.
+            return llvm.LLVMPointerType(IntAttr(type.memory_space.value.data))
         return llvm.LLVMPointerType()
     if isinstance(type, llvm.LLVMPointerType | llvm.LLVMVoidType):
         return type
@@ -89,8 +94,8 @@ def memref_layout_problem(type: MemRefType) -> str | None:
     shape = type.get_shape()
     if any(dim < 0 for dim in shape):
         return "has a dynamic shape"
-    if not isinstance(type.memory_space, NoneAttr):
-        return "has a memory space"
+    if not isinstance(type.memory_space, NoneAttr | IntegerAttr):
+        return "has a memory space that is not an address space number"
     if isinstance(type.layout, NoneAttr):
         return None
     strides = type.get_strides()

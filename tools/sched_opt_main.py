@@ -5,7 +5,9 @@ a failing verifier, an unknown pass, an error raised by one of our passes) is
 reported as a diagnostic on stderr with a non-zero exit, never as a Python
 traceback; `--verify-diagnostics` and `--parsing-diagnostics` keep xDSL's
 meaning (print the diagnostic on stdout, exit 0), for lit tests. One target
-is added: `-t asm`, the host assembly of a module in the llvm dialect.
+is added: `-t asm`, the host assembly of a module in the llvm dialect; and
+`-t ptx` (`-t 'ptx{arch=sm_90}'`), the PTX of the GPU kernels `lower-to-nvptx`
+made.
 """
 
 import sys
@@ -21,6 +23,7 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 
 from schedopt.dialects import get_all_dialects
 from schedopt.passes import get_all_passes
+from schedopt.ptx import DEFAULT_ARCH, device_llvm_ir, emit_ptx
 from schedopt.runtime import host_target_machine, optimize, parse_llvm_ir, translate_to_llvm_ir
 
 
@@ -38,6 +41,23 @@ class HostAssemblyTarget(Target):
         llvm_module = parse_llvm_ir(translate_to_llvm_ir(module))
         optimize(llvm_module)
         output.write(host_target_machine().emit_assembly(llvm_module))
+
+
+@dataclass(frozen=True)
+class PTXTarget(Target):
+    """`-t ptx`: the kernels of the module's `gpu.module`s (in the llvm dialect) as PTX for `arch`.
+
+    Options:
+
+    - arch: str = "sm_80": the GPU architecture (sm_80 and up).
+    """
+
+    name = "ptx"
+
+    arch: str = DEFAULT_ARCH
+
+    def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
+        output.write(emit_ptx(device_llvm_ir(module), self.arch))
 
 
 class SchedOptMain(xDSLOptMain):
@@ -60,6 +80,7 @@ class SchedOptMain(xDSLOptMain):
     def register_all_targets(self):
         super().register_all_targets()
         self.available_targets[HostAssemblyTarget.name] = lambda: HostAssemblyTarget
+        self.available_targets[PTXTarget.name] = lambda: PTXTarget
 
 
 def main(args: Sequence[str] | None = None) -> int:

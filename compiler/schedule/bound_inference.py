@@ -15,6 +15,13 @@ dimension fall back to the whole domain, which is always correct.
 The lowering emits the base from the same `RegionDim`s, and guards a stage
 where its loops can step outside its domain (non-dividing splits, regions
 that reach into padding).
+
+For a GPU (`gpu=True`), a stage in shared memory is one buffer for all the
+threads of a block, so its region covers what every thread of the block
+reads (TVM's InferBound relaxes the thread loops for the `shared` scope):
+the loops bound to threadIdx or vthread around its attach point, in its
+target and in the stages the target is computed in, run too, and the
+region's base is taken with them at zero (`relaxed origin`).
 """
 
 from __future__ import annotations
@@ -29,11 +36,12 @@ from xdsl.dialects.builtin import IntegerAttr
 from xdsl.ir import BlockArgument, SSAValue
 
 from schedopt.dialects import te
+from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
 from schedopt.schedule.loop_nest import Interval, IntervalAlgebra, StageLoops, stage_loops
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind, StageKind
-from schedopt.schedule.transform_steps import check_readers_inside
+from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, check_readers_inside
 
 if TYPE_CHECKING:
     from schedopt.compute_dag import ComputeDAG
@@ -158,14 +166,40 @@ class StageBounds:
     """How to find the base of each spatial dimension, for a stage computed at a loop."""
 
 
+THREAD_LOOP_ANNOTATIONS = frozenset(
+    {LoopAnnotation.THREAD_X, LoopAnnotation.THREAD_Y, LoopAnnotation.THREAD_Z, LoopAnnotation.VTHREAD}
+)
+"""The loops of one thread block whose iterations share a `shared` buffer."""
+
+
+def shared_stages(state: State, initial_state: State) -> frozenset[str]:
+    """The stages that cache_read or cache_write put in the `shared` scope."""
+    replay = initial_state.copy()
+    names: set[str] = set()
+    for step in state.transform_steps:
+        if isinstance(step, CacheReadStep | CacheWriteStep) and step.scope_name == "shared":
+            names.add(step.new_name(replay))
+        replay.apply(step)
+    return frozenset(names)
+
+
 class BoundInference:
     """Loop extents and regions of every stage of `state`."""
 
-    def __init__(self, dag: ComputeDAG, state: State, loops: Mapping[str, StageLoops] | None = None):
+    def __init__(
+        self,
+        dag: ComputeDAG,
+        state: State,
+        loops: Mapping[str, StageLoops] | None = None,
+        gpu: bool = False,
+    ):
         """`loops`: the result of `stage_loops(state, dag.get_init_state())`, where the caller has it
-        (the cost model's features cache the loop structure and skip the replay)."""
+        (the cost model's features cache the loop structure and skip the replay). `gpu`: regions of
+        shared-scope stages cover their whole thread block (see the module docstring)."""
         state = dag.concrete_state(state)
         self.loops = stage_loops(state, dag.get_init_state()) if loops is None else loops
+        self.relaxed = shared_stages(state, dag.get_init_state()) if gpu else frozenset()
+        """The stages whose regions cover every thread of their block."""
         self.dag = dag.apply_steps_from_state(state)
         """The DAG with the stages the steps added: what is lowered."""
         self.state = state
@@ -237,8 +271,9 @@ class BoundInference:
         # What each reader reads while one iteration of the target loop runs (the reader's loops,
         # and those of the stages around it inside that loop, all running).
         reads: list[list[Span | None]] = [[] for _ in compute.spatial_extents]
+        relax = name in self.relaxed
         for reader in sorted(self.reading_stages(name)):
-            values = self._spans(reader, len(self.loops[reader].leaf_names), target_name, inside)
+            values = self._spans(reader, len(self.loops[reader].leaf_names), target_name, inside, relax)
             for access in self.accesses(reader, name):
                 for dim, form in enumerate(access):
                     reads[dim].append(None if form is None else _substitute(form, values))
@@ -257,7 +292,9 @@ class BoundInference:
             loops, root_extents, extents, (*global_ranges, *ranges[len(region) :]), ranges, region
         )
 
-    def _spans(self, name: str, running: int, target: str, inside: int) -> list[Span | None]:
+    def _spans(
+        self, name: str, running: int, target: str, inside: int, relax: bool = False
+    ) -> list[Span | None]:
         """The values of stage `name`'s root axes during one iteration of `target`'s loop `inside - 1`.
 
         The stage's first `running` loops run, the others stay at zero. For
@@ -265,23 +302,20 @@ class BoundInference:
         the origins plus offsets. A stage computed inside that loop (checked
         before) has its region's base, which moves with the loops around it,
         plus its own loops' values. None where a value is not origin + offset.
+        With `relax`, the origins are the relaxed ones and the thread loops
+        around the attach point run as well.
         """
         bounds = self.bounds(name)
         leaves = bounds.loops.leaf_names
         algebra = IntervalAlgebra()
         if name == target:
-            fixed = Interval(0, 0, fixed=True)
-            varying = {
-                leaf: fixed if p < inside else Interval(0, bounds.extents[leaf] - 1 if p < running else 0)
-                for p, leaf in enumerate(leaves)
-            }
-            offsets = bounds.loops.root_values(varying, bounds.extents, algebra)
+            offsets = self._target_offsets(name, inside, running, relax)
             return [Span(((axis, 1),), o.lo, o.hi) if o.exact else None for axis, o in enumerate(offsets)]
         stage = self.state[name]
         assert stage.attach is not None and bounds.region is not None
         outer, outer_leaf = stage.attach
         outer_leaves = self.bounds(outer).loops.leaf_names
-        origins = self._spans(outer, outer_leaves.index(outer_leaf) + 1, target, inside)
+        origins = self._spans(outer, outer_leaves.index(outer_leaf) + 1, target, inside, relax)
         own = {
             leaf: Interval(0, bounds.extents[leaf] - 1 if p < running else 0) for p, leaf in enumerate(leaves)
         }
@@ -294,6 +328,44 @@ class BoundInference:
                 base = _substitute(Affine(dim.coeffs, dim.offset), origins)
             spans.append(None if base is None else Span(base.coeffs, base.lo + value.lo, base.hi + value.hi))
         return spans
+
+    def _target_offsets(self, name: str, inside: int, running: int, relax: bool) -> list[Interval]:
+        """The offsets of `name`'s root axes from their origins: its loops before `inside` fixed (but
+        with `relax` the thread loops, which run), those from `inside` running up to `running`."""
+        bounds = self.bounds(name)
+        stage = self.state[name]
+        fixed = Interval(0, 0, fixed=True)
+        varying: dict[str, Interval] = {}
+        for position, leaf in enumerate(bounds.loops.leaf_names):
+            runs = position >= inside or (relax and stage.iter(leaf).annotation in THREAD_LOOP_ANNOTATIONS)
+            if position < inside and not runs:
+                varying[leaf] = fixed
+            else:
+                varying[leaf] = Interval(0, bounds.extents[leaf] - 1 if runs and position < running else 0)
+        algebra = IntervalAlgebra()
+        offsets = bounds.loops.root_values(varying, bounds.extents, algebra)
+        if not relax:
+            return offsets
+        return [algebra.add(o, d) for o, d in zip(offsets, self._base_deltas(name), strict=True)]
+
+    def _base_deltas(self, name: str) -> list[Interval]:
+        """How far the base of `name`'s region moves as the thread loops around it run: its base
+        minus its relaxed base (zero at root, and along the reduce axes)."""
+        bounds = self.bounds(name)
+        deltas = [Interval(0, 0)] * len(bounds.loops.root_names)
+        if bounds.region is None:
+            return deltas
+        assert self.state[name].attach is not None
+        outer, outer_leaf = self.state[name].attach
+        inside = self.bounds(outer).loops.leaf_names.index(outer_leaf) + 1
+        origin = self._target_offsets(outer, inside, inside, relax=True)
+        algebra = IntervalAlgebra()
+        for dim, region in enumerate(bounds.region):
+            delta = Interval(0, 0)
+            for axis, coeff in region.coeffs:
+                delta = algebra.add(delta, algebra.mul(origin[axis], coeff))
+            deltas[dim] = Interval(delta.lo, delta.hi, delta.exact)
+        return deltas
 
     @staticmethod
     def _value_ranges(loops: StageLoops, extents: dict[str, int]) -> tuple[tuple[int, int], ...]:

@@ -10,6 +10,7 @@ Unroll, Vectorization.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 CPU_AUTO_UNROLL_CONFIGS = (0, 16, 64, 512)
 """The `auto_unroll_max_step` values the CPU search chooses from."""
+GPU_AUTO_UNROLL_CONFIGS = (0, 16, 64, 512, 1024)
+"""The `auto_unroll_max_step` values the GPU search chooses from."""
 
 
 def is_tiled(policy: SketchPolicy, state: State, stage_id: int) -> bool:
@@ -172,12 +175,17 @@ def parallel(policy: SketchPolicy, state: State, rng: random.Random) -> State | 
 
 def unroll(policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
     """A random `auto_unroll_max_step` pragma on the outermost loop of every stage that reduces."""
+    return add_unroll_pragmas(state, rng, CPU_AUTO_UNROLL_CONFIGS)
+
+
+def add_unroll_pragmas(state: State, rng: random.Random, configs: Sequence[int]) -> State:
+    """`state` with an `auto_unroll_max_step` pragma, drawn from `configs`, on each reducing stage."""
     state = state.copy()
     for stage in list(state.stages):
         if stage.kind != StageKind.COMPUTE or stage.compute_at == ComputeAtKind.INLINED:
             continue
         if any(it.kind == IteratorKind.REDUCE for it in stage.iters):
-            step = rng.choice(CPU_AUTO_UNROLL_CONFIGS)
+            step = rng.choice(configs)
             state.pragma(stage.name, 0, f"auto_unroll_max_step${step}")
     return state
 

@@ -2,7 +2,8 @@
 
 Each rule edits the step history of a complete program and replays it, so
 the result is again a legal program (or None: the rule found nothing to
-change, or the replay failed). The weights are TVM's CPU weights.
+change, or the replay failed). The weights are TVM's: CPU_MUTATION_RULES
+and, for GPUs, GPU_MUTATION_RULES.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from schedopt.schedule.transform_steps import (
 )
 from schedopt.search_policy.init_population import (
     CPU_AUTO_UNROLL_CONFIGS,
+    GPU_AUTO_UNROLL_CONFIGS,
     attached_iters,
     compute_location_candidates,
     is_tiled,
@@ -95,6 +97,8 @@ class MutateAutoUnroll:
     """Choose another `auto_unroll_max_step` for one stage."""
 
     weight: float = 0.04
+    configs: tuple[int, ...] = CPU_AUTO_UNROLL_CONFIGS
+    """The values to choose from (the GPU's include 1024)."""
 
     def __call__(self, policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
         pragmas = [
@@ -108,7 +112,7 @@ class MutateAutoUnroll:
         step = state.transform_steps[index]
         assert isinstance(step, PragmaStep)
         current = int(step.pragma_type.split("$")[1])
-        choices = [value for value in CPU_AUTO_UNROLL_CONFIGS if value != current]
+        choices = [value for value in self.configs if value != current]
         steps = list(state.transform_steps)
         steps[index] = replace(step, pragma_type=f"auto_unroll_max_step${rng.choice(choices)}")
         return policy.replay(steps)
@@ -214,3 +218,10 @@ CPU_MUTATION_RULES: tuple[MutationRule, ...] = (
     MutateParallel(),
 )
 """TVM's CPU mutation rules with their weights."""
+
+
+GPU_MUTATION_RULES: tuple[MutationRule, ...] = (
+    MutateTileSize(weight=0.90),
+    MutateAutoUnroll(weight=0.10, configs=GPU_AUTO_UNROLL_CONFIGS),
+)
+"""TVM's CUDA mutation rules with their weights (no compute location or parallel mutation on GPUs)."""

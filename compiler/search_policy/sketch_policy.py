@@ -27,12 +27,15 @@ from typing import TYPE_CHECKING, Any
 from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel
 from schedopt.errors import ScheduleError, TargetError
-from schedopt.hardware_params import HardwareParams
+from schedopt.hardware_params import HardwareParams, is_cuda_target
 from schedopt.measurement import MeasureInput, MeasureResult
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, SplitStep, Step
+from schedopt.search_policy.gpu_init_rules import GPU_INIT_RULES
+from schedopt.search_policy.gpu_limits import gpu_limit_violation
+from schedopt.search_policy.gpu_sketch_rules import GPU_RULES
 from schedopt.search_policy.init_population import CPU_INIT_RULES
-from schedopt.search_policy.mutation import CPU_MUTATION_RULES
+from schedopt.search_policy.mutation import CPU_MUTATION_RULES, GPU_MUTATION_RULES
 from schedopt.search_policy.search_policy import SearchCallback, SearchPolicy
 from schedopt.search_policy.sketch_rules import CPU_RULES, CustomSketchRule, SketchRule, generate_sketches
 
@@ -52,8 +55,11 @@ class _Scored:
         return self.score < other.score
 
 
-SEARCHABLE_TARGETS = ("llvm",)
-"""The target kinds with sketch and init-population rules (the CPU's)."""
+SEARCHABLE_TARGETS = ("llvm", "cuda", "nvptx")
+"""The target kinds with sketch and init-population rules: the CPU's, and the GPU's for CUDA."""
+
+GPU_LIMIT_FIELDS = ("max_threads_per_block", "max_vthread_extent", "warp_size")
+"""The hardware parameters the GPU search cannot do without."""
 
 
 class SketchPolicy(SearchPolicy):
@@ -62,6 +68,10 @@ class SketchPolicy(SearchPolicy):
     `params` overrides entries of the defaults; `init_search_callbacks`
     run once before the search (`PreloadMeasuredStates`,
     `PreloadCustomSketchRule`).
+
+    On a CUDA target (`cuda`, `nvptx`) the rules are Ansor's GPU rules
+    (gpu_sketch_rules.py, gpu_init_rules.py, `GPU_MUTATION_RULES`), and a
+    program that breaks a limit of a block (gpu_limits.py) is rejected.
 
     The defaults are Ansor's (`DEFAULT_PARAMS`, TVM's documented values)
     except where `host_params` derives a limit from the task's hardware:
@@ -116,15 +126,19 @@ class SketchPolicy(SearchPolicy):
         if target_kind not in SEARCHABLE_TARGETS:
             raise TargetError(
                 f"SketchPolicy: no search space for target {task.target!r} yet "
-                f"(searchable: {', '.join(SEARCHABLE_TARGETS)}; the GPU back end is not implemented)"
+                f"(searchable: {', '.join(SEARCHABLE_TARGETS)})"
             )
         super().__init__(task, verbose)
+        self.is_gpu = is_cuda_target(task.target)
+        """Whether the search uses Ansor's GPU rules (a CUDA target)."""
+        if self.is_gpu:
+            self._check_gpu_hardware_params()
         self.program_cost_model = program_cost_model if program_cost_model is not None else RandomModel(seed)
         self.params = {**self.DEFAULT_PARAMS, **self.host_params(self.hardware_params), **(params or {})}
         self.rng = random.Random(seed)
-        self.sketch_rules: list[SketchRule] = list(CPU_RULES)
-        self.init_rules = CPU_INIT_RULES
-        self.mutation_rules = CPU_MUTATION_RULES
+        self.sketch_rules: list[SketchRule] = list(GPU_RULES if self.is_gpu else CPU_RULES)
+        self.init_rules = GPU_INIT_RULES if self.is_gpu else CPU_INIT_RULES
+        self.mutation_rules = GPU_MUTATION_RULES if self.is_gpu else CPU_MUTATION_RULES
         self._sketches: list[State] | None = None
         self._dags: dict[tuple[Step, ...], ComputeDAG] = {}
         for callback in init_search_callbacks or ():
@@ -140,7 +154,16 @@ class SketchPolicy(SearchPolicy):
     def hardware_params(self) -> HardwareParams:
         """The task's hardware parameters, or the host's when the task leaves them open."""
         given = self.search_task.hardware_params
-        return given if given is not None else HardwareParams()
+        return given if given is not None else HardwareParams(target=self.search_task.target)
+
+    def _check_gpu_hardware_params(self) -> None:
+        missing = [name for name in GPU_LIMIT_FIELDS if not getattr(self.hardware_params, name, None)]
+        if missing:
+            raise TargetError(
+                f"SketchPolicy: the hardware params of the {self.search_task.target!r} task have no "
+                f"{', '.join(missing)} (give HardwareParams(..., target={self.search_task.target!r}), "
+                "whose unset fields take the GPU's defaults)"
+            )
 
     def current_dag(self, state: State) -> ComputeDAG:
         """The DAG with the stages `state`'s cache and rfactor steps add (memoised by those steps)."""
@@ -169,11 +192,15 @@ class SketchPolicy(SearchPolicy):
             return None
 
     def infer_bound(self, state: State) -> State | None:
-        """`state` with every extent known, None if its bounds cannot be inferred."""
+        """`state` with every extent known; None if its bounds cannot be inferred or, on a GPU, it breaks
+        a limit of a block (threads, vthreads, shared or local memory: gpu_limits.py)."""
         try:
-            return self.dag.infer_bound_from_state(state)
+            bounded = self.dag.infer_bound_from_state(state)
         except ScheduleError:
             return None
+        if self.is_gpu and gpu_limit_violation(self.dag, bounded, self.hardware_params) is not None:
+            return None
+        return bounded
 
     def add_custom_sketch_rule(self, rule: CustomSketchRule) -> None:
         """Run `rule` before the built-in rules (`PreloadCustomSketchRule`)."""
@@ -185,7 +212,9 @@ class SketchPolicy(SearchPolicy):
     def generate_sketches(self, print_for_debug: bool = False) -> list[State]:
         """The task's sketches (memoised); with `print_for_debug`, print each."""
         if self._sketches is None:
-            self._sketches = generate_sketches(self, self.dag.get_init_state(), self.sketch_rules)
+            self._sketches = generate_sketches(
+                self, self.dag.get_init_state(), self.sketch_rules, visit_placeholders=self.is_gpu
+            )
         if print_for_debug:
             for index, sketch in enumerate(self._sketches):
                 print(f"=== sketch {index} ===\n{sketch}")

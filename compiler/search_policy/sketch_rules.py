@@ -11,8 +11,8 @@ rule is asked in order whether it applies:
   names), and ask the next rule too, on the state as it was,
 - `APPLY_AND_SKIP_REST`: apply it, and ask no further rule.
 
-The CPU rule list is TVM's (ansor-facts.md, "Sketch generation"). The GPU
-rules (AddCacheRead, CrossThreadReduction, ...) come with the GPU back end.
+The CPU rule list is TVM's (ansor-facts.md, "Sketch generation"); the GPU
+rules (AddCacheRead, CrossThreadReduction, ...) are in gpu_sketch_rules.py.
 """
 
 from __future__ import annotations
@@ -78,13 +78,16 @@ def needs_multi_level_tiling(policy: SketchPolicy, state: State, stage_id: int) 
 def single_elementwise_consumer(policy: SketchPolicy, state: State, stage_id: int) -> int | None:
     """The one stage that reads this one (through inlined stages) element by element, if there is one.
 
-    Not a consumer that reduces when the stage reduces too, as in TVM.
+    Not a consumer that reduces when the stage reduces too, nor a shared-memory
+    copy (`.shared`, made by the GPU's AddCacheRead), as in TVM.
     """
     stage = state.stages[stage_id]
     consumers = state.reading_stages(stage.name)
     if len(consumers) != 1:
         return None
     (consumer,) = consumers
+    if consumer.endswith(".shared"):
+        return None
     target_id = state.stage_id(consumer)
     if stage.has_reduction and state.stages[target_id].has_reduction:
         return None
@@ -347,20 +350,32 @@ class MultiLevelTilingWithFusion:
         return Condition.APPLY
 
     def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
-        target_id = single_elementwise_consumer(policy, state, stage_id)
-        assert target_id is not None
         structure = policy.params["cpu_multi_level_tiling_structure"]
-        base, split_step_ids = multi_level_tile(state, stage_id, structure)
-        n_space = len(split_step_ids)
-        derived: Derived = []
-        for level in (1, 2):
-            if structure[level - 1] != "S":
-                continue
-            fused = follow_tiling(base, target_id, split_step_ids, level)
-            target = fused.stages[target_id]
-            fused.compute_at(stage_id, target.name, target.iters[level * n_space - 1].name)
-            derived.append((fused, stage_id - 1))
-        return derived
+        return tile_with_fusion(policy, state, stage_id, structure, (1, 2))
+
+
+def tile_with_fusion(
+    policy: SketchPolicy, state: State, stage_id: int, structure: str, levels: Sequence[int]
+) -> Derived:
+    """Tile a stage by `structure` and compute it at each of `levels` of its tiled elementwise consumer.
+
+    One sketch per level whose tile is spatial: the consumer follows the
+    stage's spatial splits `level` deep, and the stage goes inside its
+    `level`-th tile.
+    """
+    target_id = single_elementwise_consumer(policy, state, stage_id)
+    assert target_id is not None
+    base, split_step_ids = multi_level_tile(state, stage_id, structure)
+    n_space = len(split_step_ids)
+    derived: Derived = []
+    for level in levels:
+        if structure[level - 1] != "S":
+            continue
+        fused = follow_tiling(base, target_id, split_step_ids, level)
+        target = fused.stages[target_id]
+        fused.compute_at(stage_id, target.name, target.iters[level * n_space - 1].name)
+        derived.append((fused, stage_id - 1))
+    return derived
 
 
 @dataclass(frozen=True)
@@ -413,8 +428,14 @@ CPU_RULES: tuple[SketchRule, ...] = (
 """TVM's CPU rule order (a custom rule goes first)."""
 
 
-def generate_sketches(policy: SketchPolicy, init: State, rules: Sequence[SketchRule]) -> list[State]:
-    """All sketches the rules derive from `init`, visiting stages from the last to the first."""
+def generate_sketches(
+    policy: SketchPolicy, init: State, rules: Sequence[SketchRule], visit_placeholders: bool = False
+) -> list[State]:
+    """All sketches the rules derive from `init`, visiting stages from the last to the first.
+
+    `visit_placeholders`: ask the rules about placeholders too (the GPU's
+    AddCacheRead stages an input in shared memory); else they are passed by.
+    """
     frontier: Derived = [(init, len(init.stages) - 1)]
     sketches: list[State] = []
     while frontier:
@@ -424,7 +445,8 @@ def generate_sketches(policy: SketchPolicy, init: State, rules: Sequence[SketchR
                 sketches.append(state)
                 continue
             stage = state.stages[stage_id]
-            if stage.kind == StageKind.PLACEHOLDER or stage.compute_at == ComputeAtKind.INLINED:
+            passed_by = stage.kind == StageKind.PLACEHOLDER and not visit_placeholders
+            if passed_by or stage.compute_at == ComputeAtKind.INLINED:
                 following.append((state, stage_id - 1))
                 continue
             for rule in rules:

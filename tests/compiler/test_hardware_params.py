@@ -26,7 +26,7 @@ def test_given_fields_are_kept():
 
 
 def test_other_targets_get_no_host_defaults():
-    params = HardwareParams(target="cuda", warp_size=32)
+    params = HardwareParams(target="opencl", warp_size=32)  # CUDA's defaults: test_gpu_search_task.py
     assert params.num_cores is None and params.warp_size == 32
 
 

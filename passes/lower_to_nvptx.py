@@ -1,0 +1,114 @@
+"""`lower-to-nvptx`: the whole GPU lowering of `schedopt.build(..., target="cuda")`, te functions to NVVM.
+
+The GPU counterpart of `lower-to-llvm`, and the one place that lists its
+pipeline; on the command line
+
+    sched-opt matmul.mlir -p 'apply-history-best{db="mm.json"},lower-to-nvptx' -t ptx
+
+prints the PTX `build` makes. Four stages, in order:
+
+1. te functions to loop nests, each under its schedule as `apply-schedule`
+   lowers it but for a GPU (shared-memory stages sized for their thread
+   block, barriers around their filling); a te function without a schedule
+   raises `LoweringError`, since nothing would bind its loops to threads;
+2. `convert-bound-loops-to-gpu`: kernels in the `gpu` dialect, launched
+   from the function;
+3. `optimize_gpu_loops`: loop-invariant code motion,
+   `unroll-annotated-loops`, CSE, `math-polynomial-approximation` and
+   `arith-add-fastmath{flags=contract}`, as for the CPU; loops annotated
+   `vectorize` or `parallel` run serially in their thread;
+4. `convert-gpu-to-nvvm`: the kernels in the `llvm` dialect.
+
+The host function stays in `func`/`gpu.launch_func`; `-t ptx` prints the
+PTX of the kernels (`schedopt.ptx`).
+
+Options:
+
+- max_threads_per_block: int = 1024, max_shared_memory_per_block: int =
+  49152: passed to `convert-bound-loops-to-gpu`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.rewriter import Rewriter
+from xdsl.transforms.arith_add_fastmath import AddArithFastMathFlagsPass
+from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
+from xdsl.transforms.dead_code_elimination import DeadCodeElimination
+from xdsl.transforms.loop_invariant_code_motion import LoopInvariantCodeMotionPass
+
+from schedopt.compute_dag import ComputeDAG
+from schedopt.dialects import te
+from schedopt.errors import LoweringError
+from schedopt.passes.apply_schedule import WITH_NAMED_SEQUENCE, find_schedules
+from schedopt.passes.convert_bound_loops_to_gpu import ConvertBoundLoopsToGPUPass
+from schedopt.passes.convert_gpu_to_nvvm import ConvertGPUToNVVMPass
+from schedopt.passes.lower_to_llvm import cyclic_gc_paused
+from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
+from schedopt.passes.unroll_annotated_loops import UnrollAnnotatedLoopsPass
+from schedopt.schedule.loop_nest_emitter import lower_state
+from schedopt.schedule.schedule_program import program_to_state
+
+
+def lower_te_functions_for_gpu(module: ModuleOp) -> None:
+    """Replace every te function by its loop nests for a GPU, under its schedule (which is removed)."""
+    for scheduled in find_schedules(module):
+        dag = ComputeDAG(scheduled.function)
+        state = program_to_state(dag, scheduled.program)
+        Rewriter.replace_op(scheduled.function, lower_state(dag, state, gpu=True))
+        holder = scheduled.program.parent_op()
+        Rewriter.erase_op(scheduled.program)
+        if (
+            isinstance(holder, ModuleOp)
+            and holder.parent_op() is not None
+            and holder.body.block.first_op is None
+        ):
+            Rewriter.erase_op(holder)
+    module.attributes.pop(WITH_NAMED_SEQUENCE, None)
+    for op in module.ops:
+        if isinstance(op, func.FuncOp) and any(isinstance(o, te.ComputeOp) for o in op.body.walk()):
+            raise LoweringError(
+                f"lower-to-nvptx: te function @{op.sym_name.data} has no schedule "
+                "(a GPU kernel needs one that binds its loops to blockIdx/threadIdx)"
+            )
+
+
+def optimize_gpu_loops(ctx: Context, module: ModuleOp) -> None:
+    """Carry out the unroll annotations of the kernels' loops and tidy up (see the module docstring)."""
+    LoopInvariantCodeMotionPass().apply(ctx, module)
+    UnrollAnnotatedLoopsPass().apply(ctx, module)
+    CommonSubexpressionElimination().apply(ctx, module)
+    MathPolynomialApproximationPass().apply(ctx, module)
+    AddArithFastMathFlagsPass(flags=("contract",)).apply(ctx, module)
+    DeadCodeElimination().apply(ctx, module)
+
+
+@dataclass(frozen=True)
+class LowerToNVPTXPass(ModulePass):
+    """Lower scheduled te functions to GPU kernels in the llvm dialect (NVVM), launched from their function.
+
+    Options:
+
+    - max_threads_per_block: int = 1024: the most threads a block may have.
+    - max_shared_memory_per_block: int = 49152: the most bytes of shared
+      memory a block may allocate.
+    """
+
+    name = "lower-to-nvptx"
+
+    max_threads_per_block: int = field(default=1024)
+    max_shared_memory_per_block: int = field(default=49152)
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        with cyclic_gc_paused():
+            lower_te_functions_for_gpu(op)
+            ConvertBoundLoopsToGPUPass(self.max_threads_per_block, self.max_shared_memory_per_block).apply(
+                ctx, op
+            )
+            optimize_gpu_loops(ctx, op)
+            ConvertGPUToNVVMPass().apply(ctx, op)
