@@ -69,7 +69,8 @@ Every value goes through `sign(x) * log2(|x| + 1)`. The groups, in order:
 The features are computed in two layers of caches, so that a search scoring
 thousands of states pays little per state: the structure of a state (its
 loop relations, which only the split lengths change) is cached by its steps
-with the lengths left out, and the access analysis of a DAG by the DAG and
+with the lengths left out (`schedopt.schedule.loop_structure`, which bound
+inference shares), and the access analysis of a DAG by the DAG and
 its inlined stages.
 """
 
@@ -79,7 +80,7 @@ import math
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.dialects.builtin import AnyFloat, FixedBitwidthType, IndexType, IntegerType
@@ -91,10 +92,10 @@ from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import RecordError, ScheduleError
 from schedopt.measurement import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.records import recover_measure_input
-from schedopt.schedule import transform_steps as steps
 from schedopt.schedule.bound_inference import BoundInference, index_form
-from schedopt.schedule.loop_nest import SplitRelation, StageLoops, stage_loops
+from schedopt.schedule.loop_nest import SplitRelation, StageLoops
 from schedopt.schedule.loop_state import State
+from schedopt.schedule.loop_structure import loop_structure
 from schedopt.schedule.stage import ComputeAtKind, StageKind
 
 if TYPE_CHECKING:
@@ -477,87 +478,6 @@ def _analysis(dag: ComputeDAG) -> _DagAnalysis:
 
 
 # --- loop structure of a state, cached without split lengths ------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Structure:
-    """The loop relations of a state, whose split lengths come from each state's own steps."""
-
-    state: State
-    """The first state of this structure seen (stages, attach points, annotations)."""
-    loops: dict[str, StageLoops]
-    split_sources: dict[str, tuple[int, ...]]
-    """Per stage, the step that made each of its SplitRelations, in order."""
-
-    def loops_of(self, history: Sequence[steps.Step]) -> dict[str, StageLoops]:
-        result: dict[str, StageLoops] = {}
-        for name, loops in self.loops.items():
-            sources = iter(self.split_sources[name])
-            relations = tuple(
-                SplitRelation(r.parent, r.children, _split_lengths(history, next(sources)), r.inner_to_outer)
-                if isinstance(r, SplitRelation)
-                else r
-                for r in loops.relations
-            )
-            result[name] = StageLoops(loops.root_names, relations, loops.leaf_names)
-        return result
-
-
-def _split_lengths(history: Sequence[steps.Step], index: int) -> tuple[int | None, ...]:
-    step = history[index]
-    if isinstance(step, steps.SplitStep):
-        return step.lengths
-    if isinstance(step, steps.FollowSplitStep):
-        return tuple(step.lengths(history))
-    assert isinstance(step, steps.FollowFusedSplitStep)
-    return (step.length(history),)
-
-
-_SPLITS = (steps.SplitStep, steps.FollowSplitStep, steps.FollowFusedSplitStep)
-_ADDS_STAGE = (steps.CacheReadStep, steps.CacheWriteStep, steps.RfactorStep)
-
-
-def _structure_key(history: Sequence[steps.Step]) -> tuple[Any, ...]:
-    """The steps with split lengths (and the extents they saw) left out."""
-    return tuple(
-        (s.stage_id, s.iter_id, len(s.lengths), s.inner_to_outer) if type(s) is steps.SplitStep else s
-        for s in history
-    )
-
-
-def _new_structure(dag: ComputeDAG, state: State) -> _Structure:
-    init = dag.get_init_state()
-    replay = init.copy()
-    sources: dict[str, list[int]] = {s.name: [] for s in replay.stages}
-    for index, step in enumerate(state.transform_steps):
-        name = replay.stages[step.stage_id].name
-        result = replay.apply(step)
-        if isinstance(step, _ADDS_STAGE):
-            # As in stage_loops: the new stage starts fresh; cache_write and rfactor reset `name` too.
-            sources[replay.stages[result].name] = []
-            if not isinstance(step, steps.CacheReadStep):
-                sources[name] = []
-        elif isinstance(step, _SPLITS):
-            sources[name].append(index)
-    return _Structure(replay, stage_loops(state, init), {n: tuple(s) for n, s in sources.items()})
-
-
-_STRUCTURES: weakref.WeakKeyDictionary[ComputeDAG, dict[tuple[Any, ...], _Structure]] = (
-    weakref.WeakKeyDictionary()
-)
-STRUCTURE_CACHE_SIZE = 4096
-"""Loop structures kept per DAG (a search meets a few hundred)."""
-
-
-def _structure(dag: ComputeDAG, state: State) -> _Structure:
-    cache = _STRUCTURES.setdefault(dag, {})
-    key = _structure_key(state.transform_steps)
-    found = cache.get(key)
-    if found is None:
-        if len(cache) >= STRUCTURE_CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-        found = cache[key] = _new_structure(dag, state)
-    return found
 
 
 # --- the loop stack of each statement ----------------------------------------------------------------
@@ -963,7 +883,7 @@ def _statement_row(
 
 
 def _state_rows(dag: ComputeDAG, state: State, max_n_bufs: int) -> list[list[float]]:
-    structure = _structure(dag, state)
+    structure = loop_structure(dag, state)
     shaped = State(
         structure.state.stages, state.transform_steps, structure.state.output_names, structure.state.consumers
     )
@@ -1085,7 +1005,7 @@ def get_per_store_features_from_measure_pairs(
     np.minimum.at(best, task_ids[valid], costs[valid])
     throughputs = np.where(valid, best[task_ids] / costs, 0.0)
 
-    tasks: dict[str, Any] = {}
+    tasks: dict[str, SearchTask] = {}
     features: list[np.ndarray] = []
     for index, measure_input in enumerate(inputs):
         if index < skip_first_n_feature_extraction:

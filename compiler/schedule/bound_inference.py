@@ -40,6 +40,7 @@ from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
 from schedopt.schedule.loop_nest import Interval, IntervalAlgebra, StageLoops, stage_loops
 from schedopt.schedule.loop_state import State
+from schedopt.schedule.loop_structure import loop_structure
 from schedopt.schedule.stage import ComputeAtKind, StageKind
 from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, check_readers_inside
 
@@ -418,7 +419,7 @@ class BoundInference:
 def infer_bound(dag: ComputeDAG, state: State) -> State:
     """A copy of `state` with the extent of every iterator filled in."""
     state = dag.concrete_state(state)
-    inference = BoundInference(dag, state)
+    inference = BoundInference(dag, state, loop_structure(dag, state).loops_of(state.transform_steps))
     result = state.copy()
     for index, stage in enumerate(result.stages):
         if stage.kind == StageKind.PLACEHOLDER or stage.compute_at == ComputeAtKind.INLINED:

@@ -7,13 +7,13 @@ import pytest
 
 import schedopt as ss
 from schedopt import te
-from schedopt.cost_model import features
 from schedopt.cost_model.features import (
     N_FEATURES,
     get_per_store_feature_names,
     get_per_store_features_from_states,
 )
 from schedopt.hardware_params import HardwareParams
+from schedopt.schedule import loop_structure as loop_structure_module
 from schedopt.schedule.loop_state import State
 from schedopt.search_policy import SketchPolicy
 
@@ -144,7 +144,7 @@ def test_cached_structure_gives_the_features_of_a_fresh_one(sampled):
     task, states = sampled
     warm = get_per_store_features_from_states(states, task)
     for state, expected in zip(states[::7], warm[::7], strict=True):
-        features._STRUCTURES.clear()
+        loop_structure_module._STRUCTURES.clear()
         np.testing.assert_array_equal(get_per_store_features_from_states([state], task)[0], expected)
 
 
