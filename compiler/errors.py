@@ -34,6 +34,10 @@ class RuntimeArgumentError(SchedOptError):
     """Arguments passed to a compiled kernel do not match its signature."""
 
 
+class DeviceError(SchedOptError):
+    """A GPU could not run a kernel: no driver or pycuda, a launch the driver refuses, a fault."""
+
+
 class ScheduleError(SchedOptError):
     """A transform step the state refuses: unknown stage or iterator, impossible factors, ..."""
 

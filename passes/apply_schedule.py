@@ -21,7 +21,9 @@ The pass turns each schedule into a State (`program_to_state`, where every
 step is checked) and replaces its function by the loop nests of that State,
 as `te-lower` emits them for the empty schedule; then it removes the
 schedules (and a nested module they leave empty). te functions without a
-schedule stay as they are. xDSL's `transform-interpreter` cannot run `sched`
+schedule stay as they are. With `gpu`, the loop nests are emitted for
+`convert-bound-loops-to-gpu` (shared-memory stages sized for their thread
+block, barriers around their filling), as `lower-to-nvptx` needs them. xDSL's `transform-interpreter` cannot run `sched`
 ops; this pass is their interpreter.
 """
 
@@ -94,11 +96,11 @@ def _target_name(program: transform.NamedSequenceOp, te_functions: dict[str, fun
     return next(iter(te_functions))
 
 
-def apply_schedule(scheduled: ScheduledFunction) -> None:
-    """Replace the te function by its loop nests under the schedule, and remove the schedule."""
+def apply_schedule(scheduled: ScheduledFunction, gpu: bool = False) -> None:
+    """Replace the te function by its loop nests under the schedule (for a GPU with `gpu`), and remove the schedule."""
     dag = ComputeDAG(scheduled.function)
     state = program_to_state(dag, scheduled.program)
-    Rewriter.replace_op(scheduled.function, lower_state(dag, state))
+    Rewriter.replace_op(scheduled.function, lower_state(dag, state, gpu=gpu))
     holder = scheduled.program.parent_op()
     Rewriter.erase_op(scheduled.program)
     if isinstance(holder, ModuleOp) and holder.parent_op() is not None and holder.body.block.first_op is None:
@@ -109,13 +111,18 @@ def apply_schedule(scheduled: ScheduledFunction) -> None:
 class ApplySchedulePass(ModulePass):
     """Lower each te function that has a schedule (a `transform.named_sequence` of sched ops) under it.
 
-    No options.
+    Options:
+
+    - gpu: bool = false: emit the loop nests for a GPU, to be turned into
+      kernels by `convert-bound-loops-to-gpu`.
     """
 
     name = "apply-schedule"
 
+    gpu: bool = False
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for scheduled in find_schedules(op):
-            apply_schedule(scheduled)
+            apply_schedule(scheduled, self.gpu)
         if not any(isinstance(o, transform.NamedSequenceOp) for o in op.walk()):
             op.attributes.pop(WITH_NAMED_SEQUENCE, None)

@@ -7,10 +7,10 @@ pipeline; on the command line
 
 prints the PTX `build` makes. Four stages, in order:
 
-1. te functions to loop nests, each under its schedule as `apply-schedule`
-   lowers it but for a GPU (shared-memory stages sized for their thread
-   block, barriers around their filling); a te function without a schedule
-   raises `LoweringError`, since nothing would bind its loops to threads;
+1. `apply-schedule{gpu=true}`: te functions to loop nests, each under its
+   schedule, for a GPU (shared-memory stages sized for their thread block,
+   barriers around their filling); a te function without a schedule raises
+   `LoweringError`, since nothing would bind its loops to threads;
 2. `convert-bound-loops-to-gpu`: kernels in the `gpu` dialect, launched
    from the function;
 3. `optimize_gpu_loops`: loop-invariant code motion,
@@ -36,40 +36,24 @@ from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
-from xdsl.rewriter import Rewriter
 from xdsl.transforms.arith_add_fastmath import AddArithFastMathFlagsPass
 from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
 from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 from xdsl.transforms.loop_invariant_code_motion import LoopInvariantCodeMotionPass
 
-from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects import te
 from schedopt.errors import LoweringError
-from schedopt.passes.apply_schedule import WITH_NAMED_SEQUENCE, find_schedules
+from schedopt.passes.apply_schedule import ApplySchedulePass
 from schedopt.passes.convert_bound_loops_to_gpu import ConvertBoundLoopsToGPUPass
 from schedopt.passes.convert_gpu_to_nvvm import ConvertGPUToNVVMPass
 from schedopt.passes.lower_to_llvm import cyclic_gc_paused
 from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
 from schedopt.passes.unroll_annotated_loops import UnrollAnnotatedLoopsPass
-from schedopt.schedule.loop_nest_emitter import lower_state
-from schedopt.schedule.schedule_program import program_to_state
 
 
-def lower_te_functions_for_gpu(module: ModuleOp) -> None:
+def lower_te_functions_for_gpu(ctx: Context, module: ModuleOp) -> None:
     """Replace every te function by its loop nests for a GPU, under its schedule (which is removed)."""
-    for scheduled in find_schedules(module):
-        dag = ComputeDAG(scheduled.function)
-        state = program_to_state(dag, scheduled.program)
-        Rewriter.replace_op(scheduled.function, lower_state(dag, state, gpu=True))
-        holder = scheduled.program.parent_op()
-        Rewriter.erase_op(scheduled.program)
-        if (
-            isinstance(holder, ModuleOp)
-            and holder.parent_op() is not None
-            and holder.body.block.first_op is None
-        ):
-            Rewriter.erase_op(holder)
-    module.attributes.pop(WITH_NAMED_SEQUENCE, None)
+    ApplySchedulePass(gpu=True).apply(ctx, module)
     for op in module.ops:
         if isinstance(op, func.FuncOp) and any(isinstance(o, te.ComputeOp) for o in op.body.walk()):
             raise LoweringError(
@@ -106,7 +90,7 @@ class LowerToNVPTXPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         with cyclic_gc_paused():
-            lower_te_functions_for_gpu(op)
+            lower_te_functions_for_gpu(ctx, op)
             ConvertBoundLoopsToGPUPass(self.max_threads_per_block, self.max_shared_memory_per_block).apply(
                 ctx, op
             )

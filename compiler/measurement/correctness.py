@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from schedopt.build import build
+from schedopt.hardware_params import is_cuda_target
 from schedopt.measurement.huge_pages import huge_page_empty
-from schedopt.runtime import BufferSpec
+from schedopt.runtime import BufferSpec, Kernel
 from schedopt.search_task import SearchTask
 
 if TYPE_CHECKING:
@@ -52,7 +53,10 @@ def compute_reference(task: SearchTask) -> Reference:
     for index, name in enumerate(dag.placeholder_names):
         if name in task.task_inputs:
             inputs[index] = np.ascontiguousarray(task.task_inputs[name])
-    kernel = build(dag, None, task.target, task.hardware_params)
+    # A cuda task's unscheduled program binds no loop to GPU threads: its CPU build is the reference.
+    on_gpu = is_cuda_target(task.target)
+    kernel = build(dag, None, "llvm" if on_gpu else task.target, None if on_gpu else task.hardware_params)
+    assert isinstance(kernel, Kernel), "a CPU build is a Kernel"
     outputs = [np.empty(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
     kernel(*inputs, *outputs)
     return Reference(inputs, outputs, list(dag.output_names))

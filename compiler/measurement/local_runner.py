@@ -8,6 +8,8 @@ Every candidate gets fresh buffers on huge pages
 not vary from one to the next; a kernel that takes pre-transformed weights
 gets them transformed. The warm-up call doubles as the correctness check
 (`schedopt.measurement.correctness`): a mismatch is `WRONG_ANSWER`.
+Candidates of a cuda task go to a `CUDARunner` with the same options, as
+TVM's LocalRunner runs whatever target it is given.
 """
 
 from __future__ import annotations
@@ -15,25 +17,19 @@ from __future__ import annotations
 import ctypes
 import functools
 import platform
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import llvmlite.binding as llvm
 
 from schedopt.errors import CompileError, SchedOptError
-from schedopt.measurement.correctness import (
-    REFERENCE_TIMEOUT_S,
-    Reference,
-    compare_outputs,
-    compute_reference,
-    poisoned_output,
-)
+from schedopt.hardware_params import is_cuda_target
+from schedopt.measurement.correctness import Reference, compare_outputs, poisoned_output
+from schedopt.measurement.cuda_runner import CUDARunner
 from schedopt.measurement.huge_pages import huge_page_copy
-from schedopt.measurement.interfaces import ProgramRunner, print_progress
-from schedopt.measurement.process_pool import FailureKind, JobFailure, WorkerPool
 from schedopt.measurement.results import BuildResult, MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.measurement.time_evaluator import can_flush_cpu_cache, flush_cpu_cache, time_calls
+from schedopt.measurement.worker_runner import RunOutcome, WorkerRunner
 from schedopt.runtime import (
     OPENMP_SYMBOL_PREFIXES,
     create_host_target_machine,
@@ -43,7 +39,6 @@ from schedopt.runtime import (
     openmp_runtime,
     parse_llvm_ir,
 )
-from schedopt.search_task import SearchTask, target_kind
 
 
 @dataclass(frozen=True)
@@ -55,13 +50,6 @@ class _RunJob:
     min_repeat_ms: float
     flush_cache: bool
     num_threads: int
-
-
-@dataclass(frozen=True)
-class _RunOutcome:
-    costs: tuple[float, ...]
-    error_no: MeasureErrorNo
-    error_msg: str = ""
 
 
 @dataclass
@@ -90,12 +78,12 @@ def _load_kernel(build_result: BuildResult, num_threads: int) -> _LoadedKernel:
     return _LoadedKernel(engine, prototype(address))
 
 
-def _run_candidate(job: _RunJob) -> _RunOutcome:
+def _run_candidate(job: _RunJob) -> RunOutcome:
     """In a runner worker: load the kernel, check its first run, then time it."""
     try:
         kernel = _load_kernel(job.build, job.num_threads)
     except CompileError as error:
-        return _RunOutcome((), MeasureErrorNo.COMPILE_HOST, str(error))
+        return RunOutcome((), MeasureErrorNo.COMPILE_HOST, str(error))
     reference = job.reference
     # Fresh copies on huge pages: every candidate's buffers sit alike in the caches (huge_pages.py).
     inputs = [huge_page_copy(array) for array in job.build.kernel_inputs(reference.inputs)]
@@ -105,13 +93,13 @@ def _run_candidate(job: _RunJob) -> _RunOutcome:
     kernel.function(*pointers)
     mismatch = compare_outputs(reference, outputs)
     if mismatch is not None:
-        return _RunOutcome((), MeasureErrorNo.WRONG_ANSWER, f"@{job.build.func_name}: {mismatch}")
+        return RunOutcome((), MeasureErrorNo.WRONG_ANSWER, f"@{job.build.func_name}: {mismatch}")
     flush = functools.partial(flush_cpu_cache, arrays) if job.flush_cache else None
     costs = time_calls(lambda: kernel.function(*pointers), job.number, job.repeat, job.min_repeat_ms, flush)
-    return _RunOutcome(costs, MeasureErrorNo.NO_ERROR)
+    return RunOutcome(costs, MeasureErrorNo.NO_ERROR)
 
 
-class LocalRunner(ProgramRunner):
+class LocalRunner(WorkerRunner):
     """Runs built candidates one at a time in a worker process, and times them.
 
     `timeout` (seconds) bounds loading, checking and timing one candidate; a
@@ -121,7 +109,8 @@ class LocalRunner(ProgramRunner):
     1 + number x repeat times or more (see `min_repeat_ms`); costs are the
     `repeat` means. `cooldown_interval` seconds pass between candidates;
     `enable_cpu_cache_flush` evicts the arguments from the caches before each
-    repeat (x86-64 hosts; set number=1 for it to matter).
+    repeat (x86-64 hosts; set number=1 for it to matter). Candidates of a
+    cuda task are run by a `CUDARunner` with the same options.
     """
 
     def __init__(
@@ -133,37 +122,23 @@ class LocalRunner(ProgramRunner):
         cooldown_interval: float = 0.0,
         enable_cpu_cache_flush: bool = False,
     ):
-        for option, value in (("timeout", timeout), ("number", number), ("repeat", repeat)):
-            if value <= 0:
-                raise SchedOptError(f"LocalRunner: {option} must be positive, got {value}")
+        super().__init__(timeout, number, repeat, min_repeat_ms, cooldown_interval, preload=__name__)
         if enable_cpu_cache_flush and not can_flush_cpu_cache():
             raise SchedOptError(
                 f"LocalRunner: enable_cpu_cache_flush needs an x86-64 host (clflush), this one is {platform.machine()}"
             )
-        self.timeout = timeout
-        self.number = number
-        self.repeat = repeat
-        self.min_repeat_ms = min_repeat_ms
-        self.cooldown_interval = cooldown_interval
         self.enable_cpu_cache_flush = enable_cpu_cache_flush
-        self._pool = WorkerPool(1, preload=[__name__])
-        self._references: dict[tuple[str, str], Reference | str] = {}
-
-    def run(
-        self, measure_inputs: Sequence[MeasureInput], build_results: Sequence[BuildResult], verbose: int = 1
-    ) -> list[MeasureResult]:
-        results = [
-            self._run_one(inp, built) for inp, built in zip(measure_inputs, build_results, strict=True)
-        ]
-        if verbose >= 1:
-            print_progress((result.error_no for result in results), success="*")
-        return results
+        self._cuda_runner: CUDARunner | None = None
 
     def close(self) -> None:
-        """Stop the worker process."""
-        self._pool.close()
+        """Stop the worker processes."""
+        super().close()
+        if self._cuda_runner is not None:
+            self._cuda_runner.close()
 
     def _run_one(self, measure_input: MeasureInput, built: BuildResult) -> MeasureResult:
+        if is_cuda_target(measure_input.task.target):
+            return self._gpu_runner()._run_one(measure_input, built)
         if built.error_no != MeasureErrorNo.NO_ERROR:
             return MeasureResult.failure(built.error_no, built.error_msg, built.time_cost)
         reference = self._reference(measure_input.task)
@@ -179,37 +154,12 @@ class LocalRunner(ProgramRunner):
             self.enable_cpu_cache_flush,
             cores or default_num_threads(),
         )
-        start = time.perf_counter()
-        (outcome,) = self._pool.map(_run_candidate, [job], self.timeout)
-        all_cost = built.time_cost + time.perf_counter() - start
-        if self.cooldown_interval > 0:
-            time.sleep(self.cooldown_interval)
-        if isinstance(outcome, JobFailure):
-            return MeasureResult.failure(*self._describe_failure(built, outcome), all_cost)
-        if outcome.error_no != MeasureErrorNo.NO_ERROR:
-            return MeasureResult.failure(outcome.error_no, outcome.error_msg, all_cost)
-        return MeasureResult(outcome.costs, MeasureErrorNo.NO_ERROR, "", all_cost, time.time())
+        return self._measure(_run_candidate, job, built)
 
-    def _describe_failure(self, built: BuildResult, failure: JobFailure) -> tuple[MeasureErrorNo, str]:
-        name = built.func_name
-        if failure.kind == FailureKind.TIMEOUT:
-            return (
-                MeasureErrorNo.RUN_TIMEOUT,
-                f"@{name} did not finish within {self.timeout:g} s and was killed",
+    def _gpu_runner(self) -> CUDARunner:
+        """The CUDARunner for this runner's cuda candidates, started at the first one."""
+        if self._cuda_runner is None:
+            self._cuda_runner = CUDARunner(
+                self.timeout, self.number, self.repeat, self.min_repeat_ms, self.cooldown_interval
             )
-        if failure.kind == FailureKind.CRASHED:
-            return MeasureErrorNo.RUNTIME_DEVICE, f"@{name} crashed its process: {failure.message}"
-        return MeasureErrorNo.RUNTIME_DEVICE, f"@{name} failed to run:\n{failure.message}"
-
-    def _reference(self, task: SearchTask) -> Reference | str:
-        """The task's reference outputs, computed once; a message if the unscheduled program failed."""
-        key = (task.workload_key, target_kind(task.target))
-        if key not in self._references:
-            (outcome,) = self._pool.map(compute_reference, [task], REFERENCE_TIMEOUT_S)
-            if isinstance(outcome, JobFailure):
-                outcome = (
-                    f"the unscheduled program of {task.workload_key}, which checks every candidate, "
-                    f"failed ({outcome.kind.value}): {outcome.message}"
-                )
-            self._references[key] = outcome
-        return self._references[key]
+        return self._cuda_runner

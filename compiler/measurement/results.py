@@ -22,6 +22,8 @@ from schedopt.search_task import SearchTask
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from schedopt.gpu_kernel import GPUKernel
+
 MAX_FLOAT = 1e10
 """The cost recorded for a failed measurement (TVM's value)."""
 
@@ -119,7 +121,11 @@ class MeasureResult:
 
 @dataclass(frozen=True)
 class BuildResult:
-    """A built candidate: the kernel's LLVM IR, its name and arguments; or why the build failed."""
+    """A built candidate: its artifact, name and arguments; or why the build failed.
+
+    The artifact is `llvm_ir` for a CPU target and `gpu_kernel` for a cuda
+    one; the other is None, and both are None for a failed build.
+    """
 
     llvm_ir: str | None
     func_name: str
@@ -129,6 +135,8 @@ class BuildResult:
     time_cost: float
     pre_transformed: tuple[PlaceholderLayout, ...] = ()
     """The inputs the kernel takes in a rewritten layout (REWRITE_FOR_PRE_TRANSFORMED)."""
+    gpu_kernel: GPUKernel | None = None
+    """For a cuda target: the PTX of the kernels and their launches."""
 
     def kernel_inputs(self, inputs: Sequence[NDArray[Any]]) -> list[NDArray[Any]]:
         """The kernel's inputs from the workload's (placeholder order): weights in their new layouts."""

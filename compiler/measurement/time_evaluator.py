@@ -30,15 +30,34 @@ def time_calls(
     `number` grows (at least by the golden ratio) until one repeat lasts
     `min_repeat_ms`, and keeps its size for the following repeats.
     """
+
+    def run_batch(count: int) -> float:
+        start = time.perf_counter()
+        for _ in range(count):
+            call()
+        return time.perf_counter() - start
+
+    return time_batches(run_batch, number, repeat, min_repeat_ms, flush)
+
+
+def time_batches(
+    run_batch: Callable[[int], float],
+    number: int,
+    repeat: int,
+    min_repeat_ms: float,
+    flush: Callable[[], None] | None,
+) -> tuple[float, ...]:
+    """`time_calls` for a clock of the caller's: `run_batch(n)` runs n calls and returns their seconds.
+
+    A device times its own work (CUDA events) where the host's clock would
+    count launch overheads and miss queued work.
+    """
     costs: list[float] = []
     for _ in range(repeat):
         if flush is not None:
             flush()
         while True:
-            start = time.perf_counter()
-            for _ in range(number):
-                call()
-            elapsed = max(time.perf_counter() - start, 1e-9)
+            elapsed = max(run_batch(number), 1e-9)
             if elapsed * 1e3 >= min_repeat_ms:
                 break
             per_call_ms = elapsed * 1e3 / number

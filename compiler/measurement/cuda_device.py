@@ -1,0 +1,136 @@
+"""Running a `GPUKernel` on an NVIDIA GPU with pycuda: load its PTX, allocate its buffers, launch in order.
+
+pycuda (the `gpu` extra) is imported when a kernel is first loaded, so
+everything else works on machines without it. Each process gets one CUDA
+context on the device it asks for, made current for the rest of its life;
+a kernel that faults leaves that context unusable, so the process that saw
+the fault should not run another kernel (`CUDARunner` replaces its worker).
+Errors are `CompileError` for PTX the driver refuses and `DeviceError` for
+everything else the device reports.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import importlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from schedopt.errors import CompileError, DeviceError
+from schedopt.gpu_kernel import GPUKernel
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+def cuda_driver() -> ModuleType:
+    """`pycuda.driver`, or a `DeviceError` saying how to install it."""
+    try:
+        return importlib.import_module("pycuda.driver")
+    except ImportError as error:
+        raise DeviceError(
+            f"running a cuda kernel needs pycuda, which cannot be imported ({error}): "
+            "install the gpu extra, pip install 'sched-opt[gpu]'"
+        ) from None
+
+
+@functools.cache
+def _current_context(driver: ModuleType, device: int) -> Any:
+    """This process's CUDA context on `device`, created and made current once."""
+    with device_errors(driver, f"creating a CUDA context on device {device}"):
+        driver.init()
+        context = driver.Device(device).make_context()
+    atexit.register(context.pop)
+    return context
+
+
+@contextmanager
+def device_errors(driver: ModuleType, doing: str) -> Iterator[None]:
+    """pycuda's errors while `doing` something, as `DeviceError`s that say what."""
+    try:
+        yield
+    except driver.Error as error:
+        raise DeviceError(f"{doing}: {type(error).__name__}: {error}") from None
+
+
+@dataclass
+class LoadedGPUKernel:
+    """A `GPUKernel` loaded on the device, with a device buffer for each of its buffers."""
+
+    kernel: GPUKernel
+    driver: ModuleType = field(repr=False)
+    functions: list[Any] = field(repr=False)
+    """The prepared kernel functions, one per launch, in order."""
+    buffers: dict[str, Any] = field(repr=False)
+    """Device allocations by buffer name: the workload's arguments and the temporaries."""
+
+    def copy_in(self, name: str, array: NDArray[Any]) -> None:
+        with device_errors(self.driver, f"copying {name} to the device"):
+            self.driver.memcpy_htod(self.buffers[name], np.ascontiguousarray(array))
+
+    def copy_out(self, name: str, array: NDArray[Any]) -> None:
+        with device_errors(self.driver, f"copying {name} from the device"):
+            self.driver.memcpy_dtoh(array, self.buffers[name])
+
+    def launch_all(self) -> None:
+        """Queue every launch of the host function, in order, on the default stream."""
+        for launch, function in zip(self.kernel.launches, self.functions, strict=True):
+            pointers = [int(self.buffers[name]) for name in launch.args]
+            with device_errors(
+                self.driver, f"launching {launch.kernel} (grid {launch.grid}, block {launch.block})"
+            ):
+                function.prepared_call(launch.grid, launch.block, *pointers)
+
+    def run(self) -> None:
+        """Run the workload once and wait for it."""
+        self.launch_all()
+        with device_errors(self.driver, f"running the kernels of {self.kernel.name}"):
+            self.driver.Context.synchronize()
+
+    def time_batch(self, count: int) -> float:
+        """Seconds the device takes for `count` runs of all the launches, by CUDA events."""
+        with device_errors(self.driver, f"timing the kernels of {self.kernel.name}"):
+            start, end = self.driver.Event(), self.driver.Event()
+            start.record()
+            for _ in range(count):
+                self.launch_all()
+            end.record()
+            end.synchronize()
+            return start.time_till(end) / 1e3
+
+    def free(self) -> None:
+        """Release the device buffers now rather than when the garbage collector gets to them."""
+        for allocation in self.buffers.values():
+            allocation.free()
+        self.buffers.clear()
+
+
+def load_gpu_kernel(kernel: GPUKernel, device: int = 0) -> LoadedGPUKernel:
+    """Load the PTX of `kernel` on `device` (the CUDA driver compiles it) and allocate its buffers."""
+    driver = cuda_driver()
+    _current_context(driver, device)
+    try:
+        module = driver.module_from_buffer(kernel.ptx.encode())
+    except driver.Error as error:
+        raise CompileError(f"the CUDA driver refused the PTX of {kernel.name}: {error}") from None
+    with device_errors(driver, f"loading the kernels of {kernel.name}"):
+        functions = [_prepared(module, launch.kernel, len(launch.args)) for launch in kernel.launches]
+    buffers: dict[str, Any] = {}
+    for spec in (*kernel.arg_specs, *kernel.temporaries):
+        size = max(1, int(np.prod(spec.shape, dtype=np.int64)) * spec.dtype.itemsize)
+        with device_errors(driver, f"allocating {size} bytes for {spec.name}"):
+            buffers[spec.name] = driver.mem_alloc(size)
+    return LoadedGPUKernel(kernel, driver, functions, buffers)
+
+
+def _prepared(module: Any, name: str, n_pointers: int) -> Callable[..., None]:
+    """Kernel `name` of a loaded module, prepared for `n_pointers` pointer arguments."""
+    function = module.get_function(name)
+    function.prepare("P" * n_pointers)
+    return function

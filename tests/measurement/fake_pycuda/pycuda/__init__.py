@@ -1,0 +1,1 @@
+"""A stand-in for pycuda in the CUDARunner tests: see `driver`."""
