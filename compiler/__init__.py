@@ -15,7 +15,8 @@ kernel = ss.build(dag, state)
 
 import importlib
 
-from schedopt import te, workloads  # noqa: F401  (importing the library registers its workloads)
+# Imported for their effect: the library's workloads register; SearchTask gets tune, apply_best, print_best.
+from schedopt import task_workflow, te, workloads  # noqa: F401
 from schedopt.auto_schedule import auto_schedule, create_task
 from schedopt.build import build, lower
 from schedopt.compiled_model import CompiledModel, compile_model
@@ -35,6 +36,7 @@ from schedopt.errors import (
     TEError,
     WorkloadError,
 )
+from schedopt.gpu_kernel import GPUKernel, KernelLaunch
 from schedopt.hardware_params import HardwareParams
 from schedopt.layout_rewrite import (
     LayoutRewriteOption,
@@ -43,6 +45,7 @@ from schedopt.layout_rewrite import (
     rewrite_compute_body,
 )
 from schedopt.measurement import (
+    CUDARunner,
     LocalBuilder,
     LocalRunner,
     MeasureCallback,
@@ -81,6 +84,7 @@ from schedopt.workload_registry import make_workload_key, register_workload, wor
 
 __all__ = [
     "ApplyHistoryBest",
+    "CUDARunner",
     "CompileError",
     "CompiledModel",
     "ComputeDAG",
@@ -88,9 +92,11 @@ __all__ = [
     "DispatchContext",
     "EmptyPolicy",
     "FrontendError",
+    "GPUKernel",
     "HardwareParams",
     "Iterator",
     "Kernel",
+    "KernelLaunch",
     "LayoutRewriteOption",
     "LocalBuilder",
     "LocalRunner",

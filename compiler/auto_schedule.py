@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel
@@ -25,12 +25,13 @@ from schedopt.search_policy import (
     SearchPolicy,
     SketchPolicy,
 )
+from schedopt.search_policy.sketch_params import SketchParamOverrides
+from schedopt.search_task import SearchTask
 from schedopt.tuning_loop import tune_task
 from schedopt.tuning_options import TuningOptions
 
 if TYPE_CHECKING:
     from schedopt.hardware_params import HardwareParams
-    from schedopt.search_task import SearchTask
     from schedopt.workload_registry import WorkloadFunc
 
 SEARCH_POLICIES = ("sketch.random", "sketch.xgb", "empty")
@@ -62,7 +63,7 @@ def make_search_policy(
     model_file: str | None = None,
     verbose: int = 1,
     init_search_callbacks: Sequence[SearchCallback] | None = None,
-    search_policy_params: dict[str, Any] | None = None,
+    search_policy_params: SketchParamOverrides | None = None,
     resume_from: str | os.PathLike[str] | None = None,
 ) -> SearchPolicy:
     """A policy by name: `sketch.xgb` (the default), `sketch.random` or `empty`.
@@ -100,14 +101,12 @@ def tune(task: SearchTask, options: TuningOptions, search_policy: SearchPolicy |
 
 def create_task(
     func: WorkloadFunc | str,
-    args: Sequence[Any],
+    args: Sequence[object],
     target: str = "llvm",
     target_host: str | None = None,
     hardware_params: HardwareParams | None = None,
 ) -> SearchTask:
     """Deprecated (as in TVM): use `SearchTask(func, args, target=...)`."""
-    from schedopt.search_task import SearchTask
-
     warnings.warn(
         "create_task is deprecated; use SearchTask(func, args, ...)", DeprecationWarning, stacklevel=2
     )
@@ -122,4 +121,4 @@ def auto_schedule(
     Returns the DAG and the best State (TVM returns a schedule and its arguments).
     """
     warnings.warn("auto_schedule is deprecated; use SearchTask.tune", DeprecationWarning, stacklevel=2)
-    return task.compute_dag, tune(task, tuning_options or TuningOptions(), search_policy)
+    return task.dag_or_error(), tune(task, tuning_options or TuningOptions(), search_policy)

@@ -19,19 +19,33 @@ parameters with each result.
 A task pickles with its DAG as te IR text, so a measurement worker process
 rebuilds the same computation without the workload registry (a workload
 registered in a user's script is unknown to a fresh process).
+
+SearchTask sits at the bottom of the import graph: measurement, records, cost
+models and policies all take tasks, so this module imports none of them.
+TVM's API still has `tune`, `apply_best` and `print_best` on the task, and
+those need the layers above (the tuning loop, the records, the compiler).
+The methods therefore delegate to a `TaskWorkflow` that
+`schedopt.task_workflow` installs when the package is imported (every
+`import schedopt.<anything>` runs the package's `__init__` first, so it is
+always there). This keeps one SearchTask class: a task read from records,
+unpickled in a worker or made by a pass is the same class the user tunes, so
+`isinstance` and pickling need nothing special. A subclass carrying the
+methods would split that in two, since the records layer, below the tuning
+loop, makes tasks too.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.dialects import func
 
 from schedopt.compute_dag import ComputeDAG, hash_of_workload_key
-from schedopt.errors import RecordError, WorkloadError
+from schedopt.errors import WorkloadError
 from schedopt.hardware_params import HardwareParams
 from schedopt.layout_rewrite import LayoutRewriteOption
 from schedopt.workload_registry import WorkloadFunc, make_workload_key
@@ -40,6 +54,32 @@ if TYPE_CHECKING:
     from schedopt.schedule.loop_state import State
     from schedopt.search_policy import SearchPolicy
     from schedopt.tuning_options import TuningOptions
+
+
+@dataclass(frozen=True)
+class TaskWorkflow:
+    """What `SearchTask.tune`, `apply_best` and `print_best` do; `schedopt.task_workflow` provides it."""
+
+    tune: Callable[[SearchTask, TuningOptions, SearchPolicy | None], State | None]
+    apply_best: Callable[[SearchTask, str, int | None], tuple[ComputeDAG, State]]
+    print_best: Callable[[SearchTask, str, str], str]
+
+
+_workflow: TaskWorkflow | None = None
+
+
+def install_task_workflow(workflow: TaskWorkflow) -> None:
+    """Make `workflow` carry out the task methods that need the layers above this module."""
+    global _workflow
+    _workflow = workflow
+
+
+def _installed_workflow() -> TaskWorkflow:
+    if _workflow is None:
+        raise WorkloadError(
+            "SearchTask.tune/apply_best/print_best need `import schedopt` (schedopt.task_workflow)"
+        )
+    return _workflow
 
 
 def target_kind(target: str) -> str:
@@ -57,7 +97,8 @@ class SearchTask:
     `compute_dag`, or `workload_key` (a registered workload's key, whose DAG
     is built from the registry). `hardware_params` is any object with the
     fields of `HardwareParams` (None: `HardwareParams` of the target, whose
-    defaults describe the host CPU). `layout_rewrite_option` is a `LayoutRewriteOption`
+    defaults describe the host CPU on `llvm`, an sm_80-class GPU on `cuda`
+    and its synonym `nvptx`). `layout_rewrite_option` is a `LayoutRewriteOption`
     (None: the target's default). `task_inputs` maps placeholder names to arrays
     that measurement uses instead of random data (for inputs whose values
     matter, like indices).
@@ -66,7 +107,7 @@ class SearchTask:
     def __init__(
         self,
         func: WorkloadFunc | str | None = None,
-        args: Sequence[Any] | None = None,
+        args: Sequence[object] | None = None,
         compute_dag: ComputeDAG | None = None,
         workload_key: str | None = None,
         target: str = "llvm",
@@ -179,7 +220,7 @@ class SearchTask:
                 self._workload_hash = hash_of_workload_key(self.workload_key)
         return self._workload_hash
 
-    # --- tuning ------------------------------------------------------------------------------
+    # --- tuning: TVM's methods, carried out by `schedopt.task_workflow` (see the module docstring) ---
 
     def tune(self, tuning_options: TuningOptions, search_policy: SearchPolicy | None = None) -> State | None:
         """Search this task's schedules (default policy: `sketch.xgb`); the fastest State measured.
@@ -187,9 +228,7 @@ class SearchTask:
         Every measurement goes to the options' callbacks; pass
         `RecordToFile(log)` to keep them, then `apply_best(log)`.
         """
-        from schedopt.auto_schedule import tune
-
-        return tune(self, tuning_options, search_policy)
+        return _installed_workflow().tune(self, tuning_options, search_policy)
 
     def apply_best(self, log_file: str, layout_rewrite_option: int | None = None) -> tuple[ComputeDAG, State]:
         """The DAG and the best State the log holds for this task, ready for `schedopt.build`.
@@ -198,36 +237,15 @@ class SearchTask:
         task's), the DAG is rewritten to the schedule's weight layouts. Raises
         `RecordError` when the log has no valid record of the task.
         """
-        from schedopt.layout_rewrite import rewrite_layout
-        from schedopt.records import load_best_record
-
-        best, _ = load_best_record(log_file, self.workload_key, self.target, self.workload_hash)
-        if best is None:
-            raise RecordError(
-                f"{log_file} has no valid record of workload {self.workload_key} on {self.target}"
-            )
-        dag = self._dag_or_error()
-        state = dag.infer_bound_from_state(dag.replay_steps(best.state.transform_steps))
-        option = self.layout_rewrite_option if layout_rewrite_option is None else layout_rewrite_option
-        rewritten = rewrite_layout(dag, state, LayoutRewriteOption(option))
-        return rewritten.dag, rewritten.state
+        return _installed_workflow().apply_best(self, log_file, layout_rewrite_option)
 
     def print_best(self, log_file: str, print_mode: str = "schedule") -> str:
         """The best schedule in the log: as its transform program on the declared DAG ("schedule"),
         or as the LLVM IR of the program `apply_best` deploys, layouts rewritten ("llvm")."""
-        from schedopt.build import lower_to_llvm_dialect
-        from schedopt.runtime import translate_to_llvm_ir
+        return _installed_workflow().print_best(self, log_file, print_mode)
 
-        if print_mode == "schedule":
-            dag, state = self.apply_best(log_file, LayoutRewriteOption.NO_REWRITE)
-            return dag.print_python_code_from_state(state)
-        if print_mode == "llvm":
-            return translate_to_llvm_ir(lower_to_llvm_dialect(*self.apply_best(log_file)))
-        if print_mode == "ptx":
-            raise WorkloadError("print_mode 'ptx' needs the GPU back end, which this build does not have yet")
-        raise WorkloadError(f"print_mode must be 'schedule', 'llvm' or 'ptx', not {print_mode!r}")
-
-    def _dag_or_error(self) -> ComputeDAG:
+    def dag_or_error(self) -> ComputeDAG:
+        """The task's DAG; a task read from records has none until it is recovered."""
         if self.compute_dag is None:
             raise WorkloadError(f"task {self.workload_key} has no DAG (read from records; recover it first)")
         return self.compute_dag
@@ -236,17 +254,18 @@ class SearchTask:
         return f"SearchTask(workload_key={self.workload_key!r}, target={self.target!r})"
 
     # The DAG travels as IR text: see the module docstring.
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        dag = state.pop("compute_dag")
-        state["workload_ir"] = None if dag is None else str(dag.module)
+    def __getstate__(self) -> dict[str, object]:
+        state: dict[str, object] = {
+            name: value for name, value in self.__dict__.items() if name != "compute_dag"
+        }
+        state["workload_ir"] = None if self.compute_dag is None else str(self.compute_dag.module)
         return state
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
+    def __setstate__(self, state: dict[str, object]) -> None:
         state = dict(state)
         text = state.pop("workload_ir")
         self.__dict__.update(state)
-        self.compute_dag = None if text is None else _dag_from_ir(text, self.workload_key)
+        self.compute_dag = _dag_from_ir(text, self.workload_key) if isinstance(text, str) else None
 
 
 @functools.lru_cache(maxsize=32)

@@ -36,7 +36,6 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from schedopt.auto_schedule import make_cost_model
 from schedopt.cost_model import CostModel, XGBModel
@@ -47,6 +46,7 @@ from schedopt.records import read_records
 from schedopt.schedule.stage import IteratorKind, StageKind
 from schedopt.scoreboard import Scoreboard
 from schedopt.search_policy import PreloadMeasuredStates, SearchCallback, SearchPolicy, SketchPolicy
+from schedopt.search_policy.sketch_params import SketchParamOverrides
 from schedopt.search_task import SearchTask
 from schedopt.task_scheduler_callbacks import LogEstimatedLatency, PrintTableInfo, TaskSchedulerCallback
 from schedopt.tuning_loop import tune_round
@@ -176,7 +176,7 @@ class TaskScheduler:
         self,
         tune_option: TuningOptions,
         search_policy: str | Sequence[SearchPolicy] = "default",
-        search_policy_params: dict[str, Any] | None = None,
+        search_policy_params: SketchParamOverrides | None = None,
         adaptive_training: bool = False,
         per_task_early_stopping: int | None = None,
     ) -> None:
@@ -311,7 +311,7 @@ class TaskScheduler:
     def _make_policies(
         self,
         search_policy: str | Sequence[SearchPolicy],
-        params: dict[str, Any] | None,
+        params: SketchParamOverrides | None,
         adaptive_training: bool,
     ) -> list[SearchPolicy]:
         if not isinstance(search_policy, str):

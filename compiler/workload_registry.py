@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import TypeVar, overload
 
 from xdsl.dialects import func
 
 from schedopt.errors import WorkloadError
+from schedopt.json_value import JSON
 from schedopt.te import Tensor
 
 WorkloadFunc = Callable[..., Sequence[Tensor]]
@@ -63,7 +64,7 @@ def lookup_workload(name: str) -> WorkloadFunc | None:
     return WORKLOAD_FUNC_REGISTRY.get(name)
 
 
-def make_workload_key(func: WorkloadFunc | str, args: Sequence[Any]) -> str:
+def make_workload_key(func: WorkloadFunc | str, args: Sequence[object]) -> str:
     """The key of workload `func` called with `args`: `json.dumps([name, *args])`."""
     name = func if isinstance(func, str) else func.__name__
     if lookup_workload(name) is None:
@@ -74,10 +75,10 @@ def make_workload_key(func: WorkloadFunc | str, args: Sequence[Any]) -> str:
         raise WorkloadError(f"arguments of workload {name!r} are not JSON-serialisable: {error}") from None
 
 
-def decode_workload_key(workload_key: str) -> tuple[str, list[Any]]:
+def decode_workload_key(workload_key: str) -> tuple[str, list[JSON]]:
     """The function name and arguments a key stands for."""
     try:
-        decoded = json.loads(workload_key)
+        decoded: JSON = json.loads(workload_key)
     except json.JSONDecodeError:
         raise WorkloadError(f"malformed workload key {workload_key!r} (expected a JSON list)") from None
     if not isinstance(decoded, list) or not decoded or not isinstance(decoded[0], str):
@@ -113,5 +114,6 @@ def workload_key_to_tensors(workload_key: str) -> list[Tensor]:
     return list(tensors)
 
 
-def _serializable(args: Sequence[Any]) -> list[Any]:
-    return [list(_serializable(a)) if isinstance(a, tuple | list) else a for a in args]
+def _serializable(args: Sequence[object]) -> list[object]:
+    """`args` with tuples as lists, as JSON has them (json.dumps rejects what is left that JSON lacks)."""
+    return [_serializable(a) if isinstance(a, tuple | list) else a for a in args]

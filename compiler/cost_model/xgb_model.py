@@ -50,13 +50,6 @@ class CostModelError(SchedOptError):
     """A cost model was used in a way it cannot serve (saved before training, missing file)."""
 
 
-def _xgboost() -> Any:
-    """XGBoost, imported on first use: `import schedopt` stays fast."""
-    import xgboost
-
-    return xgboost
-
-
 class XGBModel(CostModel):
     """XGBoost on per-stage features, trained with a pack-sum loss (TVM's `auto_scheduler.XGBModel`).
 
@@ -146,7 +139,8 @@ class XGBModel(CostModel):
         self, features: Sequence[np.ndarray], throughputs: np.ndarray, task_ids: np.ndarray
     ) -> tuple[xgboost.Booster, tuple[float, ...]]:
         """The trained booster and its calibration, which the booster also keeps (for `save`)."""
-        xgb = _xgboost()
+        import xgboost as xgb  # on first use: `import schedopt` stays fast
+
         rows, pack_ids = _pack(features)
         objective = OBJECTIVES[self.objective](pack_ids, throughputs, task_ids, self.xgb_params["seed"])
         dtrain = xgb.DMatrix(rows)
@@ -201,7 +195,8 @@ class XGBModel(CostModel):
         """The model's score of every row of every state, None while the model warms up."""
         if self.scores_at_random or not features:
             return None
-        xgb = _xgboost()
+        import xgboost as xgb  # on first use: `import schedopt` stays fast
+
         rows, pack_ids = _pack(features)
         preds = self.bst.predict(xgb.DMatrix(rows))
         return np.split(preds, np.cumsum(np.bincount(pack_ids, minlength=len(features)))[:-1])
@@ -237,7 +232,8 @@ class XGBModel(CostModel):
         name = os.fspath(file_name)
         if not os.path.isfile(name):
             raise CostModelError(f"XGBModel.load: no model file {name!r}")
-        xgb = _xgboost()
+        import xgboost as xgb  # on first use: `import schedopt` stays fast
+
         booster = xgb.Booster(self.xgb_params)
         try:
             booster.load_model(name)
@@ -255,7 +251,9 @@ class XGBModel(CostModel):
         self.num_warmup_sample = -1
 
 
-def _read_calibration(booster: Any, name: str, uncalibrated: tuple[float, ...]) -> tuple[float, ...]:
+def _read_calibration(
+    booster: xgboost.Booster, name: str, uncalibrated: tuple[float, ...]
+) -> tuple[float, ...]:
     """The calibration a saved booster keeps; `uncalibrated` for one saved before calibrations."""
     text = booster.attr(_CALIBRATION_ATTRIBUTE)
     if text is None:

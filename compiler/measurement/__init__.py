@@ -6,10 +6,12 @@ The search hands a batch of `MeasureInput`s (a task and a State) to a
 `MeasureErrorNo` with a message. `LocalBuilder` compiles candidates in a
 pool of worker processes (`process_pool`); `LocalRunner` checks each
 against the unscheduled program (`correctness`) and times it
-(`time_evaluator`) in a worker process of its own. `ProgramMeasurer` drives
+(`time_evaluator`) in a worker process of its own; `CUDARunner` measures cuda
+candidates with pycuda, and `LocalRunner` hands them to it. `ProgramMeasurer` drives
 both for the tuning loop.
 """
 
+from schedopt.measurement.cuda_runner import CUDARunner
 from schedopt.measurement.interfaces import MeasureCallback, ProgramBuilder, ProgramRunner
 from schedopt.measurement.local_builder import BuildFunc, LocalBuilder, default_build_func
 from schedopt.measurement.local_runner import LocalRunner
@@ -19,6 +21,7 @@ __all__ = [
     "MAX_FLOAT",
     "BuildFunc",
     "BuildResult",
+    "CUDARunner",
     "LocalBuilder",
     "LocalRunner",
     "MeasureCallback",

@@ -37,10 +37,11 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeGuard
 
 from schedopt.errors import RecordError, SchedOptError
 from schedopt.hardware_params import RECORD_FIELDS, HardwareParams
+from schedopt.json_value import JSON
 from schedopt.layout_rewrite import LayoutRewriteOption
 from schedopt.measurement import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.schedule.loop_state import State
@@ -135,7 +136,7 @@ def encode_record(measure_input: MeasureInput, result: MeasureResult) -> str:
     return json.dumps({"i": [task_record, state_record], "r": result_record, "v": RECORD_VERSION})
 
 
-def _encode_hardware_params(params: Any) -> list[int | None] | None:
+def _encode_hardware_params(params: object) -> list[int | None] | None:
     if params is None:
         return None
     missing = [name for name in HARDWARE_PARAM_FIELDS if not hasattr(params, name)]
@@ -150,11 +151,13 @@ def _encode_hardware_params(params: Any) -> list[int | None] | None:
 def decode_record(text: str) -> tuple[MeasureInput, MeasureResult]:
     """The measurement a record line holds; `RecordError` saying what is wrong with a bad line."""
     try:
-        record = json.loads(text)
+        record: JSON = json.loads(text)
     except json.JSONDecodeError as error:
         raise RecordError(f"not valid JSON ({error.msg} at column {error.colno}; truncated?)") from None
-    _expect(isinstance(record, dict), "a record is a JSON object with keys i, r and v")
-    _expect({"i", "r", "v"} <= record.keys(), "a record needs the keys i, r and v")
+    if not isinstance(record, dict):
+        raise RecordError("a record is a JSON object with keys i, r and v")
+    if not {"i", "r", "v"} <= record.keys():
+        raise RecordError("a record needs the keys i, r and v")
     version = record["v"]
     if version not in READABLE_VERSIONS:
         raise RecordError(
@@ -165,19 +168,13 @@ def decode_record(text: str) -> tuple[MeasureInput, MeasureResult]:
     return measure_input, result
 
 
-def _expect(condition: bool, what: str) -> None:
-    if not condition:
-        raise RecordError(what)
-
-
-def _decode_input(record: Any) -> MeasureInput:
-    _expect(isinstance(record, list) and len(record) == 2, '"i" must be [task, state]')
+def _decode_input(record: JSON) -> MeasureInput:
+    if not (isinstance(record, list) and len(record) == 2):
+        raise RecordError('"i" must be [task, state]')
     task_record, state_record = record
     task = _decode_task(task_record)
-    _expect(
-        isinstance(state_record, list) and len(state_record) == 2 and isinstance(state_record[1], list),
-        'the state in "i" must be [[], [steps]]',
-    )
+    if not (isinstance(state_record, list) and len(state_record) == 2 and isinstance(state_record[1], list)):
+        raise RecordError('the state in "i" must be [[], [steps]]')
     try:
         steps = [step_from_record(step) for step in state_record[1]]
     except SchedOptError as error:
@@ -185,25 +182,25 @@ def _decode_input(record: Any) -> MeasureInput:
     return MeasureInput(task, State([], steps))
 
 
-def _decode_task(record: Any) -> SearchTask:
-    _expect(isinstance(record, list) and len(record) >= 2, "the task must be [workload_key, target, ...]")
+def _decode_task(record: JSON) -> SearchTask:
+    if not (isinstance(record, list) and len(record) >= 2):
+        raise RecordError("the task must be [workload_key, target, ...]")
     fields = [*record, *[None] * (7 - len(record))]
     workload_key, target, hardware_params, target_host, layout_rewrite_option, input_names, workload_hash = (
         fields[:7]
     )
-    _expect(isinstance(workload_key, str), "the workload key must be a string")
-    _expect(workload_hash is None or isinstance(workload_hash, str), "the workload hash must be a string")
-    _expect(isinstance(target, str) and bool(target.strip()), "the target must be a non-empty string")
-    _expect(target_host is None or isinstance(target_host, str), "the target host must be a string")
-    _expect(
-        layout_rewrite_option is None or layout_rewrite_option in _LAYOUT_REWRITE_OPTIONS,
-        f"unknown layout rewrite option {layout_rewrite_option!r}",
-    )
-    _expect(
-        input_names is None
-        or (isinstance(input_names, list) and all(isinstance(n, str) for n in input_names)),
-        "the task input names must be a list of strings",
-    )
+    if not isinstance(workload_key, str):
+        raise RecordError("the workload key must be a string")
+    if not (workload_hash is None or isinstance(workload_hash, str)):
+        raise RecordError("the workload hash must be a string")
+    if not (isinstance(target, str) and target.strip()):
+        raise RecordError("the target must be a non-empty string")
+    if not (target_host is None or isinstance(target_host, str)):
+        raise RecordError("the target host must be a string")
+    if not (layout_rewrite_option is None or _is_layout_rewrite_option(layout_rewrite_option)):
+        raise RecordError(f"unknown layout rewrite option {layout_rewrite_option!r}")
+    if not (input_names is None or _is_string_list(input_names)):
+        raise RecordError("the task input names must be a list of strings")
     return SearchTask.without_dag(
         workload_key,
         target,
@@ -215,16 +212,24 @@ def _decode_task(record: Any) -> SearchTask:
     )
 
 
-def _decode_hardware_params(record: Any) -> Any:
+def _is_layout_rewrite_option(value: JSON) -> TypeGuard[int]:
+    return isinstance(value, int) and value in _LAYOUT_REWRITE_OPTIONS
+
+
+def _is_string_list(value: JSON) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _decode_hardware_params(record: JSON) -> HardwareParams | None:
     if record is None:
         return None
-    _expect(
+    if not (
         isinstance(record, list)
         and len(record) == len(HARDWARE_PARAM_FIELDS)
-        and all(v is None or isinstance(v, int) for v in record),
-        f"the hardware params must be {len(HARDWARE_PARAM_FIELDS)} integers",
-    )
-    return _hardware_params(tuple(record))
+        and all(v is None or isinstance(v, int) for v in record)
+    ):
+        raise RecordError(f"the hardware params must be {len(HARDWARE_PARAM_FIELDS)} integers")
+    return _hardware_params(tuple(v if isinstance(v, int) else None for v in record))
 
 
 @functools.lru_cache(maxsize=64)
@@ -236,19 +241,19 @@ def _hardware_params(values: tuple[int | None, ...]) -> HardwareParams:
         raise RecordError(str(error)) from None
 
 
-def _decode_result(record: Any) -> MeasureResult:
-    _expect(
-        isinstance(record, list) and len(record) == 4,
-        '"r" must be [costs, error_no, all_cost, timestamp]',
-    )
+def _decode_result(record: JSON) -> MeasureResult:
+    if not (isinstance(record, list) and len(record) == 4):
+        raise RecordError('"r" must be [costs, error_no, all_cost, timestamp]')
     costs, error_no, all_cost, timestamp = record
-    _expect(
-        isinstance(costs, list) and all(_is_number(c) for c in costs), "the costs must be a list of numbers"
-    )
-    _expect(isinstance(error_no, int) and error_no in _ERROR_CODES, f"unknown error code {error_no!r}")
-    _expect(_is_number(all_cost) and _is_number(timestamp), "all_cost and timestamp must be numbers")
-    return MeasureResult(tuple(costs), MeasureErrorNo(error_no), "", all_cost, timestamp)
+    numbers = [cost for cost in costs if _is_number(cost)] if isinstance(costs, list) else []
+    if not isinstance(costs, list) or len(numbers) != len(costs):
+        raise RecordError("the costs must be a list of numbers")
+    if not (isinstance(error_no, int) and error_no in _ERROR_CODES):
+        raise RecordError(f"unknown error code {error_no!r}")
+    if not (_is_number(all_cost) and _is_number(timestamp)):
+        raise RecordError("all_cost and timestamp must be numbers")
+    return MeasureResult(tuple(numbers), MeasureErrorNo(error_no), "", all_cost, timestamp)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: JSON) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)

@@ -24,11 +24,12 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from schedopt.errors import RecordError
+from schedopt.json_value import JSON
 from schedopt.records.codec import Record
 from schedopt.records.store import RecordStore, StoredLine
 
@@ -81,7 +82,7 @@ def _row(r: Record) -> tuple[object, ...]:
 def _stored_hash(text: str) -> str | None:
     """The hash field of a record's text, for rows written before the column existed."""
     try:
-        task = json.loads(text)["i"][0]
+        task: JSON = json.loads(text)["i"][0]
     except (ValueError, LookupError, TypeError):
         return None
     return task[6] if isinstance(task, list) and len(task) > 6 and isinstance(task[6], str) else None
@@ -231,7 +232,7 @@ class SqliteStore(RecordStore):
             time.sleep(0.01)
 
     @contextmanager
-    def _write_transaction(self, connection: sqlite3.Connection) -> Iterator[None]:
+    def _write_transaction(self, connection: sqlite3.Connection) -> Generator[None]:
         """One write transaction; SQLite's complaint becomes a `RecordError` and the transaction is undone."""
         try:
             connection.execute("BEGIN IMMEDIATE")

@@ -21,17 +21,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeAlias
+from typing import Protocol, TypeAlias, TypeVar
 
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
 from schedopt.schedule import transform_steps as steps
 from schedopt.schedule.stage import ComputeAtKind, Iterator, Stage, StageKind
 
-StageRef: TypeAlias = "int | str | Stage | Any"
+
+class NamedStage(Protocol):
+    """Anything that names a stage: a Stage, or a te tensor of the workload (its operation's stage)."""
+
+    @property
+    def name(self) -> str: ...
+
+
+StageRef: TypeAlias = "int | str | NamedStage"
 """A stage: its position, its name, the Stage, or a te tensor of the workload."""
 IterRef: TypeAlias = "int | str | Iterator"
 """An iterator of a stage: its position, its name, or the Iterator."""
+_Result = TypeVar("_Result")
 
 
 @dataclass
@@ -82,7 +91,7 @@ class State:
             if not 0 <= stage < len(self.stages):
                 raise ScheduleError(f"no stage {stage} (the state has {len(self.stages)})")
             return stage
-        name = stage if isinstance(stage, str) else getattr(stage, "name", None)
+        name = stage if isinstance(stage, str) else stage.name
         for index, candidate in enumerate(self.stages):
             if candidate.name == name:
                 return index
@@ -182,7 +191,7 @@ class State:
 
     # --- primitives -------------------------------------------------------------
 
-    def apply(self, step: steps.Step) -> Any:
+    def apply(self, step: steps.Step[_Result]) -> _Result:
         """Perform `step` and record it in the history."""
         result = step.apply_to_state(self)
         self.transform_steps.append(step)

@@ -13,10 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic
+
+from typing_extensions import TypeVar
 
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
+from schedopt.json_value import JSON
 from schedopt.schedule.stage import ComputeAtKind, Iterator, IteratorKind, Stage, StageKind
 
 if TYPE_CHECKING:
@@ -26,22 +29,26 @@ if TYPE_CHECKING:
 AUTO_UNROLL_PRAGMA = "auto_unroll_max_step"
 
 
+StepResult = TypeVar("StepResult", covariant=True, default=object)
+"""What applying a step returns: the new iterators, a new stage's id, or None."""
+
+
 @dataclass(frozen=True)
-class Step:
+class Step(Generic[StepResult]):
     """Base class of the transform steps."""
 
     CODE: ClassVar[str]
     stage_id: int
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         """The step as a JSON array of the TVM log format."""
         raise NotImplementedError
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
+    def from_record(cls, record: Sequence[JSON]) -> Step:
         raise NotImplementedError
 
-    def apply_to_state(self, state: State) -> Any:
+    def apply_to_state(self, state: State) -> StepResult:
         """Perform the step on `state`'s stages (not its history); return new iterators or stage ids."""
         raise NotImplementedError
 
@@ -68,19 +75,19 @@ def _replace_iters(state: State, stage_id: int, iters: Sequence[Iterator]) -> No
 
 
 @dataclass(frozen=True)
-class AnnotationStep(Step):
+class AnnotationStep(Step[Iterator]):
     """Annotate a loop: parallel, vectorize, unroll, or a GPU thread binding."""
 
     CODE: ClassVar[str] = "AN"
     iter_id: int
     annotation: LoopAnnotation
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id, self.iter_id, self.annotation.record_code]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]), int(record[2]), LoopAnnotation.from_record_code(int(record[3])))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]), _int(record[2]), LoopAnnotation.from_record_code(_int(record[3])))
 
     def apply_to_state(self, state: State) -> Iterator:
         stage = _stage(state, self)
@@ -102,18 +109,18 @@ class AnnotationStep(Step):
 
 
 @dataclass(frozen=True)
-class FuseStep(Step):
+class FuseStep(Step[Iterator]):
     """Fuse adjacent loops into one: `i@j@` of extent `ext(i) * ext(j)`."""
 
     CODE: ClassVar[str] = "FU"
     fused_ids: tuple[int, ...]
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id, list(self.fused_ids)]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]), tuple(int(i) for i in record[2]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]), _ints(record[2]))
 
     def apply_to_state(self, state: State) -> Iterator:
         stage = _stage(state, self)
@@ -140,19 +147,19 @@ class FuseStep(Step):
 
 
 @dataclass(frozen=True)
-class PragmaStep(Step):
+class PragmaStep(Step[None]):
     """A pragma on a loop; `auto_unroll_max_step$N` unrolls the stage's small loops."""
 
     CODE: ClassVar[str] = "PR"
     iter_id: int
     pragma_type: str
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id, self.iter_id, self.pragma_type]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]), int(record[2]), str(record[3]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]), _int(record[2]), str(record[3]))
 
     def apply_to_state(self, state: State) -> None:
         stage = _stage(state, self)
@@ -166,18 +173,18 @@ class PragmaStep(Step):
 
 
 @dataclass(frozen=True)
-class ReorderStep(Step):
+class ReorderStep(Step[None]):
     """Reorder all loops of a stage: `after[k] = before[order[k]]`."""
 
     CODE: ClassVar[str] = "RE"
     after_ids: tuple[int, ...]
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id, list(self.after_ids)]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]), tuple(int(i) for i in record[2]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]), _ints(record[2]))
 
     def apply_to_state(self, state: State) -> None:
         stage = _stage(state, self)
@@ -190,7 +197,7 @@ class ReorderStep(Step):
 
 
 @dataclass(frozen=True)
-class SplitStep(Step):
+class SplitStep(Step[list[Iterator]]):
     """Split a loop by factors: `i` -> `i.0, i.1, ..., i.n` from outer to inner.
 
     With `inner_to_outer`, `lengths` are the extents of `i.1 .. i.n` and `i.0`
@@ -207,7 +214,7 @@ class SplitStep(Step):
     lengths: tuple[int | None, ...]
     inner_to_outer: bool = True
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [
             self.CODE,
             self.stage_id,
@@ -218,9 +225,9 @@ class SplitStep(Step):
         ]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        lengths = tuple(None if v is None else int(v) for v in record[4])
-        return cls(int(record[1]), int(record[2]), int(record[3]) or None, lengths, bool(record[5]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        lengths = _optional_ints(record[4])
+        return cls(_int(record[1]), _int(record[2]), _int(record[3]) or None, lengths, bool(record[5]))
 
     def apply_to_state(self, state: State) -> list[Iterator]:
         return apply_split(state, self, self.stage_id, self.iter_id, self.lengths, self.inner_to_outer)
@@ -262,7 +269,7 @@ def _rest(extent: int | None, lengths: Sequence[int | None]) -> int | None:
 
 
 @dataclass(frozen=True)
-class FollowSplitStep(Step):
+class FollowSplitStep(Step[list[Iterator]]):
     """Split a loop like an earlier SplitStep: its first `n_split - 1` lengths, then the product of the rest.
 
     `n_split` runs over `1 .. len(lengths) + 1`, as in TVM: at the top there
@@ -276,12 +283,12 @@ class FollowSplitStep(Step):
     src_step_id: int
     n_split: int
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id, self.iter_id, self.src_step_id, self.n_split]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]), int(record[2]), int(record[3]), int(record[4]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]), _int(record[2]), _int(record[3]), _int(record[4]))
 
     def lengths(self, steps: Sequence[Step]) -> list[int | None]:
         src = _source_split(steps, self.src_step_id, self.CODE)
@@ -301,7 +308,7 @@ class FollowSplitStep(Step):
 
 
 @dataclass(frozen=True)
-class FollowFusedSplitStep(Step):
+class FollowFusedSplitStep(Step[list[Iterator]]):
     """Split a loop by the product of level `level` of several earlier SplitSteps."""
 
     CODE: ClassVar[str] = "FFSP"
@@ -310,7 +317,7 @@ class FollowFusedSplitStep(Step):
     level: int
     factor_or_nparts: bool
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [
             self.CODE,
             self.stage_id,
@@ -321,10 +328,8 @@ class FollowFusedSplitStep(Step):
         ]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(
-            int(record[1]), int(record[2]), tuple(int(i) for i in record[3]), int(record[4]), bool(record[5])
-        )
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]), _int(record[2]), _ints(record[3]), _int(record[4]), bool(record[5]))
 
     def length(self, steps: Sequence[Step]) -> int | None:
         product = 1
@@ -352,7 +357,7 @@ def _source_split(steps: Sequence[Step], step_id: int, code: str) -> SplitStep:
 
 
 @dataclass(frozen=True)
-class StorageAlignStep(Step):
+class StorageAlignStep(Step[None]):
     """Pad the stride of the buffer dimension of loop `iter_id` to `factor * k + offset`."""
 
     CODE: ClassVar[str] = "SA"
@@ -360,12 +365,12 @@ class StorageAlignStep(Step):
     factor: int
     offset: int
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id, self.iter_id, self.factor, self.offset]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]), int(record[2]), int(record[3]), int(record[4]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]), _int(record[2]), _int(record[3]), _int(record[4]))
 
     def apply_to_state(self, state: State) -> None:
         stage = _stage(state, self)
@@ -381,19 +386,19 @@ class StorageAlignStep(Step):
 
 
 @dataclass(frozen=True)
-class ComputeAtStep(Step):
+class ComputeAtStep(Step[None]):
     """Compute a stage inside a loop of one of its consumers, for the region that loop needs."""
 
     CODE: ClassVar[str] = "CA"
     target_stage_id: int
     target_iter_id: int
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id, self.target_stage_id, self.target_iter_id]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]), int(record[2]), int(record[3]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]), _int(record[2]), _int(record[3]))
 
     def apply_to_state(self, state: State) -> None:
         stage = _stage(state, self)
@@ -456,17 +461,17 @@ def check_readers_inside(
 
 
 @dataclass(frozen=True)
-class ComputeInlineStep(Step):
+class ComputeInlineStep(Step[None]):
     """Inline an elementwise stage into its consumers (no loops of its own)."""
 
     CODE: ClassVar[str] = "CI"
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]))
 
     def apply_to_state(self, state: State) -> None:
         stage = _stage(state, self)
@@ -483,17 +488,17 @@ class ComputeInlineStep(Step):
 
 
 @dataclass(frozen=True)
-class ComputeRootStep(Step):
+class ComputeRootStep(Step[None]):
     """Compute a stage at the root, over its whole domain (undoes compute_at)."""
 
     CODE: ClassVar[str] = "CR"
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]))
 
     def apply_to_state(self, state: State) -> None:
         stage = _stage(state, self)
@@ -536,7 +541,7 @@ def _redirect_inputs(state: State, stage: str, new_stage: str) -> None:
 
 
 @dataclass(frozen=True)
-class CacheReadStep(Step):
+class CacheReadStep(Step[int]):
     """Add a stage `A.scope` copying tensor `A`, read by `reader_ids` instead of `A`.
 
     The new stage comes right after `A`; its loops are `ax0, ax1, ...`. A
@@ -547,12 +552,12 @@ class CacheReadStep(Step):
     scope_name: str
     reader_ids: tuple[int, ...]
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id, self.scope_name, list(self.reader_ids)]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]), str(record[2]), tuple(int(i) for i in record[3]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]), str(record[2]), _ints(record[3]))
 
     def new_name(self, state: State) -> str:
         """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
@@ -565,7 +570,7 @@ class CacheReadStep(Step):
         name = self.new_name(state)
         if not self.reader_ids:
             raise ScheduleError(f"cache_read of {source.name}: no reader stages given")
-        readers = []
+        readers: list[str] = []
         for reader_id in self.reader_ids:
             if not 0 <= reader_id < len(state.stages):
                 raise ScheduleError(f"cache_read of {source.name}: no reader stage {reader_id}")
@@ -586,7 +591,7 @@ class CacheReadStep(Step):
 
 
 @dataclass(frozen=True)
-class CacheWriteStep(Step):
+class CacheWriteStep(Step[int]):
     """Compute stage `C` into a new stage `C.scope`; `C` becomes a copy of it.
 
     The new stage comes right before `C` and takes over `C`'s loops (and its
@@ -598,12 +603,12 @@ class CacheWriteStep(Step):
     CODE: ClassVar[str] = "CHW"
     scope_name: str
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id, self.scope_name]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]), str(record[2]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]), str(record[2]))
 
     def new_name(self, state: State) -> str:
         """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
@@ -627,7 +632,7 @@ class CacheWriteStep(Step):
 
 
 @dataclass(frozen=True)
-class RfactorStep(Step):
+class RfactorStep(Step[int]):
     """Factor a reduction: `C.rf` reduces all but loop `iter_id`, which becomes its spatial axis.
 
     `C.rf` (inserted before `C`) has `C`'s spatial loops with the factored
@@ -641,12 +646,12 @@ class RfactorStep(Step):
     iter_id: int
     factor_iter_id: int
 
-    def to_record(self) -> list[Any]:
+    def to_record(self) -> list[JSON]:
         return [self.CODE, self.stage_id, self.iter_id, self.factor_iter_id]
 
     @classmethod
-    def from_record(cls, record: Sequence[Any]) -> Step:
-        return cls(int(record[1]), int(record[2]), int(record[3]))
+    def from_record(cls, record: Sequence[JSON]) -> Step:
+        return cls(_int(record[1]), _int(record[2]), _int(record[3]))
 
     def new_name(self, state: State) -> str:
         """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
@@ -714,9 +719,30 @@ STEP_CLASSES: dict[str, type[Step]] = {
 }
 
 
-def step_from_record(record: Sequence[Any]) -> Step:
+def _int(value: JSON) -> int:
+    """An integer field of a step record; a TypeError (a malformed step) when it is no number."""
+    if isinstance(value, dict | list) or value is None:
+        raise TypeError(f"expected an integer, got {value!r}")
+    return int(value)
+
+
+def _ints(value: JSON) -> tuple[int, ...]:
+    """A field of a step record that lists integers."""
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list of integers, got {value!r}")
+    return tuple(_int(item) for item in value)
+
+
+def _optional_ints(value: JSON) -> tuple[int | None, ...]:
+    """A field of a step record that lists integers or nulls (split lengths still to be chosen)."""
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list of integers, got {value!r}")
+    return tuple(None if item is None else _int(item) for item in value)
+
+
+def step_from_record(record: JSON) -> Step:
     """Decode one step of a TVM-format record."""
-    if not isinstance(record, Sequence) or not record or not isinstance(record[0], str):
+    if not isinstance(record, list) or not record or not isinstance(record[0], str):
         raise ScheduleError(f"malformed step record {record!r}")
     cls = STEP_CLASSES.get(record[0])
     if cls is None:

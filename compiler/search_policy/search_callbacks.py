@@ -6,13 +6,12 @@ They sit above the policies they configure, so the policy interface knows none o
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from schedopt.records import read_records
 from schedopt.schedule.loop_state import State
 from schedopt.search_policy.search_policy import SearchCallback, SearchPolicy
 from schedopt.search_policy.sketch_policy import SketchPolicy
-from schedopt.search_policy.sketch_rules import CustomSketchRule
+from schedopt.search_policy.sketch_rules import Condition, CustomSketchRule
 
 
 class PreloadMeasuredStates(SearchCallback):
@@ -26,9 +25,8 @@ class PreloadMeasuredStates(SearchCallback):
         # by key or structural hash: records the IR-side passes wrote for the same computation count too
         for record in read_records(self.filename, task.workload_key, workload_hash=task.workload_hash):
             inp, res = record.input, record.result
-            state = task.compute_dag.infer_bound_from_state(
-                task.compute_dag.replay_steps(inp.state.transform_steps)
-            )
+            dag = task.dag_or_error()
+            state = dag.infer_bound_from_state(dag.replay_steps(inp.state.transform_steps))
             costs = [c for c in res.costs if c > 0] if res.error_no == 0 else []
             policy.record_measured(state, sum(costs) / len(costs) if costs else None)
 
@@ -43,7 +41,7 @@ class PreloadCustomSketchRule(SearchCallback):
 
     def __init__(
         self,
-        meet_condition_func: Callable[[SketchPolicy, State, int], Any],
+        meet_condition_func: Callable[[SketchPolicy, State, int], Condition | int],
         apply_func: Callable[[SketchPolicy, State, int], list[tuple[State, int]]],
         rule_name: str = "CustomSketchRule",
     ):

@@ -22,7 +22,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import CostModel, RandomModel
@@ -37,6 +37,7 @@ from schedopt.search_policy.gpu_sketch_rules import GPU_RULES
 from schedopt.search_policy.init_population import CPU_INIT_RULES
 from schedopt.search_policy.mutation import CPU_MUTATION_RULES, GPU_MUTATION_RULES
 from schedopt.search_policy.search_policy import SearchCallback, SearchPolicy
+from schedopt.search_policy.sketch_params import SketchParamOverrides, SketchParams
 from schedopt.search_policy.sketch_rules import CPU_RULES, CustomSketchRule, SketchRule, generate_sketches
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class SketchPolicy(SearchPolicy):
     `params=SketchPolicy.DEFAULT_PARAMS` for Ansor's search exactly.
     """
 
-    DEFAULT_PARAMS: dict[str, Any] = {
+    DEFAULT_PARAMS: SketchParams = {
         "eps_greedy": 0.05,
         "retry_search_one_round_on_empty": 1,
         "sample_init_min_population": 50,
@@ -97,7 +98,7 @@ class SketchPolicy(SearchPolicy):
     """Ansor's parameters with TVM's default values."""
 
     @staticmethod
-    def host_params(hardware_params: HardwareParams) -> dict[str, Any]:
+    def host_params(hardware_params: HardwareParams) -> SketchParamOverrides:
         """The parameters derived from the hardware, in place of Ansor's constants.
 
         `max_vectorize_size`: as many elements as four vector registers hold
@@ -114,7 +115,7 @@ class SketchPolicy(SearchPolicy):
         self,
         task: SearchTask,
         program_cost_model: CostModel | None = None,
-        params: dict[str, Any] | None = None,
+        params: SketchParamOverrides | None = None,
         seed: int | None = None,
         verbose: int = 1,
         init_search_callbacks: Sequence[SearchCallback] | None = None,
@@ -134,7 +135,10 @@ class SketchPolicy(SearchPolicy):
         if self.is_gpu:
             self._check_gpu_hardware_params()
         self.program_cost_model = program_cost_model if program_cost_model is not None else RandomModel(seed)
-        self.params = {**self.DEFAULT_PARAMS, **self.host_params(self.hardware_params), **(params or {})}
+        # Every name is one of SketchParams (checked above), so the merge is one.
+        self.params = cast(
+            SketchParams, {**self.DEFAULT_PARAMS, **self.host_params(self.hardware_params), **(params or {})}
+        )
         self.rng = random.Random(seed)
         self.sketch_rules: list[SketchRule] = list(GPU_RULES if self.is_gpu else CPU_RULES)
         self.init_rules = GPU_INIT_RULES if self.is_gpu else CPU_INIT_RULES
@@ -148,7 +152,7 @@ class SketchPolicy(SearchPolicy):
 
     @property
     def dag(self) -> ComputeDAG:
-        return self.search_task.compute_dag
+        return self.search_task.dag_or_error()
 
     @cached_property
     def hardware_params(self) -> HardwareParams:

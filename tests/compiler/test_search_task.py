@@ -75,3 +75,17 @@ def test_a_task_on_a_target_without_a_search_space_fails_with_our_error():
     task = SearchTask("matmul", (64, 64, 64), target="opencl")
     with pytest.raises(TargetError, match="no search space for target 'opencl'"):
         SketchPolicy(task)
+
+
+def test_a_task_read_from_records_is_the_users_class_with_tvms_methods(tmp_path):
+    import schedopt as ss
+    from schedopt.errors import RecordError
+
+    task = SearchTask.without_dag(KEY, "llvm")
+    assert type(task) is ss.SearchTask
+    copy = pickle.loads(pickle.dumps(task))
+    assert (copy.workload_key, copy.compute_dag) == (KEY, None)
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    with pytest.raises(RecordError, match="has no valid record of workload"):
+        copy.apply_best(str(empty))
