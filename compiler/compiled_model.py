@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from xdsl.ir import SSAValue
 
-from schedopt.build import SUPPORTED_TARGETS, build
+from schedopt.build import build
 from schedopt.default_schedule import default_schedule
 from schedopt.dispatcher import ApplyHistoryBest
 from schedopt.errors import NetworkError, RuntimeArgumentError, SchedOptError, TargetError
@@ -55,6 +55,10 @@ from schedopt.task_extraction import OperatorWorkload, operator_workloads
 
 Records = str | os.PathLike[str] | ApplyHistoryBest | Iterable[tuple[MeasureInput, MeasureResult]]
 """A record file (.json or .db), an `ApplyHistoryBest`, or (input, result) pairs."""
+
+
+MODEL_TARGETS = ("llvm",)
+"""The targets a whole model compiles for: its operators run as host kernels called in order."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,10 @@ def compile_model(
     the default schedule. Parallel loops run on `hardware_params.num_cores`
     threads (None: the host's).
     """
-    if target_kind(target) not in SUPPORTED_TARGETS:
+    if target_kind(target) not in MODEL_TARGETS:
         raise TargetError(
-            f"compile_model: no back end for target {target!r} (supported: {', '.join(SUPPORTED_TARGETS)})"
+            f"compile_model: no back end for target {target!r} (supported: {', '.join(MODEL_TARGETS)}; "
+            "GPU kernels build one operator at a time with build(..., target='cuda'))"
         )
     network = load_network(model, params, target)
     hardware = hardware_params if hardware_params is not None else HardwareParams()
