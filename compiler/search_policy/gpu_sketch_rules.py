@@ -26,6 +26,7 @@ from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import IteratorKind, StageKind
 from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, SplitStep
 from schedopt.search_policy.sketch_rules import (
+    AddCacheWrite,
     Condition,
     Derived,
     SimplifyComputeWithConstTensor,
@@ -339,27 +340,6 @@ class CrossThreadReduction:
 
 
 @dataclass(frozen=True)
-class AddCacheWriteGPU:
-    """Accumulate a tiled stage without an elementwise consumer in registers (`C.local`)."""
-
-    name: str = "AddCacheWrite"
-
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
-        if (
-            needs_multi_level_tiling(policy, state, stage_id)
-            and not has_cache_write_stage(state, stage_id)
-            and single_elementwise_consumer(policy, state, stage_id) is None
-        ):
-            return Condition.APPLY_AND_SKIP_REST
-        return Condition.SKIP
-
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
-        state = state.copy()
-        cache = state.cache_write(stage_id, "local")
-        return [(state, state.stage_id(cache.name))]
-
-
-@dataclass(frozen=True)
 class MultiLevelTilingWithFusionGPU:
     """Tile a stage "SSSRRSRS" and compute it inside its elementwise consumer's thread tile (level 3)."""
 
@@ -400,7 +380,7 @@ GPU_RULES: tuple[SketchRule, ...] = (
     AlwaysInlineGPU(),
     SimplifyComputeWithConstTensor(),
     CrossThreadReduction(),
-    AddCacheWriteGPU(),
+    AddCacheWrite(answer=Condition.APPLY_AND_SKIP_REST),
     MultiLevelTilingWithFusionGPU(),
     MultiLevelTilingGPU(),
     SkipStage(),

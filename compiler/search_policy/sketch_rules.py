@@ -317,6 +317,8 @@ class AddCacheWrite:
     """Accumulate a tiled stage in a local buffer when no elementwise consumer can take its tiles."""
 
     name: str = "AddCacheWrite"
+    answer: Condition = Condition.APPLY
+    """What the rule answers where it applies: APPLY on the CPU, APPLY_AND_SKIP_REST on GPUs (TVM's)."""
 
     def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
         if (
@@ -324,7 +326,7 @@ class AddCacheWrite:
             and not has_cache_write_stage(state, stage_id)
             and single_elementwise_consumer(policy, state, stage_id) is None
         ):
-            return Condition.APPLY
+            return self.answer
         return Condition.SKIP
 
     def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
