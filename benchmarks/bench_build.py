@@ -18,8 +18,6 @@ to session.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import statistics
 import sys
@@ -28,6 +26,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_cli import case_parser, parse_cases, print_ruled_table, write_json
 
 if TYPE_CHECKING:
     from schedopt.schedule.loop_state import State
@@ -96,34 +97,24 @@ def print_table(rows: Sequence[Row]) -> None:
     header = (
         f"{'case':<22}{'candidates':>11}{'median s':>10}{'p90 s':>8}{'max s':>8}{'total s':>9}{'per s':>7}"
     )
-    print(header + "\n" + "-" * len(header))
-    for row in rows:
-        print(
-            f"{row.case:<22}{row.candidates:>11}{row.median_s:>10.3f}{row.p90_s:>8.3f}"
-            f"{row.max_s:>8.3f}{row.total_s:>9.1f}{row.per_second:>7.2f}"
-        )
-    print("(one core; per s = candidates built per second)")
+    lines = (
+        f"{row.case:<22}{row.candidates:>11}{row.median_s:>10.3f}{row.p90_s:>8.3f}"
+        f"{row.max_s:>8.3f}{row.total_s:>9.1f}{row.per_second:>7.2f}"
+        for row in rows
+    )
+    print_ruled_table(header, lines, "(one core; per s = candidates built per second)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(CASES)})")
+    parser = case_parser(__doc__, CASES)
     parser.add_argument("--candidates", type=int, default=64, help="candidates per case (default 64)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the sampling (default 1)")
-    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
-    options = parser.parse_args(argv)
-    unknown = [c for c in options.cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown cases {unknown}; known: {', '.join(CASES)}")
+    options = parse_cases(parser, argv, CASES)
     if options.candidates < 1:
         parser.error("--candidates must be at least 1")
-    rows = [
-        run_case(name, CASES[name], options.candidates, options.seed) for name in (options.cases or CASES)
-    ]
+    rows = [run_case(name, CASES[name], options.candidates, options.seed) for name in options.cases]
     print_table(rows)
-    if options.json:
-        records = [{**asdict(row), "per_second": row.per_second} for row in rows]
-        Path(options.json).write_text(json.dumps(records, indent=2) + "\n")
+    write_json(options.json, [{**asdict(row), "per_second": row.per_second} for row in rows])
     return 0
 
 

@@ -21,17 +21,16 @@ within one run; the host differs from session to session.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_cli import case_parser, parse_cases, print_ruled_table, write_json
 
 
 @dataclass(frozen=True)
@@ -147,13 +146,12 @@ def run_case(name: str, case: Case, threads: int, repeat: int, profile: bool) ->
 
 def print_table(rows: Sequence[Row]) -> None:
     header = f"{'case':<22}{'unscheduled':>12}{'scheduled':>11}{'numpy':>9}{'ratio':>8}{'build s':>9}"
-    print(header + "\n" + "-" * len(header))
-    for row in rows:
-        print(
-            f"{row.case:<22}{row.unscheduled_gflops:>12.2f}{row.scheduled_gflops:>11.2f}"
-            f"{row.reference_gflops:>9.2f}{row.ratio_to_reference:>7.2f}x{row.build_s_median:>9.3f}"
-        )
-    print("(GFLOP/s; ratio = scheduled / numpy)")
+    lines = (
+        f"{row.case:<22}{row.unscheduled_gflops:>12.2f}{row.scheduled_gflops:>11.2f}"
+        f"{row.reference_gflops:>9.2f}{row.ratio_to_reference:>7.2f}x{row.build_s_median:>9.3f}"
+        for row in rows
+    )
+    print_ruled_table(header, lines, "(GFLOP/s; ratio = scheduled / numpy)")
     for row in rows:
         if row.build_phases_s:
             total = sum(row.build_phases_s.values())
@@ -163,8 +161,7 @@ def print_table(rows: Sequence[Row]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(CASES)})")
+    parser = case_parser(__doc__, CASES)
     parser.add_argument(
         "--threads", type=int, default=len(os.sched_getaffinity(0)), help="cores for both sides"
     )
@@ -172,11 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--profile-build", action="store_true", help="time each phase of building the schedule"
     )
-    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
-    options = parser.parse_args(argv)
-    unknown = [c for c in options.cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown cases {unknown}; known: {', '.join(CASES)}")
+    options = parse_cases(parser, argv, CASES)
     os.environ["OMP_NUM_THREADS"] = str(options.threads)
 
     from schedopt.measurement.timing import blas_description, reexec_without_openblas_overrides
@@ -188,11 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"numpy: {blas_description()}; sched-opt: OpenMP, {options.threads} threads\n")
     rows = [
         run_case(name, CASES[name], options.threads, options.repeat, options.profile_build)
-        for name in (options.cases or CASES)
+        for name in options.cases
     ]
     print_table(rows)
-    if options.json:
-        Path(options.json).write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+    write_json(options.json, rows)
     return 0
 
 

@@ -27,17 +27,17 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from schedopt.measurement import BuildResult, MeasureInput, ProgramRunner
+    from schedopt.measurement.local_rpc import LoopbackFleet
 
 CASES = {"matmul-128": ("matmul", (128, 128, 128)), "matmul-512": ("matmul", (512, 512, 512))}
 RUN_OPTIONS = {"timeout": 10, "number": 3, "repeat": 1, "min_repeat_ms": 0}
@@ -87,36 +87,15 @@ def sampled_builds(
         builder.close()
 
 
-@contextmanager
-def fleet(cpu_sets: Sequence[str], nthreads: int) -> Iterator[tuple[str, int]]:
-    """A scheduler here and one `sched-opt-worker` (key "bench") per CPU set; yields (host, port)."""
-    from distributed import Client, LocalCluster
+def fleet(cpu_sets: Sequence[str], nthreads: int) -> AbstractContextManager[LoopbackFleet]:
+    """A scheduler here and one `sched-opt-worker` (key "bench") per CPU set."""
+    from schedopt.measurement.local_rpc import loopback_fleet
 
-    from schedopt.measurement.fleet import parse_host_port
-
-    cluster = LocalCluster(
-        n_workers=0,
-        processes=False,
-        protocol="tcp",
-        host="127.0.0.1",
-        scheduler_port=0,
-        dashboard_address=":0",
-    )
-    command = "from schedopt.tools.worker_main import console_main; console_main()"
-    worker = [sys.executable, "-c", command, "--scheduler", cluster.scheduler_address, "--key", "bench"]
-    workers = [
-        subprocess.Popen([*worker, "--nthreads", str(nthreads), "--cpus", cpus], stderr=subprocess.DEVNULL)
-        for cpus in cpu_sets
-    ]
-    try:
-        with Client(cluster.scheduler_address, set_as_default=False) as client:
-            client.wait_for_workers(len(workers), timeout=WORKER_START_S)
-        yield parse_host_port(cluster.scheduler_address)
-    finally:
-        for process in workers:
-            process.terminate()
-            process.wait()
-        cluster.close()
+    workers = {
+        f"bench-{index}": ["--key", "bench", "--nthreads", str(nthreads), "--cpus", cpus]
+        for index, cpus in enumerate(cpu_sets)
+    }
+    return loopback_fleet(workers, WORKER_START_S)
 
 
 def timed_run(
@@ -141,8 +120,8 @@ def measure_rpc(
 ) -> tuple[float, int]:
     from schedopt.measurement.rpc_runner import RPCRunner
 
-    with fleet(cpu_sets, nthreads) as (host, port):
-        runner = RPCRunner("bench", host, port, n_parallel=len(cpu_sets), **RUN_OPTIONS)
+    with fleet(cpu_sets, nthreads) as started:
+        runner = RPCRunner("bench", started.host, started.port, n_parallel=len(cpu_sets), **RUN_OPTIONS)
         try:
             return timed_run(runner, inputs, builds, len(cpu_sets))
         finally:

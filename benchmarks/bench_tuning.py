@@ -17,15 +17,15 @@ on all cores, after tuning; figures compare only within one run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_cli import case_parser, parse_cases, print_ruled_table, write_json
 
 
 @dataclass(frozen=True)
@@ -128,19 +128,22 @@ def print_table(rows: Sequence[Row]) -> None:
         f"{'case':<22}{'unscheduled':>12}{'tuned':>9}{'hand':>9}{'numpy':>9}"
         f"{'vs numpy':>10}{'vs unsched':>11}{'trials':>8}{'tuning s':>10}"
     )
-    print("\n" + header + "\n" + "-" * len(header))
-    for r in rows:
-        print(
-            f"{r.case:<22}{r.unscheduled_gflops:>12.2f}{r.tuned_gflops:>9.2f}{_cell(r.hand_written_gflops, 9)}"
-            f"{_cell(r.numpy_gflops, 9)}{_cell(r.tuned_vs_numpy, 10, 'x')}{r.tuned_vs_unscheduled:>10.1f}x"
-            f"{r.trials:>8}{r.tuning_s:>10.1f}"
-        )
-    print("(GFLOP/s, all cores; hand = the hand-written schedule of benchmarks/hand_schedules.py)")
+    lines = (
+        f"{r.case:<22}{r.unscheduled_gflops:>12.2f}{r.tuned_gflops:>9.2f}{_cell(r.hand_written_gflops, 9)}"
+        f"{_cell(r.numpy_gflops, 9)}{_cell(r.tuned_vs_numpy, 10, 'x')}{r.tuned_vs_unscheduled:>10.1f}x"
+        f"{r.trials:>8}{r.tuning_s:>10.1f}"
+        for r in rows
+    )
+    print()
+    print_ruled_table(
+        header,
+        lines,
+        "(GFLOP/s, all cores; hand = the hand-written schedule of benchmarks/hand_schedules.py)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("cases", nargs="*", help=f"cases to run (default: all of {', '.join(CASES)})")
+    parser = case_parser(__doc__, CASES)
     parser.add_argument("--trials", type=int, default=200, help="measurements per case (default 200)")
     parser.add_argument("--policy", default="sketch.xgb", help="sketch.xgb (default) or sketch.random")
     parser.add_argument("--seed", type=int, default=0, help="seed of the search")
@@ -152,21 +155,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=7, help="timing repeats (default 7)")
     parser.add_argument("--out-dir", default="tuning-records", help="where record files go")
-    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
-    options = parser.parse_args(argv)
-    unknown = [c for c in options.cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown cases {unknown}; known: {', '.join(CASES)}")
+    options = parse_cases(parser, argv, CASES)
 
     from schedopt.measurement.timing import blas_description, reexec_without_openblas_overrides
 
     reexec_without_openblas_overrides()
     os.makedirs(options.out_dir, exist_ok=True)
     print(f"numpy: {blas_description()}")
-    rows = [run_case(name, CASES[name], options) for name in (options.cases or CASES)]
+    rows = [run_case(name, CASES[name], options) for name in options.cases]
     print_table(rows)
-    if options.json:
-        Path(options.json).write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+    write_json(options.json, rows)
     return 0
 
 

@@ -61,6 +61,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_cli import case_parser, parse_cases, write_json
+
 PEER_DIR = Path(__file__).resolve().parent / "tvm_peer"
 MS_TUNE = PEER_DIR / "ms_tune.py"
 RETIME = PEER_DIR / "retime.py"
@@ -130,8 +133,7 @@ class Probe:
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("cases", nargs="*", help=f"cases (default: {', '.join(DEFAULT_CASES)})")
+    parser = case_parser(__doc__, CASES, DEFAULT_CASES, json_help="the runs and medians")
     parser.add_argument("--trials", type=int, default=200, help="measurements per tuner and run (200)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds of the searches (0)")
     parser.add_argument(
@@ -140,15 +142,10 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--work-dir", default="tuning-records/vs-tvm", help="records and MS databases")
     parser.add_argument("--repeat", type=int, default=7, help="timing repeats of the re-time (7)")
     parser.add_argument("--build-timeout", type=float, default=60.0, help="MS seconds per build (60)")
-    parser.add_argument("--json", metavar="FILE", help="also write the runs and medians as JSON")
     parser.add_argument("--dry-run", action="store_true", help="check the TVM Python, list the runs, stop")
-    options = parser.parse_args(argv)
-    unknown = [c for c in options.cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown cases {unknown}; known: {', '.join(CASES)}")
+    options = parse_cases(parser, argv, CASES, DEFAULT_CASES)
     if options.trials < 1:
         parser.error("--trials must be at least 1")
-    options.cases = options.cases or DEFAULT_CASES
     return options
 
 
@@ -485,9 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finish(run, *curves[index])
     median_rows = medians(runs)
     print_table(runs, median_rows, notes)
-    if options.json:
-        document = {"runs": [asdict(run) for run in runs], "medians": median_rows, "notes": notes}
-        Path(options.json).write_text(json.dumps(document, indent=2) + "\n")
+    write_json(options.json, {"runs": [asdict(run) for run in runs], "medians": median_rows, "notes": notes})
     failed = probe.error or any(run.errors for run in runs)
     return 1 if failed else 0
 

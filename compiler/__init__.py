@@ -154,6 +154,7 @@ __all__ = [
 
 _DISTRIBUTED_EXPORTS = {
     "LocalRPCMeasureContext": "schedopt.measurement.local_rpc",
+    "RPCBuilder": "schedopt.measurement.rpc_builder",
     "RPCRunner": "schedopt.measurement.rpc_runner",
 }
 """Names that need Dask (the `distributed` extra): imported on first use, so `import schedopt` does not."""

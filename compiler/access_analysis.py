@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from xdsl.dialects import arith, math, scf
-from xdsl.ir import BlockArgument, Operation, SSAValue
+from xdsl.ir import BlockArgument, Operation, OpResult, SSAValue
 
 from schedopt.dialects import te
 
@@ -183,7 +183,7 @@ def _is_constant(index: SSAValue) -> bool:
         if value in seen:
             continue
         seen.add(value)
-        if isinstance(value, BlockArgument) or isinstance(value.owner, te.ReadOp):
+        if not isinstance(value, OpResult) or isinstance(value.owner, te.ReadOp):
             return False
         stack.extend(value.owner.operands)
     return True
@@ -201,8 +201,8 @@ def _iters_used(index: SSAValue, positions: dict[BlockArgument, int]) -> set[int
         if isinstance(value, BlockArgument):
             if value in positions:
                 used.add(positions[value])
-            continue
-        stack.extend(value.owner.operands)
+        elif isinstance(value, OpResult):
+            stack.extend(value.owner.operands)
     return used
 
 
@@ -221,7 +221,7 @@ def _needs_multi_level_tiling(stage: te.ComputeOp, by_tensor: dict[str, list[Acc
     spatial = [p for p, extent in enumerate(stage.spatial_extents) if extent > 1]
     n_missing = 0
     for accesses in by_tensor.values():
-        used = frozenset().union(*(a.used_iters for a in accesses))
+        used = frozenset[int]().union(*(a.used_iters for a in accesses))
         if any(p not in used for p in spatial):
             n_missing += 1
     return n_missing >= 2 or (n_missing >= 1 and bool(stage.reduce_args))

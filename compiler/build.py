@@ -143,6 +143,11 @@ def build(
     _check_target(target)
     if is_cuda_target(target):
         return build_gpu(dag, state, target, hardware_params)
+    return build_cpu(dag, state, hardware_params)
+
+
+def build_cpu(dag: ComputeDAG, state: State | None, hardware_params: HardwareParams | None = None) -> Kernel:
+    """The host CPU's kernel of the workload under `state` (None: unscheduled): `build` on `llvm`."""
     compiled = compile_module(lower_to_llvm_dialect(dag, state))
     num_threads = hardware_params.num_cores if hardware_params is not None else None
     return compiled.get_function(dag.func_name, argument_specs(dag), num_threads)

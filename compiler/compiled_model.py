@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from xdsl.ir import SSAValue
 
-from schedopt.build import build
+from schedopt.build import build_cpu
 from schedopt.default_schedule import default_schedule
 from schedopt.dispatcher import ApplyHistoryBest
 from schedopt.errors import NetworkError, RuntimeArgumentError, SchedOptError, TargetError
@@ -139,7 +139,7 @@ def _compile_operator(
     for tuned, schedule in schedules:
         try:
             rewrite = _layout_rewrite(workload, network, schedule(), target)
-            kernel = build(rewrite.dag, rewrite.state, target, hardware)
+            kernel = build_cpu(rewrite.dag, rewrite.state, hardware)
         except SchedOptError as error:
             what = "its best record" if tuned else "the default schedule"
             warnings.warn(
@@ -149,7 +149,7 @@ def _compile_operator(
             )
             continue
         return _compiled(workload, kernel, tuned, rewrite.pre_transformed)
-    return _compiled(workload, build(dag, None, target, hardware), False, ())
+    return _compiled(workload, build_cpu(dag, None, hardware), False, ())
 
 
 def _compiled(
@@ -192,7 +192,8 @@ class CompiledModel:
         self.inputs: list[NetworkInput] = network.inputs
         self.operators = list(operators)
         self.output_specs = [
-            BufferSpec(f"output {i}", *shape_and_dtype(v)) for i, v in enumerate(network.outputs)
+            BufferSpec(f"output {i}", shape, np.dtype(dtype))
+            for i, (shape, dtype) in enumerate(map(shape_and_dtype, network.outputs))
         ]
         self._slots: list[np.ndarray | None] = []
         self._slot_of: dict[Any, int] = {}
@@ -269,7 +270,7 @@ class CompiledModel:
             slots[index] = np.empty(spec.shape, spec.dtype)
         try:
             for step in self._steps:
-                step.kernel(*[slots[i] for i in step.slots])
+                step.kernel(*_filled(slots, step.slots))
             outputs: list[np.ndarray] = []
             for index, copy in self._returns:
                 array = slots[index]
@@ -306,6 +307,14 @@ class CompiledModel:
             f"default schedule: {default}; {self.num_buffers} buffers for {self.num_intermediates} "
             f"intermediate tensors, {self.buffer_bytes} bytes)"
         )
+
+
+def _filled(slots: Sequence[np.ndarray | None], indices: Iterable[int]) -> list[np.ndarray]:
+    """The arrays of a kernel call's slots: inputs, parameters and planned buffers, all set while the model runs."""
+    arrays = [slots[i] for i in indices]
+    filled = [array for array in arrays if array is not None]
+    assert len(filled) == len(arrays), "a kernel call reads a slot the model did not fill"
+    return filled
 
 
 def _checked_input(spec: NetworkInput, value: Any) -> np.ndarray:

@@ -12,16 +12,17 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cached_property
+from typing import Self
 
 from xdsl.dialects import arith, builtin, func, scf
 from xdsl.dialects.builtin import ModuleOp, TensorType
-from xdsl.ir import BlockArgument, Operation, SSAValue
+from xdsl.ir import Attribute, BlockArgument, Operation, OpResult, SSAValue
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 
 from schedopt.access_analysis import AccessAnalyzer, StageAccessInfo
+from schedopt.dag_view import DAGOp
 from schedopt.dialects import te
 from schedopt.errors import SchedOptError, TEError, WorkloadError
 from schedopt.ir_context import te_context
@@ -37,18 +38,6 @@ from schedopt.workload_registry import (
     lookup_workload_function,
     workload_key_to_tensors,
 )
-
-
-@dataclass(frozen=True)
-class DAGOp:
-    """One operation of the DAG: a placeholder (function argument) or a te.compute."""
-
-    name: str
-    kind: StageKind
-    shape: tuple[int, ...]
-    dtype: str
-    compute: te.ComputeOp | None = None
-
 
 REWRITTEN_DAG_CACHE_SIZE = 256
 """How many DAGs with added stages a ComputeDAG keeps for `apply_steps_from_state`."""
@@ -89,7 +78,7 @@ class ComputeDAG:
         except VerifyException as error:
             raise TEError(f"workload function @{self.func.sym_name.data}: {error}") from None
         self.access_analyzer = AccessAnalyzer(self.compute_ops, self.output_names)
-        self._rewritten: dict[tuple[Step, ...], ComputeDAG] = {}
+        self._rewritten: dict[tuple[Step, ...], Self] = {}
 
     @classmethod
     def from_module(cls, module: str | ModuleOp, func_name: str | None = None) -> ComputeDAG:
@@ -108,6 +97,10 @@ class ComputeDAG:
                 raise TEError(f"no function @{func_name} in the module")
             return cls(chosen[0])
         return cls(module)
+
+    def derived(self, function: func.FuncOp) -> Self:
+        """The DAG of `function`, a rewritten copy of this DAG's function (`DAGView`)."""
+        return type(self)(function)
 
     # --- the graph ----------------------------------------------------------
 
@@ -250,7 +243,7 @@ class ComputeDAG:
 
     def apply_steps_from_state(
         self, state: State, layout_rewrite: LayoutRewriteOption = LayoutRewriteOption.NO_REWRITE
-    ) -> ComputeDAG:
+    ) -> Self:
         """The DAG with the stages the state's steps add (cache_read, cache_write, rfactor).
 
         Loop transforms stay in the State; this gives the computation they apply to.
@@ -276,7 +269,7 @@ class ComputeDAG:
             rewritten = self._rewritten[key] = self._apply_stage_adding_steps(key)
         return rewritten
 
-    def _apply_stage_adding_steps(self, steps: Sequence[Step]) -> ComputeDAG:
+    def _apply_stage_adding_steps(self, steps: Sequence[Step]) -> Self:
         from schedopt.dag_rewrite import add_cache_read, add_cache_write, add_rfactor
         from schedopt.schedule.loop_nest import stage_loops
 
@@ -294,7 +287,7 @@ class ComputeDAG:
                 readers = [replay.stages[i].name for i in step.reader_ids]
                 add_cache_read(function, replay.stages[step.stage_id].name, step.new_name(replay), readers)
             replay.apply(step)
-        rewritten = ComputeDAG(function)
+        rewritten = self.derived(function)
         rewritten.workload_key_ = self.workload_key_
         return rewritten
 
@@ -381,7 +374,8 @@ def _single_te_function(module: ModuleOp) -> func.FuncOp:
 def _shape_dtype(value: SSAValue) -> tuple[tuple[int, ...], str]:
     if not isinstance(value.type, TensorType):
         raise TEError(f"workload value {te.tensor_name(value)} is not a tensor but {value.type}")
-    return tuple(value.type.get_shape()), type_to_dtype(value.type.element_type)
+    tensor_type: TensorType[Attribute] = value.type
+    return tuple(tensor_type.get_shape()), type_to_dtype(tensor_type.element_type)
 
 
 def _init_stage(op: DAGOp) -> Stage:
@@ -466,8 +460,8 @@ def _describe_compute(compute: te.ComputeOp) -> str:
 
 
 def _describe_value(value: SSAValue, names: dict[BlockArgument, str]) -> str:
-    if isinstance(value, BlockArgument):
-        return names.get(value, "?")
+    if not isinstance(value, OpResult):
+        return names.get(value, "?") if isinstance(value, BlockArgument) else "?"
     op = value.owner
     operands = [_describe_value(o, names) for o in op.operands]
     match op:

@@ -19,6 +19,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from schedopt.dialects import te
 from schedopt.errors import ScheduleError
 from schedopt.index_builder import ConstantPool, IndexBuilder
+from schedopt.reduction_identity import identity_constant
 from schedopt.schedule.loop_nest import StageLoops
 
 
@@ -108,7 +109,7 @@ def add_rfactor(
     others = [leaf for leaf in loops.leaf_names[len(spatial) :] if leaf != factored]
     iter_names = [*spatial[:factor_iter_id], factored, *spatial[factor_iter_id:], *others]
     block = Block(arg_types=[IndexType()] * len(iter_names))
-    args = dict(zip(iter_names, block.args, strict=True))
+    args: dict[str, SSAValue] = dict(zip(iter_names, block.args, strict=True))
     index = IndexBuilder(Builder(InsertPoint.at_end(block)), ConstantPool(block))
     values = loops.values({leaf: args[leaf] for leaf in loops.leaf_names}, extents, index)
     axes = [values[name] for name in loops.root_names]
@@ -142,11 +143,16 @@ def add_rfactor(
 
 
 def _clone_body(
-    compute: te.ComputeOp, axes: list[SSAValue], block: Block, guards: list[SSAValue], kind: te.ReductionKind
+    compute: te.ComputeOp,
+    axes: Sequence[SSAValue],
+    block: Block,
+    guards: list[SSAValue],
+    kind: te.ReductionKind,
 ) -> SSAValue:
     """Clone `compute`'s body for the given axis values; outside the guards, yield the identity."""
     mapping: dict[SSAValue, SSAValue] = dict(zip(compute.iter_args, axes, strict=True))
     target = block
+    branch: scf.IfOp | None = None
     if guards:
         condition = guards[0]
         for guard in guards[1:]:
@@ -155,17 +161,17 @@ def _clone_body(
             condition = and_op.result
         target = Block()
         identity = Block()
-        constant = arith.ConstantOp(te.identity_value(kind, compute.element_type))
+        constant = identity_constant(kind, compute.element_type)
         identity.add_ops([constant, scf.YieldOp(constant.result)])
         branch = scf.IfOp(condition, [compute.element_type], Region(target), Region(identity))
     for op in compute.body.block.ops:
         if isinstance(op, te.YieldOp):
-            value = mapping.get(op.value, op.value)
             break
         clone = op.clone(value_mapper=mapping)
         target.add_op(clone)
         mapping.update(zip(op.results, clone.results, strict=True))
-    if not guards:
+    value = mapping.get(compute.yield_op.value, compute.yield_op.value)
+    if branch is None:
         return value
     target.add_op(scf.YieldOp(value))
     block.add_op(branch)

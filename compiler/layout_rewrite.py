@@ -32,7 +32,7 @@ import enum
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Generic
 
 import numpy as np
 from xdsl.builder import Builder
@@ -48,16 +48,15 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from schedopt import te
+import schedopt.te as te
+from schedopt.dag_view import DAG, DAGView
 from schedopt.dialects import te as te_dialect
 from schedopt.errors import TEError
+from schedopt.reduction_identity import identity_constant
 from schedopt.schedule import transform_steps as steps
 from schedopt.schedule.loop_nest import FuseRelation, SplitRelation, StageLoops, stage_loops
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind
-
-if TYPE_CHECKING:
-    from schedopt.compute_dag import ComputeDAG
 
 LAYOUT_FREE_ATTR = "layout_free_placeholders"
 """The `te.compute` attribute listing the inputs it lets the schedule re-layout (TVM's key)."""
@@ -163,7 +162,7 @@ def _strides(dims: Sequence[LayoutDim]) -> list[int]:
 def _outermost(dims: Sequence[LayoutDim]) -> list[bool]:
     """Whether each dimension is the outermost piece of its axis (its index needs no modulo)."""
     seen: set[str] = set()
-    outermost = []
+    outermost: list[bool] = []
     for _, name in dims:
         outermost.append(name not in seen)
         seen.add(name)
@@ -311,11 +310,11 @@ class PlaceholderLayout:
 
 
 @dataclass(frozen=True)
-class LayoutRewrite:
+class LayoutRewrite(Generic[DAG]):
     """A DAG with rewritten layouts, the State that schedules it, and the layouts."""
 
     option: LayoutRewriteOption
-    dag: ComputeDAG
+    dag: DAG
     state: State
     layouts: tuple[PlaceholderLayout, ...]
 
@@ -337,7 +336,7 @@ def pre_transform(
     return [by_name[n].transform(a) if n in by_name else a for n, a in zip(names, inputs, strict=True)]
 
 
-def rewrite_layout(dag: ComputeDAG, state: State, option: LayoutRewriteOption) -> LayoutRewrite:
+def rewrite_layout(dag: DAG, state: State, option: LayoutRewriteOption) -> LayoutRewrite[DAG]:
     """Rewrite the layout of `dag`'s layout-free placeholders for the loops of `state`.
 
     A placeholder is rewritten when one stage reads it, at one distinct
@@ -358,7 +357,7 @@ def rewrite_layout(dag: ComputeDAG, state: State, option: LayoutRewriteOption) -
     function = dag.func.clone()
     for layout in layouts:
         _rewrite_function(function, layout, option)
-    new_dag = type(dag)(function)
+    new_dag = dag.derived(function)
     new_state = _transfer_state(state, dag, new_dag)
     if option == LayoutRewriteOption.INSERT_TRANSFORM_STAGE:
         for layout in layouts:
@@ -366,7 +365,7 @@ def rewrite_layout(dag: ComputeDAG, state: State, option: LayoutRewriteOption) -
     return LayoutRewrite(option, new_dag, new_state, tuple(layouts))
 
 
-def _placeholder_layouts(dag: ComputeDAG, state: State) -> list[PlaceholderLayout]:
+def _placeholder_layouts(dag: DAGView, state: State) -> list[PlaceholderLayout]:
     applied = dag.apply_steps_from_state(state)
     loops = stage_loops(state, dag.get_init_state())
     layouts: dict[str, PlaceholderLayout] = {}
@@ -389,7 +388,7 @@ def _placeholder_layouts(dag: ComputeDAG, state: State) -> list[PlaceholderLayou
     return list(layouts.values())
 
 
-def _read_axes(dag: ComputeDAG, compute: te_dialect.ComputeOp, placeholder: str) -> tuple[str, ...] | None:
+def _read_axes(dag: DAGView, compute: te_dialect.ComputeOp, placeholder: str) -> tuple[str, ...] | None:
     """The iterators `compute` reads `placeholder` at, if every read uses the same distinct iterators."""
     accesses = dag.access_analyzer.read_from.get(compute.name_str, {}).get(placeholder, [])
     positions = {access.iter_positions for access in accesses}
@@ -403,8 +402,8 @@ def _read_axes(dag: ComputeDAG, compute: te_dialect.ComputeOp, placeholder: str)
 
 
 def _placeholder_layout(
-    dag: ComputeDAG,
-    applied: ComputeDAG,
+    dag: DAGView,
+    applied: DAGView,
     state: State,
     loops: dict[str, StageLoops],
     compute: te_dialect.ComputeOp,
@@ -564,14 +563,14 @@ def _transform_compute(
         then_block, else_block = Block(), Block()
         read = te_dialect.ReadOp(weight, axes)
         then_block.add_ops([read, scf.YieldOp(read.result)])
-        zero = arith.ConstantOp(te_dialect.identity_value(te_dialect.ReductionKind.SUM, element))
+        zero = identity_constant(te_dialect.ReductionKind.SUM, element)
         else_block.add_ops([zero, scf.YieldOp(zero.result)])
         branch = builder.insert(scf.IfOp(inside, [element], Region(then_block), Region(else_block)))
         builder.insert(te_dialect.YieldOp(branch.results[0]))
     return te_dialect.ComputeOp(name, [weight], new_type, iter_names, [], None, Region(block))
 
 
-def _transfer_state(state: State, source: ComputeDAG, target: ComputeDAG) -> State:
+def _transfer_state(state: State, source: DAGView, target: DAGView) -> State:
     """`state`'s steps replayed on `target`, whose stages are `source`'s (by name) and maybe more."""
     old, new = source.get_init_state(), target.get_init_state()
     for step in state.transform_steps:

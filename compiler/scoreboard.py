@@ -34,7 +34,7 @@ class Scoreboard:
 
     trials: int = 0
     errors_in_a_row: int = 0
-    best: dict[str, TaskBest] = field(default_factory=dict)
+    best: dict[str, TaskBest] = field(default_factory=dict[str, TaskBest])
 
     def record(
         self, task: SearchTask, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]
@@ -48,7 +48,7 @@ class Scoreboard:
                 continue
             self.errors_in_a_row = 0
             best.has_valid = True
-            flops = task.compute_dag.flop_ct / result.mean_cost()
+            flops = task.dag_or_error().flop_ct / result.mean_cost()
             if flops > best.flops:
                 best.flops, best.state, best.trial = flops, measure_input.state, self.trials
 

@@ -27,9 +27,13 @@ those need the layers above (the tuning loop, the records, the compiler).
 The methods therefore delegate to a `TaskWorkflow` that
 `schedopt.task_workflow` installs when the package is imported (every
 `import schedopt.<anything>` runs the package's `__init__` first, so it is
-always there). This keeps one SearchTask class: a task read from records,
-unpickled in a worker or made by a pass is the same class the user tunes, so
-`isinstance` and pickling need nothing special. A subclass carrying the
+always there), and name their arguments by protocols (`TuningRequest`,
+`Proposer`) that `TuningOptions` and every `SearchPolicy` satisfy: the
+options and policies name tasks, so naming them here would close a cycle
+for the type checker too; `schedopt.task_workflow` checks that they are.
+This keeps one SearchTask class: a task read from records, unpickled in a
+worker or made by a pass is the same class the user tunes, so `isinstance`
+and pickling need nothing special. A subclass carrying the
 methods would split that in two, since the records layer, below the tuning
 loop, makes tasks too.
 """
@@ -39,7 +43,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from xdsl.dialects import func
@@ -52,15 +56,29 @@ from schedopt.workload_registry import WorkloadFunc, make_workload_key
 
 if TYPE_CHECKING:
     from schedopt.schedule.loop_state import State
-    from schedopt.search_policy import SearchPolicy
-    from schedopt.tuning_options import TuningOptions
+
+
+class TuningRequest(Protocol):
+    """The options `SearchTask.tune` takes: a `schedopt.TuningOptions`."""
+
+    @property
+    def num_measure_trials(self) -> int: ...
+
+    @property
+    def num_measures_per_round(self) -> int: ...
+
+
+class Proposer(Protocol):
+    """The search policy `SearchTask.tune` takes: a `schedopt.SearchPolicy`."""
+
+    def pick_candidates(self, num_measure: int) -> list[State]: ...
 
 
 @dataclass(frozen=True)
 class TaskWorkflow:
     """What `SearchTask.tune`, `apply_best` and `print_best` do; `schedopt.task_workflow` provides it."""
 
-    tune: Callable[[SearchTask, TuningOptions, SearchPolicy | None], State | None]
+    tune: Callable[[SearchTask, TuningRequest, Proposer | None], State | None]
     apply_best: Callable[[SearchTask, str, int | None], tuple[ComputeDAG, State]]
     print_best: Callable[[SearchTask, str, str], str]
 
@@ -180,19 +198,20 @@ class SearchTask:
         workload_key: str,
         target: str,
         target_host: str | None,
-        hardware_params: HardwareParams,
+        hardware_params: HardwareParams | None,
         layout_rewrite_option: int | None,
         task_inputs: dict[str, np.ndarray],
         task_input_names: tuple[str, ...],
         desc: str,
     ) -> None:
-        if not isinstance(target, str) or not target.strip():
+        if not isinstance(target, str) or not target.strip():  # pyright: ignore[reportUnnecessaryIsInstance] (a user's)
             raise WorkloadError(f"SearchTask: target must be a non-empty string like 'llvm', got {target!r}")
         self.compute_dag = compute_dag
         self.workload_key = workload_key
         self.target = target
         self.target_host = target_host
         self.hardware_params = hardware_params
+        """None only on a task read from records that store none."""
         self.layout_rewrite_option = (
             LayoutRewriteOption.get_target_default(target)
             if layout_rewrite_option is None
@@ -222,7 +241,7 @@ class SearchTask:
 
     # --- tuning: TVM's methods, carried out by `schedopt.task_workflow` (see the module docstring) ---
 
-    def tune(self, tuning_options: TuningOptions, search_policy: SearchPolicy | None = None) -> State | None:
+    def tune(self, tuning_options: TuningRequest, search_policy: Proposer | None = None) -> State | None:
         """Search this task's schedules (default policy: `sketch.xgb`); the fastest State measured.
 
         Every measurement goes to the options' callbacks; pass
@@ -240,8 +259,9 @@ class SearchTask:
         return _installed_workflow().apply_best(self, log_file, layout_rewrite_option)
 
     def print_best(self, log_file: str, print_mode: str = "schedule") -> str:
-        """The best schedule in the log: as its transform program on the declared DAG ("schedule"),
-        or as the LLVM IR of the program `apply_best` deploys, layouts rewritten ("llvm")."""
+        """The best schedule in the log: as its transform program on the declared DAG ("schedule");
+        on a CPU as the LLVM IR of the program `apply_best` deploys, layouts rewritten ("llvm"); on a
+        GPU as its kernels in the `gpu` dialect ("cuda": TVM prints CUDA C there) or as PTX ("ptx")."""
         return _installed_workflow().print_best(self, log_file, print_mode)
 
     def dag_or_error(self) -> ComputeDAG:

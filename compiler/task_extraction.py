@@ -38,7 +38,7 @@ class OperatorWorkload:
     workload_key: str
     dag: ComputeDAG
     pattern: OpPattern
-    calls: list[NetworkCall] = field(default_factory=list)
+    calls: list[NetworkCall] = field(default_factory=list[NetworkCall])
 
     @property
     def function_names(self) -> list[str]:

@@ -15,37 +15,87 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Sequence, Set
+from typing import Protocol, TextIO
 
-from schedopt.measurement import MAX_FLOAT
-
-if TYPE_CHECKING:
-    from schedopt.task_scheduler import TaskScheduler
+from schedopt.measurement.results import MAX_FLOAT
+from schedopt.search_task import SearchTask
+from schedopt.tuning_options import TuningOptions
 
 DESCRIPTION_WIDTH = 40
+
+
+class TaskSchedulerProgress(Protocol):
+    """What the callbacks read of the task scheduler (`TaskScheduler` is one).
+
+    The scheduler runs its callbacks, so they name this protocol rather than
+    the scheduler: task_scheduler imports this module, not the reverse.
+    """
+
+    @property
+    def tasks(self) -> Sequence[SearchTask]: ...
+
+    @property
+    def tune_option(self) -> TuningOptions:
+        """The options of the tuning run in progress."""
+        ...
+
+    @property
+    def best_costs(self) -> Sequence[float]:
+        """Each task's best mean cost so far (seconds; `MAX_FLOAT` while it has none)."""
+        ...
+
+    @property
+    def flop_cts(self) -> Sequence[float]:
+        """Each task's floating-point operations."""
+        ...
+
+    @property
+    def task_trials(self) -> Sequence[int]:
+        """Programs measured for each task."""
+        ...
+
+    @property
+    def dead_tasks(self) -> Set[int]:
+        """The tasks whose search is over."""
+        ...
+
+    @property
+    def ct(self) -> int:
+        """Programs measured in all."""
+        ...
+
+    @property
+    def tic(self) -> float:
+        """When tuning started (`time.perf_counter`)."""
+        ...
+
+    def estimated_latency_s(self) -> float | None:
+        """The objective under the best costs so far; None while a task has no valid program."""
+        ...
 
 
 class TaskSchedulerCallback:
     """Called by the task scheduler before and after each round of a task, and once at the end."""
 
-    def pre_tune(self, task_scheduler: TaskScheduler, task_id: int) -> None:
+    def pre_tune(self, task_scheduler: TaskSchedulerProgress, task_id: int) -> None:
         """Before task `task_id`'s round."""
 
-    def post_tune(self, task_scheduler: TaskScheduler, task_id: int) -> None:
+    def post_tune(self, task_scheduler: TaskSchedulerProgress, task_id: int) -> None:
         """After task `task_id`'s round."""
 
-    def post_tune_all(self, task_scheduler: TaskScheduler) -> None:
+    def post_tune_all(self, task_scheduler: TaskSchedulerProgress) -> None:
         """After the last round."""
 
 
-def task_description(task_scheduler: TaskScheduler, task_id: int) -> str:
+def task_description(task_scheduler: TaskSchedulerProgress, task_id: int) -> str:
     """The task's description (its fused function's name), else its workload key, cut to the table's width."""
     task = task_scheduler.tasks[task_id]
     text = task.desc or task.workload_key
     return text if len(text) <= DESCRIPTION_WIDTH else text[: DESCRIPTION_WIDTH - 3] + "..."
 
 
-def format_table(task_scheduler: TaskScheduler) -> list[str]:
+def format_table(task_scheduler: TaskSchedulerProgress) -> list[str]:
     """The table's lines: one row per task, then the totals."""
     header = f"|  ID  | {'Task Description':<{DESCRIPTION_WIDTH}} | Latency (ms) | Speed (GFLOPS) | Trials |"
     rule = "-" * len(header)
@@ -68,7 +118,7 @@ def format_table(task_scheduler: TaskScheduler) -> list[str]:
     return lines
 
 
-def summary_line(task_scheduler: TaskScheduler) -> str:
+def summary_line(task_scheduler: TaskSchedulerProgress) -> str:
     """Estimated total latency, trials and time so far (and the next task, between rounds)."""
     latency = task_scheduler.estimated_latency_s()
     shown = f"{latency * 1e3:.3f} ms" if latency is not None else "- (a task has no valid program yet)"
@@ -93,7 +143,7 @@ class PrintTableInfo(TaskSchedulerCallback):
         isatty = getattr(self._out(), "isatty", None)
         return bool(isatty and isatty())
 
-    def pre_tune(self, task_scheduler: TaskScheduler, task_id: int) -> None:
+    def pre_tune(self, task_scheduler: TaskSchedulerProgress, task_id: int) -> None:
         if task_scheduler.tune_option.verbose and not self._is_live():
             print(
                 f"round: task {task_id} ({task_description(task_scheduler, task_id)})",
@@ -101,7 +151,7 @@ class PrintTableInfo(TaskSchedulerCallback):
                 flush=True,
             )
 
-    def post_tune(self, task_scheduler: TaskScheduler, task_id: int) -> None:
+    def post_tune(self, task_scheduler: TaskSchedulerProgress, task_id: int) -> None:
         if not task_scheduler.tune_option.verbose:
             return
         out = self._out()
@@ -115,7 +165,7 @@ class PrintTableInfo(TaskSchedulerCallback):
         else:
             print(summary_line(task_scheduler), file=out, flush=True)
 
-    def post_tune_all(self, task_scheduler: TaskScheduler) -> None:
+    def post_tune_all(self, task_scheduler: TaskSchedulerProgress) -> None:
         if task_scheduler.tune_option.verbose and not self._is_live():
             print("\n".join(format_table(task_scheduler)), file=self._out(), flush=True)
 
@@ -126,7 +176,7 @@ class LogEstimatedLatency(TaskSchedulerCallback):
     def __init__(self, log_file: str | os.PathLike[str]):
         self.log_file = os.fspath(log_file)
 
-    def post_tune(self, task_scheduler: TaskScheduler, task_id: int) -> None:
+    def post_tune(self, task_scheduler: TaskSchedulerProgress, task_id: int) -> None:
         latency = task_scheduler.estimated_latency_s()
         shown = f"{latency * 1e3:.6g}" if latency is not None else "N/A"
         elapsed = time.perf_counter() - task_scheduler.tic

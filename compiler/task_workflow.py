@@ -10,14 +10,27 @@ installs them into SearchTask when the package is imported (see
 from __future__ import annotations
 
 from schedopt.auto_schedule import tune
-from schedopt.build import lower_to_llvm_dialect
+from schedopt.build import build_gpu, lower_gpu, lower_to_llvm_dialect
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import RecordError, WorkloadError
 from schedopt.layout_rewrite import LayoutRewriteOption, rewrite_layout
 from schedopt.records import load_best_record
 from schedopt.runtime import translate_to_llvm_ir
 from schedopt.schedule.loop_state import State
-from schedopt.search_task import SearchTask, TaskWorkflow, install_task_workflow
+from schedopt.search_policy import SearchPolicy
+from schedopt.search_task import Proposer, SearchTask, TaskWorkflow, TuningRequest, install_task_workflow
+from schedopt.tuning_options import TuningOptions
+
+
+def tune_task(
+    task: SearchTask, options: TuningRequest, search_policy: Proposer | None = None
+) -> State | None:
+    """`SearchTask.tune`: `tune`, once the options and policy are checked to be what it takes."""
+    if not isinstance(options, TuningOptions):
+        raise TypeError(f"SearchTask.tune takes TuningOptions, not {type(options).__name__}")
+    if search_policy is not None and not isinstance(search_policy, SearchPolicy):
+        raise TypeError(f"SearchTask.tune takes a SearchPolicy, not {type(search_policy).__name__}")
+    return tune(task, options, search_policy)
 
 
 def apply_best(
@@ -34,16 +47,32 @@ def apply_best(
     return rewritten.dag, rewritten.state
 
 
+PRINT_MODES = {"llvm": ("llvm",), "cuda": ("cuda", "nvptx"), "ptx": ("cuda", "nvptx")}
+"""The code `print_best` prints besides the schedule, and the target kinds it prints it for."""
+
+
 def print_best(task: SearchTask, log_file: str, print_mode: str = "schedule") -> str:
-    """The best schedule in `log_file` as a transform program or LLVM IR (see `SearchTask.print_best`)."""
+    """The best schedule in `log_file` as a transform program, LLVM IR, GPU kernels or PTX
+    (see `SearchTask.print_best`)."""
     if print_mode == "schedule":
         dag, state = apply_best(task, log_file, LayoutRewriteOption.NO_REWRITE)
         return dag.print_python_code_from_state(state)
+    if print_mode not in PRINT_MODES:
+        raise WorkloadError(
+            f"print_mode must be 'schedule', {', '.join(map(repr, PRINT_MODES))}, not {print_mode!r}"
+        )
+    kind = task.target.split()[0]
+    if kind not in PRINT_MODES[print_mode]:
+        raise WorkloadError(
+            f"print_mode {print_mode!r} prints a program for target {' or '.join(PRINT_MODES[print_mode])}; "
+            f"task {task.workload_key} targets {task.target!r}"
+        )
     if print_mode == "llvm":
         return translate_to_llvm_ir(lower_to_llvm_dialect(*apply_best(task, log_file)))
-    if print_mode == "ptx":
-        raise WorkloadError("print_mode 'ptx' needs the GPU back end, which this build does not have yet")
-    raise WorkloadError(f"print_mode must be 'schedule', 'llvm' or 'ptx', not {print_mode!r}")
+    dag, state = apply_best(task, log_file)
+    if print_mode == "cuda":
+        return str(lower_gpu(dag, state, task.hardware_params))
+    return build_gpu(dag, state, task.target, task.hardware_params).ptx
 
 
-install_task_workflow(TaskWorkflow(tune=tune, apply_best=apply_best, print_best=print_best))
+install_task_workflow(TaskWorkflow(tune=tune_task, apply_best=apply_best, print_best=print_best))

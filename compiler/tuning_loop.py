@@ -109,7 +109,7 @@ def _print_candidates(
     best = scoreboard.of(task).flops / 1e9
     for number, (measure_input, result) in enumerate(zip(batch, results, strict=True), trials_before + 1):
         if result.error_no == MeasureErrorNo.NO_ERROR:
-            outcome = f"{task.compute_dag.flop_ct / result.mean_cost() / 1e9:.2f} GFLOP/s"
+            outcome = f"{task.dag_or_error().flop_ct / result.mean_cost() / 1e9:.2f} GFLOP/s"
         else:
             outcome = f"{result.error_no.name}: {result.error_msg}"
         print(f"\nNo: {number}  {outcome}  (best {best:.2f} GFLOP/s)\n{measure_input.state}")

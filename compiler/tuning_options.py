@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from schedopt.errors import SchedOptError
 
 if TYPE_CHECKING:
-    from schedopt.measurement import MeasureCallback, ProgramBuilder, ProgramRunner
+    from schedopt.measurement.interfaces import MeasureCallback, ProgramBuilder, ProgramRunner
 
 
 @dataclass

@@ -13,30 +13,23 @@ or its LLVM backend lacks are reached through `llvm.call_intrinsic`:
 out-of-range value, poison for arith, saturates).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xdsl.context import Context
 from xdsl.dialects import arith, llvm
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     FloatAttr,
     IntegerAttr,
     IntegerType,
-    ModuleOp,
     VectorType,
     i64,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
-from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
-    PatternRewriter,
-    PatternRewriteWalker,
-    RewritePattern,
-    op_type_rewrite_pattern,
-)
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
 from schedopt.errors import LoweringError
+from schedopt.passes.llvm_conversion_pass import LLVMConversionPass
 from schedopt.passes.llvm_type_conversion import (
     call_intrinsic,
     cast_all_to_llvm,
@@ -97,6 +90,14 @@ _FLOAT_TO_INT_INTRINSICS: dict[type[Operation], str] = {
 }
 
 
+_SIGNED_ROUNDING_DIVISIONS: dict[type[Operation], tuple[str, type[llvm.SExtOp | llvm.ZExtOp]]] = {
+    arith.FloorDivSIOp: ("ne", llvm.SExtOp),
+    arith.CeilDivSIOp: ("eq", llvm.ZExtOp),
+}
+"""floordivsi/ceildivsi: the sign comparison under which the truncated quotient
+is off by one, and the extension turning that i1 into the correction."""
+
+
 def llvm_overflow(flags: arith.IntegerOverflowAttr) -> llvm.OverflowAttr:
     """arith's nsw/nuw flags as llvm's."""
     return llvm.OverflowAttr([llvm.OverflowFlag(flag.value) for flag in flags.data])
@@ -105,6 +106,12 @@ def llvm_overflow(flags: arith.IntegerOverflowAttr) -> llvm.OverflowAttr:
 def icmp(lhs: SSAValue, rhs: SSAValue, predicate: str) -> llvm.ICmpOp:
     """`llvm.icmp` with a predicate given by name."""
     return llvm.ICmpOp(lhs, rhs, IntegerAttr(llvm.ICmpPredicateFlag(predicate).to_int(), i64))
+
+
+def cast_operand_and_result_type(rewriter: PatternRewriter, op: Operation) -> tuple[SSAValue, Attribute]:
+    """The one operand of cast `op` and its result type, both in LLVM types."""
+    (operand,) = cast_all_to_llvm(rewriter, op.operands)
+    return operand, convert_type(op.results[0].type)
 
 
 class ConvertConstantOp(RewritePattern):
@@ -178,34 +185,23 @@ class ConvertMinMaxOp(RewritePattern):
         replace_with_llvm(rewriter, op, [call_intrinsic(intrinsic, [lhs, rhs], lhs.type, [lhs.type])])
 
 
-class ExpandFloorDivSIOp(RewritePattern):
-    """arith.floordivsi, as upstream's arith-expand.
+class ExpandSignedRoundingDivOp(RewritePattern):
+    """arith.floordivsi and arith.ceildivsi, as upstream's arith-expand.
 
-    z = a / b (rounded toward zero); if z * b != a and (a < 0) != (b < 0),
-    then z - 1, else z. The correction is added as sext(cond) (-1 or 0),
-    which works on vectors as on scalars.
+    z = a / b (rounded toward zero). floordivsi: if z * b != a and
+    (a < 0) != (b < 0), then z - 1, added as sext(cond) (-1 or 0);
+    ceildivsi: if z * b != a and (a < 0) == (b < 0), then z + 1, added as
+    zext(cond) (1 or 0). Both work on vectors as on scalars.
     """
 
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: arith.FloorDivSIOp, rewriter: PatternRewriter, /):
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /):
+        rounding = _SIGNED_ROUNDING_DIVISIONS.get(type(op))
+        if rounding is None:
+            return
+        sign_predicate, extend = rounding
         a, b = cast_all_to_llvm(rewriter, op.operands)
-        ops = _signed_division_with_correction(a, b, sign_predicate="ne")
-        correction = llvm.SExtOp(ops[-1].results[0], a.type)
-        replace_with_llvm(rewriter, op, [*ops, correction, llvm.AddOp(ops[0].results[0], correction.res)])
-
-
-class ExpandCeilDivSIOp(RewritePattern):
-    """arith.ceildivsi, as upstream's arith-expand.
-
-    z = a / b (rounded toward zero); if z * b != a and (a < 0) == (b < 0),
-    then z + 1, else z. The correction is added as zext(cond) (1 or 0).
-    """
-
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: arith.CeilDivSIOp, rewriter: PatternRewriter, /):
-        a, b = cast_all_to_llvm(rewriter, op.operands)
-        ops = _signed_division_with_correction(a, b, sign_predicate="eq")
-        correction = llvm.ZExtOp(ops[-1].results[0], a.type)
+        ops = _signed_division_with_correction(a, b, sign_predicate)
+        correction = extend(ops[-1].results[0], a.type)
         replace_with_llvm(rewriter, op, [*ops, correction, llvm.AddOp(ops[0].results[0], correction.res)])
 
 
@@ -280,8 +276,7 @@ class ConvertCastOp(RewritePattern):
         llvm_op_type = _CAST_OPS.get(type(op))
         if llvm_op_type is None:
             return
-        (operand,) = cast_all_to_llvm(rewriter, op.operands)
-        result_type = convert_type(op.results[0].type)
+        operand, result_type = cast_operand_and_result_type(rewriter, op)
         if operand.type == result_type:  # e.g. a bitcast between index and i64
             replace_with_llvm(rewriter, op, [], [operand])
             return
@@ -293,8 +288,7 @@ class ConvertIndexCastOp(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: arith.IndexCastOp, rewriter: PatternRewriter, /):
-        operand = cast_to_llvm(rewriter, op.input)
-        result_type = convert_type(op.result.type)
+        operand, result_type = cast_operand_and_result_type(rewriter, op)
         assert isinstance(operand.type, IntegerType) and isinstance(result_type, IntegerType)
         source_width, target_width = operand.type.width.data, result_type.width.data
         if source_width == target_width:
@@ -316,8 +310,7 @@ class ConvertFloatToIntOp(RewritePattern):
         intrinsic = _FLOAT_TO_INT_INTRINSICS.get(type(op))
         if intrinsic is None:
             return
-        (operand,) = cast_all_to_llvm(rewriter, op.operands)
-        result_type = convert_type(op.results[0].type)
+        operand, result_type = cast_operand_and_result_type(rewriter, op)
         call = call_intrinsic(intrinsic, [operand], result_type, [result_type, operand.type])
         replace_with_llvm(rewriter, op, [call])
 
@@ -332,8 +325,7 @@ class ConvertUIToFPOp(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: arith.UIToFPOp, rewriter: PatternRewriter, /):
-        operand = cast_to_llvm(rewriter, op.input)
-        result_type = op.result.type
+        operand, result_type = cast_operand_and_result_type(rewriter, op)
         assert isinstance(operand.type, IntegerType)
         width = operand.type.width.data
         if width > 64:
@@ -360,38 +352,29 @@ def _uint64_to_float(value: SSAValue, result_type: Attribute) -> list[Operation]
     return [zero, one, negative, half, low_bit, sticky_half, half_float, doubled, direct, select]
 
 
-ARITH_TO_LLVM_PATTERNS: tuple[RewritePattern, ...] = (
-    ConvertConstantOp(),
-    ConvertIntegerBinaryOp(),
-    ConvertFloatBinaryOp(),
-    ConvertNegfOp(),
-    ConvertMinMaxOp(),
-    ExpandFloorDivSIOp(),
-    ExpandCeilDivSIOp(),
-    ExpandCeilDivUIOp(),
-    ConvertCmpiOp(),
-    ConvertCmpfOp(),
-    ConvertSelectOp(),
-    ConvertCastOp(),
-    ConvertIndexCastOp(),
-    ConvertFloatToIntOp(),
-    ConvertUIToFPOp(),
-)
-"""Every pattern of the pass, for pipelines that combine conversions."""
-
-
 @dataclass(frozen=True)
-class ConvertArithToLLVMPass(ModulePass):
+class ConvertArithToLLVMPass(LLVMConversionPass):
     """Convert arith ops to the llvm dialect (index as i64), as upstream MLIR's pass.
-
-    Values crossing to ops not converted yet go through
-    `builtin.unrealized_conversion_cast`; run `reconcile-unrealized-casts`
-    once everything is converted (`convert-to-llvm` does).
 
     Options: none.
     """
 
     name = "convert-arith-to-llvm"
 
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(GreedyRewritePatternApplier(list(ARITH_TO_LLVM_PATTERNS))).rewrite_module(op)
+    def patterns(self) -> Sequence[RewritePattern]:
+        return (
+            ConvertConstantOp(),
+            ConvertIntegerBinaryOp(),
+            ConvertFloatBinaryOp(),
+            ConvertNegfOp(),
+            ConvertMinMaxOp(),
+            ExpandSignedRoundingDivOp(),
+            ExpandCeilDivUIOp(),
+            ConvertCmpiOp(),
+            ConvertCmpfOp(),
+            ConvertSelectOp(),
+            ConvertCastOp(),
+            ConvertIndexCastOp(),
+            ConvertFloatToIntOp(),
+            ConvertUIToFPOp(),
+        )

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func, gpu, memref, scf
@@ -105,10 +105,15 @@ class LaunchShape:
 
 @dataclass(frozen=True)
 class KernelLimits:
-    """What one thread block may use."""
+    """What one thread block may use; the options of the passes that outline kernels.
 
-    max_threads_per_block: int
-    max_shared_memory_per_block: int
+    - max_threads_per_block: int = 1024: the most threads a block may have.
+    - max_shared_memory_per_block: int = 49152: the most bytes of shared
+      memory a block may allocate.
+    """
+
+    max_threads_per_block: int = 1024
+    max_shared_memory_per_block: int = 49152
 
 
 def loop_name(loop: scf.ForOp) -> str:
@@ -399,26 +404,19 @@ def outline_kernels(function: func.FuncOp, limits: KernelLimits) -> gpu.ModuleOp
 
 
 @dataclass(frozen=True)
-class ConvertBoundLoopsToGPUPass(ModulePass):
+class ConvertBoundLoopsToGPUPass(KernelLimits, ModulePass):
     """Outline the loop nests bound to blockIdx/threadIdx into `gpu.func` kernels launched by their function.
 
-    Options:
-
-    - max_threads_per_block: int = 1024: the most threads a block may have.
-    - max_shared_memory_per_block: int = 49152: the most bytes of shared
-      memory a block may allocate.
+    Options: the `KernelLimits` (max_threads_per_block: int = 1024,
+    max_shared_memory_per_block: int = 49152), which every kernel must keep.
     """
 
     name = "convert-bound-loops-to-gpu"
 
-    max_threads_per_block: int = field(default=1024)
-    max_shared_memory_per_block: int = field(default=49152)
-
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        limits = KernelLimits(self.max_threads_per_block, self.max_shared_memory_per_block)
         functions = [f for f in op.ops if isinstance(f, func.FuncOp) and _has_bound_loops(f)]
         for function in functions:
-            module = outline_kernels(function, limits)
+            module = outline_kernels(function, self)
             Rewriter.insert_op(module, InsertPoint.after(function))
         if functions:
             op.attributes[CONTAINER_MODULE] = UnitAttr()

@@ -17,36 +17,28 @@ and a C caller passes the arrays' data pointers. Argument attributes the
 function had (such as `te.name`) are kept.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xdsl.context import Context
 from xdsl.dialects import func, llvm
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DictionaryAttr,
     MemRefType,
-    ModuleOp,
     StringAttr,
     UnitAttr,
-    UnrealizedConversionCastOp,
 )
-from xdsl.ir import Attribute, Block
-from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
-    PatternRewriter,
-    PatternRewriteWalker,
-    RewritePattern,
-    op_type_rewrite_pattern,
-)
-from xdsl.rewriter import InsertPoint
+from xdsl.ir import Attribute
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
 from schedopt.errors import LoweringError
+from schedopt.passes.llvm_conversion_pass import LLVMConversionPass
 from schedopt.passes.llvm_type_conversion import (
     cast_all_to_llvm,
     convert_type,
     memref_layout_problem,
     replace_with_llvm,
+    retype_block_arguments,
 )
 
 
@@ -103,21 +95,6 @@ def argument_attributes(op: func.FuncOp, llvm_types: list[Attribute]) -> ArrayAt
     return ArrayAttr(new)
 
 
-def retype_entry_block(block: Block, llvm_types: list[Attribute], rewriter: PatternRewriter) -> None:
-    """Give the entry block the LLVM argument types; old users see casts back."""
-    casts: list[UnrealizedConversionCastOp] = []
-    for arg, new_type in zip(block.args, llvm_types, strict=True):
-        old_type = arg.type
-        if old_type == new_type:
-            continue
-        new_arg = rewriter.replace_value_with_new_type(arg, new_type)
-        cast = UnrealizedConversionCastOp.get([new_arg], [old_type])
-        rewriter.replace_uses_with_if(new_arg, cast.results[0], lambda use, c=cast: use.operation is not c)
-        casts.append(cast)
-    if casts:
-        rewriter.insert(casts, InsertPoint.at_start(block))
-
-
 class ConvertFuncOp(RewritePattern):
     """func.func -> llvm.func with the bare-pointer calling convention."""
 
@@ -127,7 +104,7 @@ class ConvertFuncOp(RewritePattern):
         output = convert_result_type(op)
         body = rewriter.move_region_contents_to_new_regions(op.body)
         if (entry := body.first_block) is not None:
-            retype_entry_block(entry, inputs, rewriter)
+            retype_block_arguments(entry, inputs, rewriter)
         new_func = llvm.FuncOp(
             op.sym_name,
             llvm.LLVMFunctionType(inputs, output),
@@ -166,22 +143,14 @@ class ConvertCallOp(RewritePattern):
         replace_with_llvm(rewriter, op, [call])
 
 
-FUNC_TO_LLVM_PATTERNS: tuple[RewritePattern, ...] = (ConvertFuncOp(), ConvertReturnOp(), ConvertCallOp())
-"""Every pattern of the pass, for pipelines that combine conversions."""
-
-
 @dataclass(frozen=True)
-class ConvertFuncToLLVMPass(ModulePass):
+class ConvertFuncToLLVMPass(LLVMConversionPass):
     """Convert func.func/return/call to the llvm dialect with bare memref pointers.
-
-    Values crossing to ops not converted yet go through
-    `builtin.unrealized_conversion_cast`; run `reconcile-unrealized-casts`
-    once everything is converted (`convert-to-llvm` does).
 
     Options: none (the bare-pointer convention is the only one).
     """
 
     name = "convert-func-to-llvm"
 
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(GreedyRewritePatternApplier(list(FUNC_TO_LLVM_PATTERNS))).rewrite_module(op)
+    def patterns(self) -> Sequence[RewritePattern]:
+        return (ConvertFuncOp(), ConvertReturnOp(), ConvertCallOp())

@@ -48,15 +48,13 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
-from xdsl.transforms.dead_code_elimination import DeadCodeElimination
-from xdsl.transforms.reconcile_unrealized_casts import ReconcileUnrealizedCastsPass
 
 from schedopt.passes.convert_arith_to_llvm import ConvertArithToLLVMPass
 from schedopt.passes.convert_bound_loops_to_gpu import is_shared
 from schedopt.passes.convert_cf_to_llvm import ConvertCfToLLVMPass
 from schedopt.passes.convert_func_to_llvm import ConvertFuncToLLVMPass
 from schedopt.passes.convert_math_to_llvm import ConvertMathToLLVMPass
-from schedopt.passes.convert_to_llvm import check_llvm_only
+from schedopt.passes.convert_to_llvm import run_conversions_to_llvm
 from schedopt.passes.finalize_memref_to_llvm import FinalizeMemRefToLLVMPass
 from schedopt.passes.llvm_type_conversion import convert_scalar_type
 
@@ -195,16 +193,12 @@ def convert_kernels(ctx: Context, module: ModuleOp) -> None:
             ]
         )
     ).rewrite_module(module)
-    passes: tuple[ModulePass, ...] = (
+    conversions = (
         ConvertScfToCf(),
         FinalizeMemRefToLLVMPass(),
         ConvertMathToLLVMPass(),
         ConvertArithToLLVMPass(),
         ConvertCfToLLVMPass(),
         ConvertFuncToLLVMPass(),
-        ReconcileUnrealizedCastsPass(),
-        DeadCodeElimination(),
     )
-    for pass_ in passes:
-        pass_.apply(ctx, module)
-    check_llvm_only(module)
+    run_conversions_to_llvm(ctx, module, conversions)

@@ -11,22 +11,16 @@ erf, expm1, log1p and cbrt have no intrinsic: on scalars they call libm
 `LoweringError`, as does any math op not listed here.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xdsl.context import Context
 from xdsl.dialects import llvm, math
-from xdsl.dialects.builtin import AnyFloat, IntegerAttr, IntegerType, ModuleOp, VectorType
+from xdsl.dialects.builtin import AnyFloat, IntegerAttr, IntegerType, VectorType
 from xdsl.ir import Operation
-from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
-    PatternRewriter,
-    PatternRewriteWalker,
-    RewritePattern,
-    op_type_rewrite_pattern,
-)
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
 from schedopt.errors import LoweringError
+from schedopt.passes.llvm_conversion_pass import LLVMConversionPass
 from schedopt.passes.llvm_type_conversion import (
     call_intrinsic,
     cast_all_to_llvm,
@@ -160,29 +154,21 @@ class RejectUnsupportedMathOp(RewritePattern):
         raise LoweringError(f"convert-math-to-llvm: {op.name} is not supported")
 
 
-MATH_TO_LLVM_PATTERNS: tuple[RewritePattern, ...] = (
-    ConvertIntrinsicOp(),
-    ConvertFmaOp(),
-    ConvertRsqrtOp(),
-    ConvertIntegerIntrinsicOp(),
-    ConvertLibmOp(),
-    RejectUnsupportedMathOp(),
-)
-"""Every pattern of the pass, for pipelines that combine conversions."""
-
-
 @dataclass(frozen=True)
-class ConvertMathToLLVMPass(ModulePass):
+class ConvertMathToLLVMPass(LLVMConversionPass):
     """Convert math ops to LLVM intrinsics and C math library calls, as upstream MLIR's pass.
-
-    Values crossing to ops not converted yet go through
-    `builtin.unrealized_conversion_cast`; run `reconcile-unrealized-casts`
-    once everything is converted (`convert-to-llvm` does).
 
     Options: none.
     """
 
     name = "convert-math-to-llvm"
 
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(GreedyRewritePatternApplier(list(MATH_TO_LLVM_PATTERNS))).rewrite_module(op)
+    def patterns(self) -> Sequence[RewritePattern]:
+        return (
+            ConvertIntrinsicOp(),
+            ConvertFmaOp(),
+            ConvertRsqrtOp(),
+            ConvertIntegerIntrinsicOp(),
+            ConvertLibmOp(),
+            RejectUnsupportedMathOp(),
+        )

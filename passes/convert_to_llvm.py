@@ -11,6 +11,7 @@ An op left unconverted raises `LoweringError` naming it, rather than
 surfacing later as a backend failure.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -30,6 +31,16 @@ from schedopt.passes.convert_math_to_llvm import ConvertMathToLLVMPass
 from schedopt.passes.convert_openmp_to_gomp import ConvertOpenMPToGompPass
 from schedopt.passes.convert_vector_to_llvm import ConvertVectorToLLVMPass
 from schedopt.passes.finalize_memref_to_llvm import FinalizeMemRefToLLVMPass
+
+
+def run_conversions_to_llvm(ctx: Context, module: ModuleOp, conversions: Sequence[ModulePass]) -> None:
+    """Apply `conversions`, then reconcile the casts between them, remove dead code and check.
+
+    Raises `LoweringError` (see `check_llvm_only`) when anything but llvm ops remains.
+    """
+    for pass_ in (*conversions, ReconcileUnrealizedCastsPass(), DeadCodeElimination()):
+        pass_.apply(ctx, module)
+    check_llvm_only(module)
 
 
 def check_llvm_only(module: ModuleOp) -> None:
@@ -78,7 +89,7 @@ class ConvertToLLVMPass(ModulePass):
     alignment: int = 64
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        passes: tuple[ModulePass, ...] = (
+        conversions: tuple[ModulePass, ...] = (
             ConvertScfToOpenMPPass(),
             ConvertOpenMPToGompPass(),
             ConvertScfToCf(),
@@ -88,9 +99,5 @@ class ConvertToLLVMPass(ModulePass):
             ConvertArithToLLVMPass(),
             ConvertCfToLLVMPass(),
             ConvertFuncToLLVMPass(),
-            ReconcileUnrealizedCastsPass(),
-            DeadCodeElimination(),
         )
-        for pass_ in passes:
-            pass_.apply(ctx, op)
-        check_llvm_only(op)
+        run_conversions_to_llvm(ctx, op, conversions)

@@ -15,22 +15,16 @@ Covers what vectorized loop bodies use, on 1-D fixed-size vectors:
 vector ops, and vectors of more than one dimension, raise `LoweringError`.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xdsl.context import Context
 from xdsl.dialects import llvm, vector
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, VectorType, i32, i64
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, VectorType, i32, i64
 from xdsl.ir import Operation, SSAValue
-from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
-    PatternRewriter,
-    PatternRewriteWalker,
-    RewritePattern,
-    op_type_rewrite_pattern,
-)
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
 from schedopt.errors import LoweringError
+from schedopt.passes.llvm_conversion_pass import LLVMConversionPass
 from schedopt.passes.llvm_type_conversion import (
     call_intrinsic,
     cast_all_to_llvm,
@@ -120,27 +114,19 @@ class ConvertFMAOp(RewritePattern):
         replace_with_llvm(rewriter, op, [call_intrinsic("llvm.fma", operands, type_, [type_])])
 
 
-VECTOR_TO_LLVM_PATTERNS: tuple[RewritePattern, ...] = (
-    ConvertBroadcastOp(),
-    ConvertInsertOp(),
-    ConvertExtractOp(),
-    ConvertFMAOp(),
-)
-"""Every pattern of the pass, for pipelines that combine conversions."""
-
-
 @dataclass(frozen=True)
-class ConvertVectorToLLVMPass(ModulePass):
+class ConvertVectorToLLVMPass(LLVMConversionPass):
     """Convert 1-D vector broadcast, insert, extract and fma to the llvm dialect, as upstream MLIR's pass.
-
-    Values crossing to ops not converted yet go through
-    `builtin.unrealized_conversion_cast`; run `reconcile-unrealized-casts`
-    once everything is converted (`convert-to-llvm` does).
 
     Options: none.
     """
 
     name = "convert-vector-to-llvm"
 
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(GreedyRewritePatternApplier(list(VECTOR_TO_LLVM_PATTERNS))).rewrite_module(op)
+    def patterns(self) -> Sequence[RewritePattern]:
+        return (
+            ConvertBroadcastOp(),
+            ConvertInsertOp(),
+            ConvertExtractOp(),
+            ConvertFMAOp(),
+        )

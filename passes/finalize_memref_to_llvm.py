@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from math import prod
 
-from xdsl.context import Context
 from xdsl.dialects import llvm, memref, vector
 from xdsl.dialects.builtin import (
     IntegerAttr,
@@ -31,17 +30,11 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.ir import Attribute, Block, Operation, SSAValue
-from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
-    PatternRewriter,
-    PatternRewriteWalker,
-    RewritePattern,
-    op_type_rewrite_pattern,
-)
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 from xdsl.rewriter import InsertPoint
 
 from schedopt.errors import LoweringError
+from schedopt.passes.llvm_conversion_pass import LLVMConversionPass
 from schedopt.passes.llvm_type_conversion import (
     cast_all_to_llvm,
     cast_to_llvm,
@@ -248,12 +241,8 @@ def _function_entry_block(op: Operation) -> Block:
 
 
 @dataclass(frozen=True)
-class FinalizeMemRefToLLVMPass(ModulePass):
+class FinalizeMemRefToLLVMPass(LLVMConversionPass):
     """Convert memref ops (and 1-D vector loads/stores) to the llvm dialect on bare pointers.
-
-    Values crossing to ops not converted yet go through
-    `builtin.unrealized_conversion_cast`; run `reconcile-unrealized-casts`
-    once everything is converted (`convert-to-llvm` does).
 
     Options:
 
@@ -266,20 +255,16 @@ class FinalizeMemRefToLLVMPass(ModulePass):
 
     alignment: int = 64
 
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
+    def patterns(self) -> Sequence[RewritePattern]:
         if self.alignment <= 0 or self.alignment & (self.alignment - 1):
             raise LoweringError(f"finalize-memref-to-llvm: alignment={self.alignment} is not a power of two")
-        PatternRewriteWalker(
-            GreedyRewritePatternApplier(
-                [
-                    ConvertLoadOp(),
-                    ConvertStoreOp(),
-                    ConvertVectorLoadOp(),
-                    ConvertVectorStoreOp(),
-                    ConvertAllocOp(self.alignment),
-                    ConvertDeallocOp(),
-                    ConvertAllocaOp(self.alignment),
-                    ConvertAssumeAlignmentOp(),
-                ]
-            )
-        ).rewrite_module(op)
+        return (
+            ConvertLoadOp(),
+            ConvertStoreOp(),
+            ConvertVectorLoadOp(),
+            ConvertVectorStoreOp(),
+            ConvertAllocOp(self.alignment),
+            ConvertDeallocOp(),
+            ConvertAllocaOp(self.alignment),
+            ConvertAssumeAlignmentOp(),
+        )

@@ -42,7 +42,7 @@ from xdsl.dialects.builtin import (
     VectorType,
     i64,
 )
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Block, Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.rewriter import InsertPoint
 from xdsl.traits import SymbolTable
@@ -155,6 +155,21 @@ def cast_to_llvm(rewriter: PatternRewriter, value: SSAValue) -> SSAValue:
 def cast_all_to_llvm(rewriter: PatternRewriter, values: Sequence[SSAValue]) -> list[SSAValue]:
     """`cast_to_llvm` of each value."""
     return [cast_to_llvm(rewriter, value) for value in values]
+
+
+def retype_block_arguments(block: Block, new_types: Sequence[Attribute], rewriter: PatternRewriter) -> None:
+    """Give `block`'s arguments `new_types` (their LLVM types); old users see casts back."""
+    casts: list[UnrealizedConversionCastOp] = []
+    for arg, new_type in zip(block.args, new_types, strict=True):
+        old_type = arg.type
+        if old_type == new_type:
+            continue
+        new_arg = rewriter.replace_value_with_new_type(arg, new_type)
+        cast = UnrealizedConversionCastOp.get([new_arg], [old_type])
+        rewriter.replace_uses_with_if(new_arg, cast.results[0], lambda use, c=cast: use.operation is not c)
+        casts.append(cast)
+    if casts:
+        rewriter.insert(casts, InsertPoint.at_start(block))
 
 
 def replace_with_llvm(

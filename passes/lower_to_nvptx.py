@@ -30,7 +30,7 @@ Options:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
@@ -44,7 +44,7 @@ from xdsl.transforms.loop_invariant_code_motion import LoopInvariantCodeMotionPa
 from schedopt.dialects import te
 from schedopt.errors import LoweringError
 from schedopt.passes.apply_schedule import ApplySchedulePass
-from schedopt.passes.convert_bound_loops_to_gpu import ConvertBoundLoopsToGPUPass
+from schedopt.passes.convert_bound_loops_to_gpu import ConvertBoundLoopsToGPUPass, KernelLimits
 from schedopt.passes.convert_gpu_to_nvvm import ConvertGPUToNVVMPass
 from schedopt.passes.lower_to_llvm import cyclic_gc_paused
 from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
@@ -73,20 +73,14 @@ def optimize_gpu_loops(ctx: Context, module: ModuleOp) -> None:
 
 
 @dataclass(frozen=True)
-class LowerToNVPTXPass(ModulePass):
+class LowerToNVPTXPass(KernelLimits, ModulePass):
     """Lower scheduled te functions to GPU kernels in the llvm dialect (NVVM), launched from their function.
 
-    Options:
-
-    - max_threads_per_block: int = 1024: the most threads a block may have.
-    - max_shared_memory_per_block: int = 49152: the most bytes of shared
-      memory a block may allocate.
+    Options: the `KernelLimits` (max_threads_per_block: int = 1024,
+    max_shared_memory_per_block: int = 49152), passed to `convert-bound-loops-to-gpu`.
     """
 
     name = "lower-to-nvptx"
-
-    max_threads_per_block: int = field(default=1024)
-    max_shared_memory_per_block: int = field(default=49152)
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         with cyclic_gc_paused():

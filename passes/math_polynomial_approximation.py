@@ -47,11 +47,9 @@ from xdsl.dialects.utils.fast_math import FastMathFlag
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
-    op_type_rewrite_pattern,
 )
 
 _LOG2_E = 1.4426950408889634
@@ -185,33 +183,34 @@ class _Emitter:
         return y
 
 
+def _reduce_exp_argument(emit: _Emitter, x: SSAValue) -> tuple[SSAValue, SSAValue]:
+    """k = roundeven(x log2 e) and r = x - k ln2 (ln2 in a head and a tail), x clamped first."""
+    x = emit.clamp(x, _EXP_DOMAIN)
+    k = emit.round_to_integer(emit.mul(x, emit.float_constant(_LOG2_E)))
+    r = emit.multiply_add(k, emit.float_constant(-_LN2_HEAD), x)
+    return k, emit.multiply_add(k, emit.float_constant(-_LN2_TAIL), r)
+
+
+def _reduce_exp2_argument(emit: _Emitter, x: SSAValue) -> tuple[SSAValue, SSAValue]:
+    """k = roundeven(x) and r = (x - k) ln2, x clamped first."""
+    x = emit.clamp(x, _EXP2_DOMAIN)
+    k = emit.round_to_integer(x)
+    return k, emit.mul(emit.sub(x, k), emit.float_constant(_LN2))
+
+
 class ApproximateExpOp(RewritePattern):
-    """math.exp on f32 or vector<Nxf32> -> range reduction, Cephes' polynomial, scaling by 2^k."""
+    """math.exp and math.exp2 on f32 or vector<Nxf32> -> e^r * 2^k.
 
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: math.ExpOp, rewriter: PatternRewriter, /):
-        if not is_f32_like(op.result.type):
+    k and r come from the op's range reduction (exp: x = k ln2 + r; exp2:
+    x = k + r / ln2); e^r is Cephes' polynomial, scaled by 2^k.
+    """
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /):
+        if not isinstance(op, math.ExpOp | math.Exp2Op) or not is_f32_like(op.result.type):
             return
         emit = _Emitter(rewriter, op.result.type)
-        x = emit.clamp(op.operand, _EXP_DOMAIN)
-        k = emit.round_to_integer(emit.mul(x, emit.float_constant(_LOG2_E)))
-        r = emit.multiply_add(k, emit.float_constant(-_LN2_HEAD), x)
-        r = emit.multiply_add(k, emit.float_constant(-_LN2_TAIL), r)
-        result = emit.scale_by_power_of_two(emit.polynomial(r, _EXP_POLYNOMIAL), k)
-        rewriter.replace(op, [], [result])
-
-
-class ApproximateExp2Op(RewritePattern):
-    """math.exp2 on f32 or vector<Nxf32> -> 2^(x - k) as e^((x - k) ln2) by the exp polynomial, times 2^k."""
-
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: math.Exp2Op, rewriter: PatternRewriter, /):
-        if not is_f32_like(op.result.type):
-            return
-        emit = _Emitter(rewriter, op.result.type)
-        x = emit.clamp(op.operand, _EXP2_DOMAIN)
-        k = emit.round_to_integer(x)
-        r = emit.mul(emit.sub(x, k), emit.float_constant(_LN2))
+        reduce = _reduce_exp_argument if isinstance(op, math.ExpOp) else _reduce_exp2_argument
+        k, r = reduce(emit, op.operand)
         result = emit.scale_by_power_of_two(emit.polynomial(r, _EXP_POLYNOMIAL), k)
         rewriter.replace(op, [], [result])
 
@@ -230,5 +229,4 @@ class MathPolynomialApproximationPass(ModulePass):
     name = "math-polynomial-approximation"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        patterns = GreedyRewritePatternApplier([ApproximateExpOp(), ApproximateExp2Op()])
-        PatternRewriteWalker(patterns).rewrite_module(op)
+        PatternRewriteWalker(ApproximateExpOp()).rewrite_module(op)

@@ -2,12 +2,17 @@
 
     python tools/import_graph.py                  the import cycles; exit status 1 if there is one
     python tools/import_graph.py --subpackages    also the imports between subpackages, with counts
+    python tools/import_graph.py --type-checking  the graph a type checker sees (see below)
 
 A cycle is a set of modules that reach each other through imports (a
 strongly connected component of more than one module). Imports inside
 functions count as much as module-level ones: a deferred import hides a
 cycle from the interpreter, not from the design. Imports under
-`if TYPE_CHECKING:` do not count; they never run. Module names come from
+`if TYPE_CHECKING:` never run, so they count only with --type-checking,
+which draws the graph a type checker sees (pyright's reportImportCycles):
+there `from schedopt import te` in a module of the package also imports
+the package's `__init__`, which the interpreter has already begun, while
+`import schedopt.te as te` does not. Module names come from
 pyproject.toml's `package-dir`, so the script reads the source, imports
 nothing of it and needs only the standard library.
 """
@@ -52,10 +57,10 @@ def _type_checking_nodes(tree: ast.Module) -> set[int]:
     return skipped
 
 
-def imported_names(module: str, path: Path) -> Iterator[str]:
-    """The dotted names `module` imports (anywhere but under TYPE_CHECKING), relative imports resolved."""
+def imported_names(module: str, path: Path, *, type_checking: bool = False) -> Iterator[str]:
+    """The dotted names `module` imports, relative imports resolved; under TYPE_CHECKING only if `type_checking`."""
     tree = ast.parse(path.read_text(), filename=str(path))
-    skipped = _type_checking_nodes(tree)
+    skipped = set[int]() if type_checking else _type_checking_nodes(tree)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     for node in ast.walk(tree):
         if id(node) in skipped:
@@ -78,14 +83,20 @@ def _owning_module(name: str, modules: Mapping[str, Path]) -> str | None:
     return name or None
 
 
-def import_graph(root: Path) -> ImportGraph:
-    """The imports between the package's modules; a module's import of its own parent package is left out."""
+def import_graph(root: Path, *, type_checking: bool = False) -> ImportGraph:
+    """The imports between the package's modules.
+
+    A module's import of its own parent package is left out, unless
+    `type_checking`: then it counts, and so do the imports under `if TYPE_CHECKING:`.
+    """
     modules = package_modules(root)
     graph: ImportGraph = {name: set() for name in modules}
     for name, path in modules.items():
-        for imported in imported_names(name, path):
+        for imported in imported_names(name, path, type_checking=type_checking):
             target = _owning_module(imported, modules)
-            if target is not None and target != name and not name.startswith(target + "."):
+            if target is None or target == name:
+                continue
+            if type_checking or not name.startswith(target + "."):
                 graph[name].add(target)
     return graph
 
@@ -144,8 +155,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", nargs="?", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--subpackages", action="store_true", help="print the imports between subpackages")
+    parser.add_argument(
+        "--type-checking",
+        action="store_true",
+        help="the graph a type checker sees: imports under `if TYPE_CHECKING:` and of parent packages count",
+    )
     args = parser.parse_args(argv)
-    graph = import_graph(args.root)
+    graph = import_graph(args.root, type_checking=args.type_checking)
     if args.subpackages:
         for (source, destination), count in sorted(subpackage_imports(graph).items()):
             print(f"{source} -> {destination} ({count})")

@@ -85,7 +85,7 @@ def list_records(options: argparse.Namespace) -> int:
     failed = sum(not r.is_valid for r in records)
     shown = [r for r in records if r.is_valid or not options.valid][: options.limit]
     print(f"{options.file}: {len(records)} records, {failed} failed")
-    headers = ("record", "workload", "target", "result", "cost (ms)", "steps", "time")
+    headers = ("record", "workload", "target", "result", "cost (ms)", "steps", "time", "device")
     print(_table(headers, map(_list_row, shown), numeric={4, 5}))
     return 0
 
@@ -93,7 +93,7 @@ def list_records(options: argparse.Namespace) -> int:
 def _list_row(record: Record) -> tuple[object, ...]:
     steps = len(record.input.state.transform_steps)
     return (record.location, record.workload_key, record.target_kind, _result(record), _cost_ms(record), steps,
-            _time(record.result.timestamp))  # fmt: skip
+            _time(record.result.timestamp), record.result.device_key or "host")  # fmt: skip
 
 
 def show_best(options: argparse.Namespace) -> int:

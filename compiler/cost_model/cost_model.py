@@ -16,7 +16,7 @@ import numpy as np
 from schedopt.schedule.loop_state import State
 
 if TYPE_CHECKING:
-    from schedopt.measurement import MeasureInput, MeasureResult
+    from schedopt.measurement.results import MeasureInput, MeasureResult
     from schedopt.search_task import SearchTask
 
 

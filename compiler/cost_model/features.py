@@ -84,7 +84,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.dialects.builtin import AnyFloat, FixedBitwidthType, IndexType, IntegerType
-from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
+from xdsl.ir import Attribute, BlockArgument, Operation, OpResult, SSAValue
 
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects import te
@@ -281,13 +281,13 @@ def _body_op_counts(compute: te.ComputeOp) -> list[int]:
     fused: set[Operation] = set()
     for op in compute.body.walk():
         if op.name in ("arith.addf", "arith.subf"):
-            fused.update(_single_use_mul(operand) for operand in op.operands)
+            fused.update(mul for operand in op.operands if (mul := _single_use_mul(operand)) is not None)
     yielded = compute.yield_op.value
     kind = compute.reduction_kind
-    fold_into_sum = kind is not None and kind.value == "sum" and _single_use_mul(yielded) is not None
-    if fold_into_sum:
-        fused.add(_single_use_mul(yielded))  # type: ignore[arg-type]
-    fused.discard(None)  # type: ignore[arg-type]
+    folded_mul = _single_use_mul(yielded) if kind is not None and kind.value == "sum" else None
+    fold_into_sum = folded_mul is not None
+    if folded_mul is not None:
+        fused.add(folded_mul)
     for op in compute.body.walk():
         if op in fused:
             continue
@@ -372,7 +372,8 @@ def _axes_used(value: SSAValue, compute: te.ComputeOp) -> set[int]:
             if current.owner is compute.body.block:
                 used.add(current.index)
             continue
-        stack.extend(current.owner.operands)
+        if isinstance(current, OpResult):
+            stack.extend(current.owner.operands)
     return used
 
 
@@ -967,7 +968,7 @@ def get_per_store_features_from_states(
     record, is replayed on the task's DAG first). A state whose loops cannot
     be inferred gets one row of zeros, which the cost model scores -inf.
     """
-    dag: ComputeDAG = task.compute_dag
+    dag = task.dag_or_error()
     n_columns = len(get_per_store_feature_names(max_n_bufs))
     features: list[np.ndarray] = []
     for state in states:

@@ -193,12 +193,13 @@ class XGBModel(CostModel):
 
     def _stage_scores(self, features: Sequence[np.ndarray]) -> list[np.ndarray] | None:
         """The model's score of every row of every state, None while the model warms up."""
-        if self.scores_at_random or not features:
+        bst = self.bst
+        if bst is None or self.scores_at_random or not features:
             return None
         import xgboost as xgb  # on first use: `import schedopt` stays fast
 
         rows, pack_ids = _pack(features)
-        preds = self.bst.predict(xgb.DMatrix(rows))
+        preds = bst.predict(xgb.DMatrix(rows))
         return np.split(preds, np.cumsum(np.bincount(pack_ids, minlength=len(features)))[:-1])
 
     def _scores(

@@ -63,7 +63,7 @@ from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 from xdsl.utils.hints import isa
 
-from schedopt import te
+import schedopt.te as te
 from schedopt.dialects.linalg_extra import LINALG
 from schedopt.dialects.te import PLACEHOLDER_NAME_ATTR, ReductionKind, identity_value
 from schedopt.errors import FrontendError, TEError

@@ -59,7 +59,10 @@ class _ModelBuilder:
 
     def node(self, op_type: str, inputs: list[str], name: str, **attrs: object) -> str:
         name = self._name(name)
-        self.nodes.append(helper.make_node(op_type, inputs, [name], name=name, **attrs))
+        node = helper.make_node(op_type, inputs, [name], name=name)
+        # as make_node(**attrs) would, without passing attributes as its keyword parameters
+        node.attribute.extend(helper.make_attribute(k, v) for k, v in sorted(attrs.items()) if v is not None)
+        self.nodes.append(node)
         return name
 
     def model(

@@ -42,7 +42,7 @@ from xdsl.parser import Parser
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import ParseError, VerifyException
 
-from schedopt import te
+import schedopt.te as te
 from schedopt.dialects import te as te_dialect
 from schedopt.errors import NetworkError, TEError
 from schedopt.ir_context import te_context

@@ -33,9 +33,9 @@ import onnx
 from google.protobuf.message import DecodeError
 from onnx import numpy_helper
 
-from schedopt import te
+import schedopt.frontend.operators as topi
+import schedopt.te as te
 from schedopt.errors import FrontendError, SchedOptError, TEError
-from schedopt.frontend import operators as topi
 from schedopt.frontend.network import GraphValue, Network, NetworkBuilder, OpPattern
 
 LAYOUTS = ("NHWC", "NCHW")
@@ -475,9 +475,11 @@ def _gemm(
             rhs = importer.call("transpose", OpPattern.INJECTIVE, [rhs], topi.transpose)
         args.append(rhs)
 
-        def product(x: te.Tensor, y: te.Tensor) -> te.Tensor:
+        def scaled_matmul(x: te.Tensor, y: te.Tensor) -> te.Tensor:
             out = topi.matmul(x, y)
             return out if alpha == 1 else topi.multiply(out, alpha)
+
+        product = scaled_matmul
 
     c_scale = 1.0
     if c is not None:

@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TypeAlias
 
-from schedopt import te
+import schedopt.te as te
 from schedopt.errors import TEError
 from schedopt.workloads.utils import (
     IntOrPair,
     Padding,
-    check_out_size,
-    conv_out_size,
+    WindowGeometry,
     lowest_value,
     pad,
-    pad_tuple,
     positive_pair,
 )
 
@@ -70,13 +69,11 @@ def conv2d_nhwc(
     """
     n, height, width, in_channels = _rank4(data, "conv2d_nhwc data")
     kernel_h, kernel_w, group_channels, out_channels = _rank4(kernel, "conv2d_nhwc kernel")
-    geometry = _ConvGeometry.of(
+    geometry = WindowGeometry.of(
         "conv2d_nhwc", (height, width), (kernel_h, kernel_w), strides, padding, dilation
     )
     per_group = _check_groups("conv2d_nhwc", in_channels, out_channels, group_channels, groups)
-    padded = pad(
-        data, (0, geometry.top, geometry.left, 0), (0, geometry.bottom, geometry.right, 0), name="PaddedInput"
-    )
+    padded = pad(data, (0, *geometry.pads_before, 0), (0, *geometry.pads_after, 0), name="PaddedInput")
     ry = te.reduce_axis((0, kernel_h), name="ry")
     rx = te.reduce_axis((0, kernel_w), name="rx")
     out_shape = (n, geometry.out_h, geometry.out_w, out_channels)
@@ -84,7 +81,7 @@ def conv2d_nhwc(
     if group_channels == 1 and groups > 1:
 
         def depthwise(b: te.IterVar, y: te.IterVar, x: te.IterVar, f: te.IterVar) -> te.Expr:
-            h, w = geometry.window(y, x, ry, rx)
+            h, w = geometry.input_index(y, x, ry, rx)
             return te.sum(padded[b, h, w, _channel_of(f, per_group)] * kernel[ry, rx, 0, f], axis=[ry, rx])
 
         out = te.compute(out_shape, depthwise, name="DepthwiseConv2d", attrs=attrs)
@@ -92,7 +89,7 @@ def conv2d_nhwc(
         rc = te.reduce_axis((0, group_channels), name="rc")
 
         def convolve(b: te.IterVar, y: te.IterVar, x: te.IterVar, f: te.IterVar) -> te.Expr:
-            h, w = geometry.window(y, x, ry, rx)
+            h, w = geometry.input_index(y, x, ry, rx)
             channel = rc if groups == 1 else te.indexdiv(f, per_group) * group_channels + rc
             return te.sum(padded[b, h, w, channel] * kernel[ry, rx, rc, f], axis=[ry, rx, rc])
 
@@ -119,15 +116,15 @@ def conv2d_nchw(
     """
     n, in_channels, height, width = _rank4(data, "conv2d_nchw data")
     out_channels, group_channels, kernel_h, kernel_w = _rank4(kernel, "conv2d_nchw kernel")
-    geometry = _ConvGeometry.of(
+    geometry = WindowGeometry.of(
         "conv2d_nchw", (height, width), (kernel_h, kernel_w), strides, padding, dilation
     )
     per_group = _check_groups("conv2d_nchw", in_channels, out_channels, group_channels, groups)
     depthwise = group_channels == 1 and groups > 1
     padded = pad(
         data,
-        (0, 0, geometry.top, geometry.left),
-        (0, 0, geometry.bottom, geometry.right),
+        (0, 0, *geometry.pads_before),
+        (0, 0, *geometry.pads_after),
         name="PaddedInput" if depthwise else "pad_temp",
     )
     ry = te.reduce_axis((0, kernel_h), name="ry")
@@ -137,7 +134,7 @@ def conv2d_nchw(
     if depthwise:
 
         def depthwise_body(b: te.IterVar, f: te.IterVar, y: te.IterVar, x: te.IterVar) -> te.Expr:
-            h, w = geometry.window(y, x, ry, rx)
+            h, w = geometry.input_index(y, x, ry, rx)
             return te.sum(padded[b, _channel_of(f, per_group), h, w] * kernel[f, 0, ry, rx], axis=[ry, rx])
 
         out = te.compute(out_shape, depthwise_body, name="DepthwiseConv2d", attrs=attrs)
@@ -145,54 +142,13 @@ def conv2d_nchw(
         rc = te.reduce_axis((0, group_channels), name="rc")
 
         def convolve(b: te.IterVar, f: te.IterVar, y: te.IterVar, x: te.IterVar) -> te.Expr:
-            h, w = geometry.window(y, x, ry, rx)
+            h, w = geometry.input_index(y, x, ry, rx)
             channel = rc if groups == 1 else te.indexdiv(f, per_group) * group_channels + rc
             return te.sum(padded[b, channel, h, w] * kernel[f, rc, ry, rx], axis=[rc, ry, rx])
 
         name = "conv2d_nchw" if groups == 1 else "group_conv2d_nchw"
         out = te.compute(out_shape, convolve, name=name, attrs=attrs)
     return out if bias is None else _bias_add(out, bias, 1)
-
-
-class _ConvGeometry:
-    """Padding, strides, dilation and output size of a 2-D window (convolution or pooling)."""
-
-    def __init__(
-        self,
-        pads: tuple[int, int, int, int],
-        strides: tuple[int, int],
-        dilation: tuple[int, int],
-        out: tuple[int, int],
-    ):
-        self.top, self.left, self.bottom, self.right = pads
-        self.stride_h, self.stride_w = strides
-        self.dilation_h, self.dilation_w = dilation
-        self.out_h, self.out_w = out
-
-    @classmethod
-    def of(
-        cls,
-        what: str,
-        size: tuple[int, int],
-        kernel: tuple[int, int],
-        strides: IntOrPair,
-        padding: Padding,
-        dilation: IntOrPair,
-    ) -> _ConvGeometry:
-        stride = positive_pair(strides, "strides", what)
-        dilate = positive_pair(dilation, "dilation", what)
-        pads = pad_tuple(padding, what)
-        out_h = conv_out_size(size[0], kernel[0], stride[0], pads[0], pads[2], dilate[0])
-        out_w = conv_out_size(size[1], kernel[1], stride[1], pads[1], pads[3], dilate[1])
-        check_out_size(what, out_h, out_w)
-        return cls(pads, stride, dilate, (out_h, out_w))
-
-    def window(self, y: te.Expr, x: te.Expr, ry: te.Expr, rx: te.Expr) -> tuple[te.Expr, te.Expr]:
-        """The padded-input coordinates that output (y, x) reads at kernel offset (ry, rx)."""
-        return (
-            y * self.stride_h + ry * self.dilation_h,
-            x * self.stride_w + rx * self.dilation_w,
-        )
 
 
 def _check_groups(what: str, in_channels: int, out_channels: int, group_channels: int, groups: int) -> int:
@@ -298,6 +254,14 @@ def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
     return tuple(result)
 
 
+def _element(tensor: te.Tensor, indices: Sequence[te.ExprLike]) -> te.Expr:
+    """`tensor[indices]` with every index given: one element (a partial index would be a slice)."""
+    value = tensor[tuple(indices)]
+    if not isinstance(value, te.TensorRead):
+        raise TEError(f"tensor {tensor.name} has rank {tensor.ndim}, indexed with {len(indices)} indices")
+    return value
+
+
 def _broadcast_indices(shape: Sequence[int], out_shape: Sequence[int], indices: Indices) -> list[te.Expr]:
     """The indices into a tensor of `shape` broadcast to `out_shape`, given the output's `indices`."""
     offset = len(out_shape) - len(shape)
@@ -306,7 +270,7 @@ def _broadcast_indices(shape: Sequence[int], out_shape: Sequence[int], indices: 
 
 def _read(operand: Operand, out_shape: Sequence[int], indices: Indices, dtype: str) -> te.Expr:
     if isinstance(operand, te.Tensor):
-        return operand[tuple(_broadcast_indices(operand.shape, out_shape, indices))]  # type: ignore[return-value]
+        return _element(operand, _broadcast_indices(operand.shape, out_shape, indices))
     return te.const(operand, dtype)
 
 
@@ -367,7 +331,7 @@ def scale_shift(data: te.Tensor, scale: te.Tensor, shift: te.Tensor, axis: int) 
 
 
 def _elementwise(data: te.Tensor, name: str, body: Callable[[te.Expr], te.Expr]) -> te.Tensor:
-    return te.compute(data.shape, lambda *i: body(data[tuple(i)]), name=name)  # type: ignore[arg-type]
+    return te.compute(data.shape, lambda *i: body(_element(data, i)), name=name)
 
 
 def relu(data: te.Tensor) -> te.Tensor:
@@ -530,7 +494,7 @@ class _PoolWindow:
         self,
         axes: tuple[int, int],
         kernel: tuple[int, int],
-        geometry: _ConvGeometry,
+        geometry: WindowGeometry,
         extra: tuple[int, int],
         size: tuple[int, int],
     ):
@@ -555,32 +519,33 @@ class _PoolWindow:
         axes = _spatial_axes(data, layout, what)
         size = (data.shape[axes[0]], data.shape[axes[1]])
         window = positive_pair(kernel, "kernel", what)
-        geometry = _ConvGeometry.of(what, size, window, strides, padding, dilation)
-        if max(geometry.top, geometry.bottom) >= window[0] or max(geometry.left, geometry.right) >= window[1]:
+        geometry = WindowGeometry.of(what, size, window, strides, padding, dilation)
+        top, left, bottom, right = geometry.pads
+        if max(top, bottom) >= window[0] or max(left, right) >= window[1]:
             raise TEError(f"{what}: padding {padding!r} must be less than the kernel {window}")
         extra = (0, 0)
         if ceil_mode:
-            pads = ((geometry.top, geometry.bottom), (geometry.left, geometry.right))
-            strides_ = (geometry.stride_h, geometry.stride_w)
-            dilations = (geometry.dilation_h, geometry.dilation_w)
+            pads = ((top, bottom), (left, right))
             outs: list[int] = []
             extras: list[int] = []
-            for extent, k, s, d, (before, after) in zip(size, window, strides_, dilations, pads, strict=True):
+            for extent, k, s, d, (before, after) in zip(
+                size, window, geometry.stride, geometry.dilation, pads, strict=True
+            ):
                 span = (k - 1) * d + 1
                 out = -(-(extent + before + after - span) // s) + 1
                 if (out - 1) * s >= extent + before:  # the last window would start in the trailing padding
                     out -= 1
                 outs.append(out)
                 extras.append(max(0, (out - 1) * s + span - (extent + before + after)))
-            geometry.out_h, geometry.out_w = outs
+            geometry = replace(geometry, out_h=outs[0], out_w=outs[1])
             extra = (extras[0], extras[1])
         return cls(axes, window, geometry, extra, size)
 
     def pad(self, data: te.Tensor, value: float) -> te.Tensor:
         g = self.geometry
         before, after = [0] * 4, [0] * 4
-        before[self.axes[0]], before[self.axes[1]] = g.top, g.left
-        after[self.axes[0]], after[self.axes[1]] = g.bottom + self.extra[0], g.right + self.extra[1]
+        before[self.axes[0]], before[self.axes[1]] = g.pads_before
+        after[self.axes[0]], after[self.axes[1]] = g.pads[2] + self.extra[0], g.pads[3] + self.extra[1]
         if not any(before) and not any(after):
             return data
         return pad(data, before, after, value, name="pad_temp")
@@ -593,17 +558,20 @@ class _PoolWindow:
     def input_index(self, out_index: Sequence[te.Expr], rv0: te.Expr, rv1: te.Expr) -> tuple[te.Expr, ...]:
         index = list(out_index)
         h_axis, w_axis = self.axes
-        index[h_axis], index[w_axis] = self.geometry.window(out_index[h_axis], out_index[w_axis], rv0, rv1)
+        index[h_axis], index[w_axis] = self.geometry.input_index(
+            out_index[h_axis], out_index[w_axis], rv0, rv1
+        )
         return tuple(index)
 
     def count(self, out_index: Sequence[te.Expr], data: te.Tensor, include_pad: bool) -> te.Expr:
         """How many elements the window of `out_index` averages (an index expression)."""
-        g = self.geometry
+        top, left, bottom, right = self.geometry.pads
+        stride_h, stride_w = self.geometry.stride
         rows = _window_extent(
-            out_index[self.axes[0]], g.stride_h, g.top, g.bottom, self.kernel[0], self.size[0], include_pad
+            out_index[self.axes[0]], stride_h, top, bottom, self.kernel[0], self.size[0], include_pad
         )
         cols = _window_extent(
-            out_index[self.axes[1]], g.stride_w, g.left, g.right, self.kernel[1], self.size[1], include_pad
+            out_index[self.axes[1]], stride_w, left, right, self.kernel[1], self.size[1], include_pad
         )
         return rows * cols
 
@@ -687,7 +655,7 @@ def layer_norm(
         return tuple(i[:axis]) if axis else (te.const(0, "index"),)
 
     def element(i: Sequence[te.Expr], ks: Sequence[te.Expr]) -> te.Expr:
-        return data[(*i[:axis], *ks)] if axis else data[tuple(ks)]  # type: ignore[return-value]
+        return _element(data, (*i[:axis], *ks) if axis else ks)
 
     k_mean = reduce_axes()
     mean = te.compute(
@@ -763,7 +731,7 @@ def _permute(data: te.Tensor, perm: Sequence[int], name: str) -> te.Tensor:
     inverse = [perm.index(d) for d in range(len(perm))]
     return te.compute(
         tuple(data.shape[p] for p in perm),
-        lambda *i: data[tuple(i[inverse[d]] for d in range(len(perm)))],
+        lambda *i: _element(data, [i[inverse[d]] for d in range(len(perm))]),
         name=name,
     )
 
@@ -792,7 +760,7 @@ def reshape(data: te.Tensor, newshape: Sequence[int]) -> te.Tensor:
                 position = flat if stride == 1 else te.indexdiv(flat, stride)
                 index[d] = position if d == in_axes[0] else te.indexmod(position, data.shape[d])
                 stride *= data.shape[d]
-        return data[tuple(index)]  # type: ignore[return-value]
+        return _element(data, index)
 
     return te.compute(shape, read, name="T_reshape")
 
@@ -851,9 +819,9 @@ def concatenate(tensors: Sequence[te.Tensor], axis: int = 0) -> te.Tensor:
 
     def join(*i: te.IterVar) -> te.Expr:
         def piece(n: int) -> te.Expr:
-            index = list(i)
+            index: list[te.Expr] = list(i)
             index[axis] = i[axis] - offsets[n] if offsets[n] else i[axis]
-            return tensors[n][tuple(index)]  # type: ignore[return-value]
+            return _element(tensors[n], index)
 
         value = piece(len(tensors) - 1)
         for n in reversed(range(len(tensors) - 1)):

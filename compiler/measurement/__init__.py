@@ -12,7 +12,7 @@ both for the tuning loop.
 """
 
 from schedopt.measurement.cuda_runner import CUDARunner
-from schedopt.measurement.interfaces import MeasureCallback, ProgramBuilder, ProgramRunner
+from schedopt.measurement.interfaces import MeasureCallback, MeasuredPolicy, ProgramBuilder, ProgramRunner
 from schedopt.measurement.local_builder import BuildFunc, LocalBuilder, default_build_func
 from schedopt.measurement.local_runner import LocalRunner
 from schedopt.measurement.results import MAX_FLOAT, BuildResult, MeasureErrorNo, MeasureInput, MeasureResult
@@ -28,6 +28,7 @@ __all__ = [
     "MeasureErrorNo",
     "MeasureInput",
     "MeasureResult",
+    "MeasuredPolicy",
     "ProgramBuilder",
     "ProgramRunner",
     "default_build_func",

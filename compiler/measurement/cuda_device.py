@@ -14,7 +14,7 @@ from __future__ import annotations
 import atexit
 import functools
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -51,7 +51,7 @@ def _current_context(driver: ModuleType, device: int) -> Any:
 
 
 @contextmanager
-def device_errors(driver: ModuleType, doing: str) -> Iterator[None]:
+def device_errors(driver: ModuleType, doing: str) -> Generator[None]:
     """pycuda's errors while `doing` something, as `DeviceError`s that say what."""
     try:
         yield

@@ -11,9 +11,9 @@ Dask is imported here, never on `import schedopt`.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from schedopt.errors import SchedOptError
 
@@ -22,6 +22,20 @@ if TYPE_CHECKING:
 
 POLL_S = 0.2
 """How often `wait_for_key` asks the scheduler again."""
+
+
+_Value = TypeVar("_Value")
+
+
+def synchronous(result: _Value | Coroutine[Any, Any, _Value], call: str) -> _Value:
+    """The value of a Dask call, which Dask types as a coroutine too (an asynchronous client's answer).
+
+    Measurement drives Dask from plain threads, with synchronous clients only.
+    """
+    if isinstance(result, Coroutine):
+        result.close()
+        raise SchedOptError(f"{call}: the Dask client is asynchronous; measurement needs a synchronous one")
+    return result
 
 
 def scheduler_address(host: str, port: int) -> str:
@@ -68,7 +82,7 @@ class FleetWorker:
 def fleet_workers(client: Client) -> list[FleetWorker]:
     """The scheduler's workers, sorted by address."""
     info: dict[str, Any] = client.scheduler_info(n_workers=-1)["workers"]
-    processing = client.processing()
+    processing = synchronous(client.processing(), "Client.processing")
     return [
         FleetWorker(
             address,
@@ -81,23 +95,36 @@ def fleet_workers(client: Client) -> list[FleetWorker]:
     ]
 
 
+def build_resource(key: str) -> str:
+    """The Dask resource of the builds of device key `key`: a worker offers N units to build N at once.
+
+    Apart from the key itself, so that builds never hold the unit a measurement needs.
+    """
+    return f"build/{key}"
+
+
 def workers_of_key(workers: list[FleetWorker], key: str) -> list[FleetWorker]:
     return [worker for worker in workers if worker.keys.get(key, 0) >= 1]
 
 
-def wait_for_key(client: Client, key: str, timeout: float) -> None:
-    """Return once a worker offers `key`; after `timeout` s, a `SchedOptError` listing the keys there are."""
+def wait_for_key(client: Client, key: str, timeout: float, *, builds: bool = False) -> list[FleetWorker]:
+    """The workers that offer `key` (with `builds`, its `build_resource`), once one does; after `timeout` s,
+    a `SchedOptError` listing the resources there are."""
+    resource = build_resource(key) if builds else key
     deadline = time.monotonic() + timeout
     while True:
         workers = fleet_workers(client)
-        if workers_of_key(workers, key):
-            return
+        offering = workers_of_key(workers, resource)
+        if offering:
+            return offering
         if time.monotonic() >= deadline:
             break
         time.sleep(POLL_S)
-    offered = sorted({k for worker in workers for k in worker.keys})
+    offered = ", ".join(sorted({k for worker in workers for k in worker.keys})) or "none"
+    address = client.scheduler.address if client.scheduler is not None else "(closed)"
+    what, listing, hint = ("builds for", "resources", " --builds N") if builds else ("offers", "keys", "")
     raise SchedOptError(
-        f"no worker of the Dask scheduler at {client.scheduler.address} offers the device key {key!r} "
-        f"(waited {timeout:g} s; keys offered: {', '.join(offered) or 'none'}); "
-        f"start one with `sched-opt-worker --scheduler HOST:PORT --key {key}`"
+        f"no worker of the Dask scheduler at {address} {what} the device key {key!r} "
+        f"(waited {timeout:g} s; {listing} offered: {offered}); "
+        f"start one with `sched-opt-worker --scheduler HOST:PORT --key {key}{hint}`"
     )

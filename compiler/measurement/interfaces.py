@@ -5,12 +5,20 @@ from __future__ import annotations
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from schedopt.measurement.results import BuildResult, MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.search_task import SearchTask
 
-if TYPE_CHECKING:
-    from schedopt.search_policy import SearchPolicy
+
+class MeasuredPolicy(Protocol):
+    """What a measure callback may read of the search policy whose batch was measured (any `SearchPolicy`).
+
+    Measurement sits below the search policies, so it names this protocol, not them.
+    """
+
+    @property
+    def search_task(self) -> SearchTask: ...
 
 
 class MeasureCallback(ABC):
@@ -18,7 +26,7 @@ class MeasureCallback(ABC):
 
     @abstractmethod
     def callback(
-        self, policy: SearchPolicy, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]
+        self, policy: MeasuredPolicy, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]
     ) -> None:
         """Called with the search policy and the batch just measured."""
 

@@ -8,19 +8,15 @@ keeps what it measured). It knows nothing of the search or of the score.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from schedopt.measurement import (
-    LocalBuilder,
-    LocalRunner,
-    MeasureInput,
-    MeasureResult,
-    ProgramBuilder,
-    ProgramRunner,
-)
+from schedopt.measurement.interfaces import ProgramBuilder, ProgramRunner
+from schedopt.measurement.local_builder import LocalBuilder
+from schedopt.measurement.local_runner import LocalRunner
+from schedopt.measurement.results import MeasureInput, MeasureResult
 
 if TYPE_CHECKING:
     from schedopt.tuning_options import TuningOptions
@@ -60,14 +56,17 @@ class ProgramMeasurer:
 
 
 @contextmanager
-def measurer_for(options: TuningOptions, verbose: int) -> Iterator[ProgramMeasurer]:
+def measurer_for(options: TuningOptions, verbose: int) -> Generator[ProgramMeasurer]:
     """The measurer of `options`' builder and runner; a "local" one is made here and closed on exit."""
-    builder = LocalBuilder() if options.builder == "local" else options.builder
-    runner = LocalRunner() if options.runner == "local" else options.runner
+    local_builder = LocalBuilder() if options.builder == "local" else None
+    local_runner = LocalRunner() if options.runner == "local" else None
+    builder = local_builder if local_builder is not None else options.builder
+    runner = local_runner if local_runner is not None else options.runner
+    assert not isinstance(builder, str) and not isinstance(runner, str)  # "local" is the only string
     try:
         yield ProgramMeasurer(builder, runner, verbose)
     finally:
-        if options.builder == "local":
-            builder.close()
-        if options.runner == "local":
-            runner.close()
+        if local_builder is not None:
+            local_builder.close()
+        if local_runner is not None:
+            local_runner.close()

@@ -92,7 +92,9 @@ class MeasureResult:
     `error_msg` is never empty when `error_no` is not `NO_ERROR`: without a
     message of its own (a record file keeps only the code), it is the code's
     description. `all_cost` is the seconds spent building and running;
-    `timestamp` the time of the measurement (seconds since the epoch).
+    `timestamp` the time of the measurement (seconds since the epoch);
+    `device_key` the key of the devices that measured it (`RPCRunner`),
+    None for this host.
     """
 
     costs: tuple[float, ...]
@@ -100,6 +102,7 @@ class MeasureResult:
     error_msg: str
     all_cost: float
     timestamp: float
+    device_key: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "costs", tuple(float(c) for c in self.costs))

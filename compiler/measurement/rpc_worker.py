@@ -15,24 +15,18 @@ stops their processes when the worker closes.
 from __future__ import annotations
 
 import asyncio
-import functools
-import pickle
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from distributed import WorkerPlugin, get_worker
-
 from schedopt.errors import SchedOptError
+from schedopt.measurement.fleet_plugin import FleetPlugin, unpickle_task
 from schedopt.measurement.local_runner import LocalRunner
 from schedopt.measurement.results import BuildResult, MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.schedule.loop_state import State
-from schedopt.search_task import SearchTask
 
 if TYPE_CHECKING:
     from distributed import Worker
-
-PLUGIN_NAME = "schedopt-measurement"
 
 
 @dataclass(frozen=True)
@@ -60,19 +54,11 @@ class MeasureJob:
     options: RunOptions
 
 
-@functools.lru_cache(maxsize=64)
-def _unpickle_task(data: bytes) -> SearchTask:
-    """A task from its pickle, once per task: unpickling parses the DAG's IR, the candidates of a
-    round share their task, and a worker would otherwise pay that for each."""
-    return pickle.loads(data)
-
-
-class MeasurementPlugin(WorkerPlugin):
+class MeasurementPlugin(FleetPlugin):
     """Per worker: one `LocalRunner` per set of options, each used by one job at a time."""
 
-    name = PLUGIN_NAME
-    idempotent = True
-    """Registered once per fleet: a second runner must not stop the first one's measuring processes."""
+    name = "schedopt-measurement"
+    registered_by = "RPCRunner"
 
     def setup(self, worker: Worker) -> None:
         self._runners: dict[RunOptions, tuple[LocalRunner, threading.Lock]] = {}
@@ -98,7 +84,7 @@ class MeasurementPlugin(WorkerPlugin):
         except SchedOptError as error:  # e.g. a cache flush asked of a worker that cannot do it
             return MeasureResult.failure(MeasureErrorNo.RUNTIME_DEVICE, str(error), job.build.time_cost)
         with lock:
-            measure_input = MeasureInput(_unpickle_task(job.task), State([], []))
+            measure_input = MeasureInput(unpickle_task(job.task), State([], []))
             (result,) = runner.run([measure_input], [job.build], verbose=0)
         return result
 
@@ -119,8 +105,4 @@ class MeasurementPlugin(WorkerPlugin):
 
 def measure_on_worker(job: MeasureJob) -> MeasureResult:
     """The Dask task of one candidate: measure it with this worker's plugin."""
-    worker = get_worker()
-    plugin = worker.plugins.get(PLUGIN_NAME)
-    if not isinstance(plugin, MeasurementPlugin):
-        raise SchedOptError(f"worker {worker.address} has no {PLUGIN_NAME} plugin (RPCRunner registers it)")
-    return plugin.measure(job)
+    return MeasurementPlugin.on_this_worker().measure(job)

@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from schedopt.errors import SchedOptError
 from schedopt.measurement.correctness import REFERENCE_TIMEOUT_S, Reference, compute_reference
 from schedopt.measurement.interfaces import ProgramRunner, print_progress
+from schedopt.measurement.options import require_positive
 from schedopt.measurement.process_pool import FailureKind, JobFailure, WorkerPool
 from schedopt.measurement.results import BuildResult, MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.search_task import SearchTask, target_kind
@@ -46,9 +46,7 @@ class WorkerRunner(ProgramRunner):
         cooldown_interval: float,
         preload: str,
     ):
-        for option, value in (("timeout", timeout), ("number", number), ("repeat", repeat)):
-            if value <= 0:
-                raise SchedOptError(f"{type(self).__name__}: {option} must be positive, got {value}")
+        require_positive(type(self).__name__, timeout=timeout, number=number, repeat=repeat)
         self.timeout = timeout
         self.number = number
         self.repeat = repeat

@@ -30,19 +30,16 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
 
 from schedopt.compute_dag import hash_of_workload_key
 from schedopt.errors import RecordError
-from schedopt.measurement import MeasureCallback, MeasureInput, MeasureResult
+from schedopt.measurement.interfaces import MeasureCallback, MeasuredPolicy
+from schedopt.measurement.results import MeasureInput, MeasureResult
 from schedopt.records.codec import Record
 from schedopt.records.json_lines import JsonLinesStore
 from schedopt.records.sqlite import SqliteStore
 from schedopt.records.store import RecordStore
 from schedopt.search_task import SearchTask, target_kind
-
-if TYPE_CHECKING:
-    from schedopt.search_policy import SearchPolicy
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
@@ -195,7 +192,7 @@ class RecordToFile(MeasureCallback):
         self.filename = os.fspath(filename)
 
     def callback(
-        self, policy: SearchPolicy, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]
+        self, policy: MeasuredPolicy, inputs: Sequence[MeasureInput], results: Sequence[MeasureResult]
     ) -> None:
         save_records(self.filename, inputs, results)
 

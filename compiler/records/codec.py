@@ -6,7 +6,7 @@
         max_threads_per_block, max_vthread_extent, warp_size],
         target_host, layout_rewrite_option, [task_input_names], workload_hash],
        [[], [step, step, ...]]],
- "r": [[cost_seconds, ...], error_no, all_cost_seconds, timestamp],
+ "r": [[cost_seconds, ...], error_no, all_cost_seconds, timestamp(, device_key)],
  "v": "v0.6"}
 ```
 
@@ -24,6 +24,10 @@ of TVM and of older sched-opt read as before (their hash, where needed, is
 derived from the key: `SearchTask.workload_hash`). Older sched-opt readers
 ignore the extra field; TVM's C++ reader rejects a task of seven fields, so a
 log meant for TVM needs the field dropped.
+
+`device_key`, the other addition, names the devices a remote runner
+measured on (`RPCRunner(key=...)`); it is written only then, so records of
+this host's measurements stay TVM's four fields.
 
 The error message of a failed measurement is not stored (TVM's format has
 no field for it); a record read back describes its error code instead.
@@ -132,7 +136,9 @@ def encode_record(measure_input: MeasureInput, result: MeasureResult) -> str:
     if task.workload_hash is not None:
         task_record.append(task.workload_hash)
     state_record = [[], [step.to_record() for step in measure_input.state.transform_steps]]
-    result_record = [list(result.costs), int(result.error_no), result.all_cost, result.timestamp]
+    result_record: list[JSON] = [list(result.costs), int(result.error_no), result.all_cost, result.timestamp]
+    if result.device_key is not None:
+        result_record.append(result.device_key)
     return json.dumps({"i": [task_record, state_record], "r": result_record, "v": RECORD_VERSION})
 
 
@@ -235,16 +241,31 @@ def _decode_hardware_params(record: JSON) -> HardwareParams | None:
 @functools.lru_cache(maxsize=64)
 def _hardware_params(values: tuple[int | None, ...]) -> HardwareParams:
     """One object per distinct value: a file of thousands of records names a handful of machines."""
+    cores, vector_bytes, cache_line, shared_memory, local_memory, threads, vthreads, warp = values
     try:
-        return HardwareParams(*values)
+        return HardwareParams(
+            num_cores=cores,
+            vector_unit_bytes=vector_bytes,
+            cache_line_bytes=cache_line,
+            max_shared_memory_per_block=shared_memory,
+            max_local_memory_per_block=local_memory,
+            max_threads_per_block=threads,
+            max_vthread_extent=vthreads,
+            warp_size=warp,
+        )
     except SchedOptError as error:
         raise RecordError(str(error)) from None
 
 
 def _decode_result(record: JSON) -> MeasureResult:
-    if not (isinstance(record, list) and len(record) == 4):
-        raise RecordError('"r" must be [costs, error_no, all_cost, timestamp]')
-    costs, error_no, all_cost, timestamp = record
+    if not (isinstance(record, list) and len(record) in (4, 5)):
+        raise RecordError(
+            '"r" must be [costs, error_no, all_cost, timestamp] or with a device key after them'
+        )
+    costs, error_no, all_cost, timestamp = record[:4]
+    device_key = record[4] if len(record) == 5 else None
+    if not (device_key is None or (isinstance(device_key, str) and device_key)):
+        raise RecordError("the device key must be a non-empty string")
     numbers = [cost for cost in costs if _is_number(cost)] if isinstance(costs, list) else []
     if not isinstance(costs, list) or len(numbers) != len(costs):
         raise RecordError("the costs must be a list of numbers")
@@ -252,7 +273,7 @@ def _decode_result(record: JSON) -> MeasureResult:
         raise RecordError(f"unknown error code {error_no!r}")
     if not (_is_number(all_cost) and _is_number(timestamp)):
         raise RecordError("all_cost and timestamp must be numbers")
-    return MeasureResult(tuple(numbers), MeasureErrorNo(error_no), "", all_cost, timestamp)
+    return MeasureResult(tuple(numbers), MeasureErrorNo(error_no), "", all_cost, timestamp, device_key)
 
 
 def _is_number(value: JSON) -> TypeGuard[int | float]:

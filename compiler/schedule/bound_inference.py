@@ -29,12 +29,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Generic
 
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import IntegerAttr
 from xdsl.ir import BlockArgument, SSAValue
 
+from schedopt.dag_view import DAG, DAGView
 from schedopt.dialects import te
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
@@ -43,9 +44,6 @@ from schedopt.schedule.loop_state import State
 from schedopt.schedule.loop_structure import loop_structure
 from schedopt.schedule.stage import ComputeAtKind, StageKind
 from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, check_readers_inside
-
-if TYPE_CHECKING:
-    from schedopt.compute_dag import ComputeDAG
 
 
 @dataclass(frozen=True)
@@ -184,12 +182,12 @@ def shared_stages(state: State, initial_state: State) -> frozenset[str]:
     return frozenset(names)
 
 
-class BoundInference:
+class BoundInference(Generic[DAG]):
     """Loop extents and regions of every stage of `state`."""
 
     def __init__(
         self,
-        dag: ComputeDAG,
+        dag: DAG,
         state: State,
         loops: Mapping[str, StageLoops] | None = None,
         gpu: bool = False,
@@ -199,7 +197,7 @@ class BoundInference:
         shared-scope stages cover their whole thread block (see the module docstring)."""
         state = dag.concrete_state(state)
         self.loops = stage_loops(state, dag.get_init_state()) if loops is None else loops
-        self.relaxed = shared_stages(state, dag.get_init_state()) if gpu else frozenset()
+        self.relaxed = shared_stages(state, dag.get_init_state()) if gpu else frozenset[str]()
         """The stages whose regions cover every thread of their block."""
         self.dag = dag.apply_steps_from_state(state)
         """The DAG with the stages the steps added: what is lowered."""
@@ -356,8 +354,9 @@ class BoundInference:
         deltas = [Interval(0, 0)] * len(bounds.loops.root_names)
         if bounds.region is None:
             return deltas
-        assert self.state[name].attach is not None
-        outer, outer_leaf = self.state[name].attach
+        attach = self.state[name].attach
+        assert attach is not None
+        outer, outer_leaf = attach
         inside = self.bounds(outer).loops.leaf_names.index(outer_leaf) + 1
         origin = self._target_offsets(outer, inside, inside, relax=True)
         algebra = IntervalAlgebra()
@@ -416,7 +415,7 @@ class BoundInference:
         return (low + local[0], high + local[1])
 
 
-def infer_bound(dag: ComputeDAG, state: State) -> State:
+def infer_bound(dag: DAGView, state: State) -> State:
     """A copy of `state` with the extent of every iterator filled in."""
     state = dag.concrete_state(state)
     inference = BoundInference(dag, state, loop_structure(dag, state).loops_of(state.transform_steps))

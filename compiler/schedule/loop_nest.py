@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+import schedopt.schedule.transform_steps as steps
 from schedopt.errors import ScheduleError
-from schedopt.schedule import transform_steps as steps
 from schedopt.schedule.loop_state import State
 
 V = TypeVar("V")
@@ -149,17 +149,16 @@ def stage_loops(state: State, initial_state: State) -> dict[str, StageLoops]:
     for step in state.transform_steps:
         stage = replay.stages[step.stage_id]
         before = [it.name for it in stage.iters]
-        result = replay.apply(step)
         if isinstance(step, steps.CacheReadStep | steps.CacheWriteStep | steps.RfactorStep):
             # A new stage, with fresh loops; cache_write and rfactor also reset the stage they split.
-            changed_stages = [replay.stages[result]]
+            changed_stages = [replay.stages[replay.apply(step)]]
             if not isinstance(step, steps.CacheReadStep):
                 changed_stages.append(replay[stage.name])
             for changed in changed_stages:
                 roots[changed.name] = tuple(it.name for it in changed.iters)
                 relations[changed.name] = []
         elif isinstance(step, steps.SplitStep | steps.FollowSplitStep | steps.FollowFusedSplitStep):
-            children = tuple(it.name for it in result)
+            children = tuple(it.name for it in replay.apply(step))
             lengths = _split_lengths(step, replay)
             inner_to_outer = True
             if isinstance(step, steps.SplitStep):
@@ -169,9 +168,13 @@ def stage_loops(state: State, initial_state: State) -> dict[str, StageLoops]:
             relations[stage.name].append(
                 SplitRelation(before[step.iter_id], children, lengths, inner_to_outer)
             )
-        elif isinstance(step, steps.FuseStep) and len(step.fused_ids) > 1:
-            children = tuple(before[i] for i in step.fused_ids)
-            relations[stage.name].append(FuseRelation(children, result.name))
+        elif isinstance(step, steps.FuseStep):
+            fused = replay.apply(step)
+            if len(step.fused_ids) > 1:
+                children = tuple(before[i] for i in step.fused_ids)
+                relations[stage.name].append(FuseRelation(children, fused.name))
+        else:
+            replay.apply(step)
     return {
         stage.name: StageLoops(
             roots[stage.name], tuple(relations[stage.name]), tuple(it.name for it in stage.iters)

@@ -51,6 +51,7 @@ from schedopt.dialects import sched, te
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import LoweringError, ScheduleError
 from schedopt.index_builder import ConstantPool, IndexBuilder
+from schedopt.reduction_identity import identity_constant
 from schedopt.schedule.bound_inference import (
     THREAD_LOOP_ANNOTATIONS,
     BoundInference,
@@ -378,7 +379,7 @@ class ScheduledLowering:
         leaf_values = {name: ivs.get(name) or index.const(0) for name in bounds.loops.leaf_names}
         spatial = range(len(compute.spatial_extents))
         inner, local, _ = self._guarded(stage, bounds, index, leaf_values, spatial)
-        init = arith.ConstantOp(te.identity_value(kind, compute.element_type))
+        init = identity_constant(kind, compute.element_type)
         inner.builder.insert(init)
         store_at = [local[a] for a in spatial]
         inner.builder.insert(memref.StoreOp.get(init.result, self.buffers[stage.name].memref, store_at))
@@ -466,7 +467,7 @@ class ScheduledLowering:
         accumulator = memref.AllocaOp.get(element, shape=[1])
         accumulator.memref.name_hint = _ssa_name(f"{stage.name}.partial")
         builder.insert(accumulator)
-        identity = arith.ConstantOp(te.identity_value(kind, element))
+        identity = identity_constant(kind, element)
         builder.insert(identity)
         builder.insert(memref.StoreOp.get(identity.result, accumulator.memref, [index.const(0)]))
         leaves = list(stage.iters)

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeAlias, TypeVar
 
+import schedopt.schedule.transform_steps as steps
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
-from schedopt.schedule import transform_steps as steps
 from schedopt.schedule.stage import ComputeAtKind, Iterator, Stage, StageKind
 
 
@@ -53,9 +53,9 @@ class State:
     """
 
     stages: list[Stage]
-    transform_steps: list[steps.Step] = field(default_factory=list)
+    transform_steps: list[steps.Step] = field(default_factory=list[steps.Step])
     output_names: tuple[str, ...] = ()
-    consumers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    consumers: dict[str, tuple[str, ...]] = field(default_factory=dict[str, tuple[str, ...]])
 
     def copy(self) -> State:
         """An independent state (stages are immutable; the lists are copied)."""

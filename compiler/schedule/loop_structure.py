@@ -14,14 +14,11 @@ from __future__ import annotations
 import weakref
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from schedopt.schedule import transform_steps as steps
+import schedopt.schedule.transform_steps as steps
+from schedopt.dag_view import DAGView
 from schedopt.schedule.loop_nest import SplitRelation, StageLoops, stage_loops
 from schedopt.schedule.loop_state import State
-
-if TYPE_CHECKING:
-    from schedopt.compute_dag import ComputeDAG
 
 STRUCTURE_CACHE_SIZE = 4096
 """Loop structures kept per DAG (a search meets a few hundred)."""
@@ -55,7 +52,7 @@ class LoopStructure:
         return result
 
 
-def loop_structure(dag: ComputeDAG, state: State) -> LoopStructure:
+def loop_structure(dag: DAGView, state: State) -> LoopStructure:
     """The loop structure of `state` (a state of `dag`), from the cache when a state like it was seen."""
     cache = _STRUCTURES.setdefault(dag, {})
     key = _structure_key(state.transform_steps)
@@ -67,7 +64,7 @@ def loop_structure(dag: ComputeDAG, state: State) -> LoopStructure:
     return found
 
 
-_STRUCTURES: weakref.WeakKeyDictionary[ComputeDAG, dict[tuple[Hashable, ...], LoopStructure]] = (
+_STRUCTURES: weakref.WeakKeyDictionary[DAGView, dict[tuple[Hashable, ...], LoopStructure]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -90,18 +87,19 @@ def _structure_key(history: Sequence[steps.Step]) -> tuple[Hashable, ...]:
     )
 
 
-def _new_structure(dag: ComputeDAG, state: State) -> LoopStructure:
+def _new_structure(dag: DAGView, state: State) -> LoopStructure:
     init = dag.get_init_state()
     replay = init.copy()
     sources: dict[str, list[int]] = {s.name: [] for s in replay.stages}
     for index, step in enumerate(state.transform_steps):
         name = replay.stages[step.stage_id].name
-        result = replay.apply(step)
         if isinstance(step, _ADDS_STAGE):
             # As in stage_loops: the new stage starts fresh; cache_write and rfactor reset `name` too.
-            sources[replay.stages[result].name] = []
+            sources[replay.stages[replay.apply(step)].name] = []
             if not isinstance(step, steps.CacheReadStep):
                 sources[name] = []
-        elif isinstance(step, _SPLITS):
+            continue
+        replay.apply(step)
+        if isinstance(step, _SPLITS):
             sources[name].append(index)
     return LoopStructure(replay, stage_loops(state, init), {n: tuple(s) for n, s in sources.items()})

@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from xdsl.dialects import transform
 from xdsl.dialects.builtin import DictionaryAttr, UnitAttr
@@ -47,15 +47,13 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 
+import schedopt.schedule.transform_steps as steps
+from schedopt.dag_view import DAGView
 from schedopt.dialects import sched
 from schedopt.errors import ScheduleError
 from schedopt.ir_context import schedule_context
-from schedopt.schedule import transform_steps as steps
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import Iterator, Stage
-
-if TYPE_CHECKING:
-    from schedopt.compute_dag import ComputeDAG
 
 OpT = TypeVar("OpT", bound=Operation)
 
@@ -63,7 +61,7 @@ OpT = TypeVar("OpT", bound=Operation)
 # --- State -> program -------------------------------------------------------------------
 
 
-def state_to_program(dag: ComputeDAG, state: State) -> transform.NamedSequenceOp:
+def state_to_program(dag: DAGView, state: State) -> transform.NamedSequenceOp:
     """The `@__transform_main` named sequence performing `state`'s steps on `dag`, one op per step."""
     builder = _ProgramBuilder(dag)
     for index, step in enumerate(state.transform_steps):
@@ -71,7 +69,7 @@ def state_to_program(dag: ComputeDAG, state: State) -> transform.NamedSequenceOp
     return builder.finish()
 
 
-def print_program(dag: ComputeDAG, state: State) -> str:
+def print_program(dag: DAGView, state: State) -> str:
     """The schedule of `state` as transform IR text (what `print_python_code_from_state` shows)."""
     return str(state_to_program(dag, state))
 
@@ -83,7 +81,7 @@ class _ProgramBuilder:
     map names to the live handle of that stage or loop.
     """
 
-    def __init__(self, dag: ComputeDAG):
+    def __init__(self, dag: DAGView):
         self.state = dag.get_init_state()
         self.block = Block(arg_types=[transform.AnyOpType()])
         self.root = self.block.args[0]
@@ -297,7 +295,7 @@ _EMITTERS: dict[type[steps.Step], Callable[[_ProgramBuilder, Any, Any], None]] =
 # --- program -> State ---------------------------------------------------------------------
 
 
-def program_to_state(dag: ComputeDAG, program: transform.NamedSequenceOp) -> State:
+def program_to_state(dag: DAGView, program: transform.NamedSequenceOp) -> State:
     """The State `program`'s steps produce from `dag`'s initial state.
 
     Each op resolves its handles to the stage and loop names they stand for

@@ -5,7 +5,9 @@ Ansor's records do, so that a history serialises to the TVM log format: a
 JSON array whose first element is the step's short code (`SP`, `FU`, ...).
 `apply_to_state` performs the step on a State's stages; the State's methods
 build steps, apply them and append them to the history, and replaying a
-history on the initial state gives back the same state.
+history on the initial state gives back the same state. The steps see the
+State through `StepTarget`, so that loop_state imports this module and not
+the other way round.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, ClassVar, Generic
+from typing import ClassVar, Generic, Protocol
 
 from typing_extensions import TypeVar
 
@@ -22,15 +24,59 @@ from schedopt.errors import ScheduleError
 from schedopt.json_value import JSON
 from schedopt.schedule.stage import ComputeAtKind, Iterator, IteratorKind, Stage, StageKind
 
-if TYPE_CHECKING:
-    from schedopt.schedule.loop_state import State
-
-
 AUTO_UNROLL_PRAGMA = "auto_unroll_max_step"
 
 
 StepResult = TypeVar("StepResult", covariant=True, default=object)
 """What applying a step returns: the new iterators, a new stage's id, or None."""
+
+
+class StepTarget(Protocol):
+    """What a step reads and changes of the loop State it applies to (`loop_state.State` is one)."""
+
+    consumers: dict[str, tuple[str, ...]]
+    """Each stage's name -> the stages that read it."""
+
+    @property
+    def stages(self) -> list[Stage]:
+        """The stages in the DAG's operation order; a step replaces its stage's entry."""
+        ...
+
+    @property
+    def transform_steps(self) -> Sequence[Step]:
+        """The steps applied so far."""
+        ...
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The stages that are outputs of the DAG."""
+        ...
+
+    def __getitem__(self, stage: str) -> Stage: ...
+
+    def attached_to(self, stage_name: str) -> list[str]:
+        """The stages computed at a loop of `stage_name`."""
+        ...
+
+    def reading_stages(self, producer: str) -> set[str]:
+        """The stages with loops that read `producer`, directly or through inlined stages."""
+        ...
+
+    def attach_path(self, stage_name: str) -> list[tuple[str, str]]:
+        """The (stage, iterator) loops `stage_name` is computed in, innermost first."""
+        ...
+
+    def runs_inside(self, stage_name: str, target: str, target_iter: str) -> bool:
+        """Whether one iteration of loop `target_iter` of `target` runs all of stage `stage_name`'s loops."""
+        ...
+
+    def location(self, stage_name: str) -> str:
+        """Where a stage is computed, in words."""
+        ...
+
+    def rename_attach_points(self, stage_name: str, renames: dict[str, str]) -> None:
+        """Move stages attached at renamed iterators of `stage_name`."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -48,12 +94,12 @@ class Step(Generic[StepResult]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         raise NotImplementedError
 
-    def apply_to_state(self, state: State) -> StepResult:
+    def apply_to_state(self, state: StepTarget) -> StepResult:
         """Perform the step on `state`'s stages (not its history); return new iterators or stage ids."""
         raise NotImplementedError
 
 
-def _stage(state: State, step: Step) -> Stage:
+def _stage(state: StepTarget, step: Step) -> Stage:
     if not 0 <= step.stage_id < len(state.stages):
         raise ScheduleError(f"{step.CODE}: no stage {step.stage_id} (the state has {len(state.stages)})")
     stage = state.stages[step.stage_id]
@@ -70,7 +116,7 @@ def _iter(stage: Stage, iter_id: int, code: str) -> Iterator:
     return stage.iters[iter_id]
 
 
-def _replace_iters(state: State, stage_id: int, iters: Sequence[Iterator]) -> None:
+def _replace_iters(state: StepTarget, stage_id: int, iters: Sequence[Iterator]) -> None:
     state.stages[stage_id] = replace(state.stages[stage_id], iters=tuple(iters), transformed=True)
 
 
@@ -89,7 +135,7 @@ class AnnotationStep(Step[Iterator]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         return cls(_int(record[1]), _int(record[2]), LoopAnnotation.from_record_code(_int(record[3])))
 
-    def apply_to_state(self, state: State) -> Iterator:
+    def apply_to_state(self, state: StepTarget) -> Iterator:
         stage = _stage(state, self)
         it = _iter(stage, self.iter_id, self.CODE)
         what = f"{self.annotation.keyword} {it.name} of stage {stage.name}"
@@ -122,7 +168,7 @@ class FuseStep(Step[Iterator]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         return cls(_int(record[1]), _ints(record[2]))
 
-    def apply_to_state(self, state: State) -> Iterator:
+    def apply_to_state(self, state: StepTarget) -> Iterator:
         stage = _stage(state, self)
         if not self.fused_ids:
             raise ScheduleError(f"fuse in stage {stage.name}: no iterators to fuse")
@@ -161,7 +207,7 @@ class PragmaStep(Step[None]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         return cls(_int(record[1]), _int(record[2]), str(record[3]))
 
-    def apply_to_state(self, state: State) -> None:
+    def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
         _iter(stage, self.iter_id, self.CODE)
         name, _, value = self.pragma_type.partition("$")
@@ -186,7 +232,7 @@ class ReorderStep(Step[None]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         return cls(_int(record[1]), _ints(record[2]))
 
-    def apply_to_state(self, state: State) -> None:
+    def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
         if sorted(self.after_ids) != list(range(len(stage.iters))):
             raise ScheduleError(
@@ -229,12 +275,12 @@ class SplitStep(Step[list[Iterator]]):
         lengths = _optional_ints(record[4])
         return cls(_int(record[1]), _int(record[2]), _int(record[3]) or None, lengths, bool(record[5]))
 
-    def apply_to_state(self, state: State) -> list[Iterator]:
+    def apply_to_state(self, state: StepTarget) -> list[Iterator]:
         return apply_split(state, self, self.stage_id, self.iter_id, self.lengths, self.inner_to_outer)
 
 
 def apply_split(
-    state: State,
+    state: StepTarget,
     step: Step,
     stage_id: int,
     iter_id: int,
@@ -248,7 +294,8 @@ def apply_split(
     if not lengths:
         raise ScheduleError(f"{where}: no split lengths given")
     for length in lengths:
-        if length is not None and (not isinstance(length, int) or length <= 0):
+        # a user's factors are checked here whatever their annotation says
+        if length is not None and (not isinstance(length, int) or length <= 0):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise ScheduleError(f"{where}: factor {length} (factors must be positive integers)")
     names = [f"{it.name}.{k}" for k in range(len(lengths) + 1)]
     rest = _rest(it.extent, lengths)
@@ -302,7 +349,7 @@ class FollowSplitStep(Step[list[Iterator]]):
         last = None if any(t is None for t in tail) else math.prod(t for t in tail if t is not None)
         return [*head, last]
 
-    def apply_to_state(self, state: State) -> list[Iterator]:
+    def apply_to_state(self, state: StepTarget) -> list[Iterator]:
         lengths = self.lengths(state.transform_steps)
         return apply_split(state, self, self.stage_id, self.iter_id, lengths, True)
 
@@ -343,7 +390,7 @@ class FollowFusedSplitStep(Step[list[Iterator]]):
             product *= length
         return product
 
-    def apply_to_state(self, state: State) -> list[Iterator]:
+    def apply_to_state(self, state: StepTarget) -> list[Iterator]:
         length = self.length(state.transform_steps)
         return apply_split(state, self, self.stage_id, self.iter_id, [length], self.factor_or_nparts)
 
@@ -372,7 +419,7 @@ class StorageAlignStep(Step[None]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         return cls(_int(record[1]), _int(record[2]), _int(record[3]), _int(record[4]))
 
-    def apply_to_state(self, state: State) -> None:
+    def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
         it = _iter(stage, self.iter_id, self.CODE)
         if self.factor <= 0 or not 0 <= self.offset < self.factor:
@@ -400,7 +447,7 @@ class ComputeAtStep(Step[None]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         return cls(_int(record[1]), _int(record[2]), _int(record[3]))
 
-    def apply_to_state(self, state: State) -> None:
+    def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
         if not 0 <= self.target_stage_id < len(state.stages):
             raise ScheduleError(f"compute_at of stage {stage.name}: no target stage {self.target_stage_id}")
@@ -428,7 +475,7 @@ class ComputeAtStep(Step[None]):
 
 
 def check_readers_inside(
-    state: State, producer: str, target: str, target_iter: str, settled_only: bool = False
+    state: StepTarget, producer: str, target: str, target_iter: str, settled_only: bool = False
 ) -> None:
     """Refuse to compute `producer` at loop `target_iter` of `target` unless that loop encloses every reader.
 
@@ -473,7 +520,7 @@ class ComputeInlineStep(Step[None]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         return cls(_int(record[1]))
 
-    def apply_to_state(self, state: State) -> None:
+    def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
         if any(it.kind == IteratorKind.REDUCE for it in stage.iters) or stage.has_reduction:
             raise ScheduleError(f"compute_inline of stage {stage.name}: a reduction cannot be inlined")
@@ -500,13 +547,13 @@ class ComputeRootStep(Step[None]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         return cls(_int(record[1]))
 
-    def apply_to_state(self, state: State) -> None:
+    def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
         iters = tuple(replace(it, extent=None) for it in stage.iters)
         state.stages[self.stage_id] = replace(stage, iters=iters, compute_at=ComputeAtKind.ROOT, attach=None)
 
 
-def _check_nothing_attached(state: State, stage: Stage, code: str) -> None:
+def _check_nothing_attached(state: StepTarget, stage: Stage, code: str) -> None:
     attached = state.attached_to(stage.name)
     if attached:
         raise ScheduleError(
@@ -515,7 +562,7 @@ def _check_nothing_attached(state: State, stage: Stage, code: str) -> None:
         )
 
 
-def fresh_stage_name(state: State, base: str, suffix: str) -> str:
+def fresh_stage_name(state: StepTarget, base: str, suffix: str) -> str:
     """`base.suffix`, or `base.d.suffix`, `base.d.d.suffix`, ... while that name is taken.
 
     TVM's `cache_read` names a repeated cache of `A` in scope `shared`
@@ -530,7 +577,7 @@ def fresh_stage_name(state: State, base: str, suffix: str) -> str:
     return f"{base}.{suffix}"
 
 
-def _redirect_inputs(state: State, stage: str, new_stage: str) -> None:
+def _redirect_inputs(state: StepTarget, stage: str, new_stage: str) -> None:
     """`new_stage` now reads what `stage` read, and `stage` reads only `new_stage`."""
     consumers = {
         producer: tuple(new_stage if c == stage else c for c in readers)
@@ -559,11 +606,11 @@ class CacheReadStep(Step[int]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         return cls(_int(record[1]), str(record[2]), _ints(record[3]))
 
-    def new_name(self, state: State) -> str:
+    def new_name(self, state: StepTarget) -> str:
         """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
         return fresh_stage_name(state, state.stages[self.stage_id].name, self.scope_name)
 
-    def apply_to_state(self, state: State) -> int:
+    def apply_to_state(self, state: StepTarget) -> int:
         if not 0 <= self.stage_id < len(state.stages):
             raise ScheduleError(f"cache_read: no stage {self.stage_id}")
         source = state.stages[self.stage_id]
@@ -610,11 +657,11 @@ class CacheWriteStep(Step[int]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         return cls(_int(record[1]), str(record[2]))
 
-    def new_name(self, state: State) -> str:
+    def new_name(self, state: StepTarget) -> str:
         """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
         return fresh_stage_name(state, state.stages[self.stage_id].name, self.scope_name)
 
-    def apply_to_state(self, state: State) -> int:
+    def apply_to_state(self, state: StepTarget) -> int:
         stage = _stage(state, self)
         name = self.new_name(state)
         if stage.transformed or stage.compute_at != ComputeAtKind.ROOT:
@@ -653,11 +700,11 @@ class RfactorStep(Step[int]):
     def from_record(cls, record: Sequence[JSON]) -> Step:
         return cls(_int(record[1]), _int(record[2]), _int(record[3]))
 
-    def new_name(self, state: State) -> str:
+    def new_name(self, state: StepTarget) -> str:
         """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
         return fresh_stage_name(state, state.stages[self.stage_id].name, "rf")
 
-    def apply_to_state(self, state: State) -> int:
+    def apply_to_state(self, state: StepTarget) -> int:
         stage = _stage(state, self)
         it = _iter(stage, self.iter_id, self.CODE)
         where = f"rfactor of {it.name} in stage {stage.name}"

@@ -36,7 +36,7 @@ from schedopt.search_policy.init_population import (
 from schedopt.search_policy.sketch_rules import needs_multi_level_tiling
 
 if TYPE_CHECKING:
-    from schedopt.search_policy.sketch_policy import SketchPolicy
+    from schedopt.search_policy.rule_context import RuleContext
 
 BLOCK_X = LoopAnnotation.BLOCK_X.value
 THREAD_X = LoopAnnotation.THREAD_X.value
@@ -74,15 +74,17 @@ def _fuse_tile_level(state: State, stage_name: str, start: int, n_axes: int, suf
     return state.fuse(stage_name, level).name if len(level) > 1 else level[0]
 
 
-def _bind_tiled_stage(policy: SketchPolicy, state: State, stage_name: str) -> bool:
+def _bind_tiled_stage(policy: RuleContext, state: State, stage_name: str) -> bool:
     """Bind the three outer spatial tile levels of a tiled root stage; False if the tile breaks a limit."""
     hardware = policy.hardware_params
+    # HardwareParams.__post_init__ sets every limit; `or 0` (a no-op on an int) only narrows the type.
+    warp_size, max_vthread_extent = hardware.warp_size or 0, hardware.max_vthread_extent or 0
     compute = policy.current_dag(state).op(stage_name).compute
     assert compute is not None
     total = 1
     for extent in (*compute.spatial_extents, *compute.reduce_extent_values):
         total *= extent
-    if total <= hardware.warp_size:
+    if total <= warp_size:
         fused = fuse_outer_space_iters(state, stage_name)
         if fused is not None:
             state.bind(stage_name, fused, THREAD_X)
@@ -93,16 +95,16 @@ def _bind_tiled_stage(policy: SketchPolicy, state: State, stage_name: str) -> bo
     if block is None or vthread is None or thread is None:
         return False
     state.bind(stage_name, block, BLOCK_X)
-    if (state[stage_name].iter(vthread).extent or 1) > hardware.max_vthread_extent:
+    if (state[stage_name].iter(vthread).extent or 1) > max_vthread_extent:
         return False
     state.bind(stage_name, vthread, VTHREAD)
-    if (state[stage_name].iter(thread).extent or 0) < hardware.warp_size:
+    if (state[stage_name].iter(thread).extent or 0) < warp_size:
         return False
     state.bind(stage_name, thread, THREAD_X)
     return True
 
 
-def _fetch_cooperatively(policy: SketchPolicy, state: State, stage_name: str) -> None:
+def _fetch_cooperatively(policy: RuleContext, state: State, stage_name: str) -> None:
     """Spread a shared-memory copy over the threads of the tile that reads it."""
     attach = state[stage_name].attach
     assert attach is not None
@@ -114,11 +116,11 @@ def _fetch_cooperatively(policy: SketchPolicy, state: State, stage_name: str) ->
     state.bind(stage_name, threads.name, THREAD_X)
 
 
-def _bind_plain_root_stage(policy: SketchPolicy, state: State, stage_name: str) -> None:
+def _bind_plain_root_stage(policy: RuleContext, state: State, stage_name: str) -> None:
     fused = fuse_outer_space_iters(state, stage_name)
     if fused is None:
         return
-    warp = policy.hardware_params.warp_size
+    warp = policy.hardware_params.warp_size or 0  # set by HardwareParams.__post_init__
     if (state[stage_name].iter(fused).extent or 0) <= warp:
         state.bind(stage_name, fused, THREAD_X)
         return
@@ -127,7 +129,7 @@ def _bind_plain_root_stage(policy: SketchPolicy, state: State, stage_name: str) 
     state.bind(stage_name, threads.name, THREAD_X)
 
 
-def _tiling_roots(policy: SketchPolicy, state: State) -> set[str]:
+def _tiling_roots(policy: RuleContext, state: State) -> set[str]:
     """The root stages whose loops hold a multi-level tiled stage (it, or the consumer it is computed in)."""
     roots: set[str] = set()
     for stage_id, stage in enumerate(state.stages):
@@ -140,7 +142,7 @@ def _tiling_roots(policy: SketchPolicy, state: State) -> set[str]:
     return roots
 
 
-def thread_bind(policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
+def thread_bind(policy: RuleContext, state: State, rng: random.Random) -> State | None:
     """Bind every kernel's loops to blocks, virtual threads and threads (see the module docstring)."""
     tiling_roots = _tiling_roots(policy, state)
     bounded = policy.infer_bound(state)
@@ -175,7 +177,7 @@ def thread_bind(policy: SketchPolicy, state: State, rng: random.Random) -> State
     return state
 
 
-def gpu_unroll(policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
+def gpu_unroll(policy: RuleContext, state: State, rng: random.Random) -> State | None:
     """A random `auto_unroll_max_step` (GPU choices) on the outermost loop of every stage that reduces."""
     return add_unroll_pragmas(state, rng, GPU_AUTO_UNROLL_CONFIGS)
 

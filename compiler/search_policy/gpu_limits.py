@@ -49,7 +49,7 @@ def kernel_stages(state: State, root: str) -> list[str]:
 
 def kernel_usage(dag: ComputeDAG, state: State) -> list[KernelUsage]:
     """The usage of every kernel of a bound-inferred `state` (extents known)."""
-    bounds: BoundInference | None = None
+    bounds: BoundInference[ComputeDAG] | None = None
     usages: list[KernelUsage] = []
     for root in state.stages:
         if root.kind != StageKind.COMPUTE or root.compute_at != ComputeAtKind.ROOT:
@@ -75,7 +75,7 @@ def kernel_usage(dag: ComputeDAG, state: State) -> list[KernelUsage]:
     return usages
 
 
-def _buffer_bytes(bounds: BoundInference, name: str) -> int:
+def _buffer_bytes(bounds: BoundInference[ComputeDAG], name: str) -> int:
     """The bytes of the buffer a stage writes: the region it computes (all of it at root)."""
     op = bounds.dag.op(name)
     region = bounds.bounds(name).root_extents[: len(op.shape)]

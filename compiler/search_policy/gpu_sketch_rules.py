@@ -44,7 +44,7 @@ from schedopt.search_policy.sketch_rules import (
 
 if TYPE_CHECKING:
     from schedopt.compute_dag import ComputeDAG
-    from schedopt.search_policy.sketch_policy import SketchPolicy
+    from schedopt.search_policy.rule_context import RuleContext
 
 
 # --- analyses -----------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def single_consumer_id(state: State, stage_id: int) -> int | None:
     consumers = state.reading_stages(state.stages[stage_id].name)
     if not consumers:
         return None
-    roots = set()
+    roots: set[str] = set()
     for name in consumers:
         stage = state[name]
         roots.add(stage.attach[0] if stage.attach is not None else name)
@@ -155,7 +155,7 @@ def split_step_ids(state: State, stage_id: int) -> list[int]:
     return found
 
 
-def spatial_split_step_ids(policy: SketchPolicy, state: State, stage_id: int) -> Sequence[int]:
+def spatial_split_step_ids(policy: RuleContext, state: State, stage_id: int) -> Sequence[int]:
     """The split steps of a tiled stage's spatial loops (its reduce loops' splits come after them)."""
     compute = policy.current_dag(state).op(state.stages[stage_id].name).compute
     n_reduce = len(compute.reduce_names) if compute is not None else 0
@@ -168,9 +168,7 @@ def original_name(iterator_name: str) -> str:
     return iterator_name.split("@")[0].split(".")[0]
 
 
-def last_reduce_iter_of_outermost_reduce_tile(
-    policy: SketchPolicy, state: State, stage_id: int
-) -> str | None:
+def last_reduce_iter_of_outermost_reduce_tile(policy: RuleContext, state: State, stage_id: int) -> str | None:
     """The loop where the outermost tile of every reduce iterator has begun (the shared-memory fetch point).
 
     With "SSSRRSRS", matmul's `k.0`; conv2d's `rx.0` after `rc.0, ry.0`.
@@ -197,7 +195,7 @@ class AddCacheRead:
 
     name: str = "AddCacheRead"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         consumer_id = self._consumer(state, stage_id)
         if consumer_id is None or not needs_multi_level_tiling(policy, state, consumer_id):
             return Condition.SKIP
@@ -214,7 +212,7 @@ class AddCacheRead:
         consumers = state.reading_stages(state.stages[stage_id].name)
         return state.stage_id(next(iter(consumers))) if len(consumers) == 1 else None
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         consumer_id = self._consumer(state, stage_id)
         assert consumer_id is not None
         consumer = state.stages[consumer_id].name
@@ -235,7 +233,7 @@ class SpecialComputeLocationGPU:
 
     name: str = "SpecialComputeLocationGPU"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         stage = state.stages[stage_id]
         if not inlinable_on_gpu(state, stage_id) or not policy.current_dag(state).producers(stage.name):
             return Condition.SKIP
@@ -255,7 +253,7 @@ class SpecialComputeLocationGPU:
                 return iters[position - 1].name if position > 0 else None
         return None
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         consumer_id = state.stage_id(next(iter(state.reading_stages(state.stages[stage_id].name))))
         location = self._location(state, consumer_id)
         assert location is not None
@@ -270,10 +268,10 @@ class AlwaysInlineGPU:
 
     name: str = "AlwaysInline"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         return Condition.APPLY_AND_SKIP_REST if inlinable_on_gpu(state, stage_id) else Condition.SKIP
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         state = state.copy()
         state.compute_inline(stage_id)
         return [(state, stage_id - 1)]
@@ -294,18 +292,18 @@ class CrossThreadReduction:
 
     name: str = "CrossThreadReduction"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         stage = state.stages[stage_id]
         if stage.kind != StageKind.COMPUTE or has_cache_write_stage(state, stage_id):
             return Condition.SKIP
         space, reduce = space_and_reduce_lengths(state, stage_id)
         if needs_multi_level_tiling(policy, state, stage_id):
             return Condition.APPLY if space < reduce else Condition.SKIP
-        if reduce > 1 and reduce > policy.hardware_params.warp_size:
+        if reduce > 1 and reduce > (policy.hardware_params.warp_size or 0):  # set in __post_init__
             return Condition.APPLY
         return Condition.SKIP
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         state = state.copy()
         name = state.stages[stage_id].name
         reduce = [it.name for it in state.stages[stage_id].iters if it.kind == IteratorKind.REDUCE]
@@ -326,7 +324,7 @@ class CrossThreadReduction:
         return [(state, stage_id - 1)]
 
     @staticmethod
-    def _consumer_split(policy: SketchPolicy, state: State, target_id: int) -> int | None:
+    def _consumer_split(policy: RuleContext, state: State, target_id: int) -> int | None:
         """The split of the consumer's thread loop (made here if it has none); None if it has several."""
         splits = split_step_ids(state, target_id)
         if len(splits) == 1:
@@ -345,7 +343,7 @@ class MultiLevelTilingWithFusionGPU:
 
     name: str = "MultiLevelTilingWithFusion"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         if not needs_multi_level_tiling(policy, state, stage_id):
             return Condition.SKIP
         target_id = single_elementwise_consumer(policy, state, stage_id)
@@ -353,7 +351,7 @@ class MultiLevelTilingWithFusionGPU:
             return Condition.SKIP
         return Condition.APPLY_AND_SKIP_REST
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         structure = policy.params["gpu_multi_level_tiling_structure"]
         return tile_with_fusion(policy, state, stage_id, structure, (3,))
 
@@ -364,12 +362,12 @@ class MultiLevelTilingGPU:
 
     name: str = "MultiLevelTiling"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         if needs_multi_level_tiling(policy, state, stage_id):
             return Condition.APPLY_AND_SKIP_REST
         return Condition.SKIP
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         tiled, _ = multi_level_tile(state, stage_id, policy.params["gpu_multi_level_tiling_structure"])
         return [(tiled, stage_id - 1)]
 

@@ -19,11 +19,12 @@ from schedopt.errors import ScheduleError
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind, IteratorKind, StageKind
 from schedopt.schedule.transform_steps import SplitStep
+from schedopt.search_policy.register_tile import RegisterFile, dtype_bytes, sample_register_tile
 from schedopt.search_policy.sketch_rules import needs_multi_level_tiling
 from schedopt.search_policy.split_factors import factorizations
 
 if TYPE_CHECKING:
-    from schedopt.search_policy.sketch_policy import SketchPolicy
+    from schedopt.search_policy.rule_context import RuleContext
 
 CPU_AUTO_UNROLL_CONFIGS = (0, 16, 64, 512)
 """The `auto_unroll_max_step` values the CPU search chooses from."""
@@ -31,7 +32,7 @@ GPU_AUTO_UNROLL_CONFIGS = (0, 16, 64, 512, 1024)
 """The `auto_unroll_max_step` values the GPU search chooses from."""
 
 
-def is_tiled(policy: SketchPolicy, state: State, stage_id: int) -> bool:
+def is_tiled(policy: RuleContext, state: State, stage_id: int) -> bool:
     """Whether the stage has more or fewer loops than its op has iterators (TVM's `IsTiled`)."""
     stage = state.stages[stage_id]
     compute = policy.current_dag(state).op(stage.name).compute
@@ -44,11 +45,22 @@ def attached_iters(state: State, stage_name: str) -> set[str]:
     return {s.attach[1] for s in state.stages if s.attach is not None and s.attach[0] == stage_name}
 
 
-def fill_tile_size(policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
-    """Give every open split a random perfect factorisation of its extent."""
+def fill_tile_size(policy: RuleContext, state: State, rng: random.Random) -> State | None:
+    """Give every open split a random perfect factorisation of its extent.
+
+    With probability `sample_init_register_tile_ratio` the multi-level-tiled
+    stages get a register tile that fits the host's vector registers
+    (register_tile.py) and only their outer levels are uniform.
+    """
     max_innermost = policy.params["max_innermost_split_factor"]
     steps = list(state.transform_steps)
-    changed = False
+    register_tile_ratio = policy.params["sample_init_register_tile_ratio"]
+    if register_tile_ratio > 0 and rng.random() < register_tile_ratio:
+        for stage in policy.tiled_stages(state):
+            dtype = policy.current_dag(state).op(stage.stage_name).dtype
+            registers = RegisterFile.of(policy.hardware_params, dtype_bytes(dtype))
+            sample_register_tile(steps, stage, registers, max_innermost, rng)
+    changed = steps != list(state.transform_steps)
     for index, step in enumerate(steps):
         if not isinstance(step, SplitStep) or all(length is not None for length in step.lengths):
             continue
@@ -60,7 +72,7 @@ def fill_tile_size(policy: SketchPolicy, state: State, rng: random.Random) -> St
     return policy.replay(steps) if changed else state
 
 
-def compute_location_candidates(policy: SketchPolicy, state: State, stage_id: int) -> list[tuple[str, str]]:
+def compute_location_candidates(policy: RuleContext, state: State, stage_id: int) -> list[tuple[str, str]]:
     """Loops of the single consumer (and of the stage it is computed at) where the stage may go."""
     stage = state.stages[stage_id]
     consumers = state.reading_stages(stage.name)
@@ -105,7 +117,7 @@ def compute_location_candidates(policy: SketchPolicy, state: State, stage_id: in
     return candidates
 
 
-def change_compute_location(policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
+def change_compute_location(policy: RuleContext, state: State, rng: random.Random) -> State | None:
     """Put each stage that is neither tiled nor inlined at a random legal place: inlined, root, or a loop."""
     if policy.params["disable_change_compute_location"]:
         return state
@@ -133,11 +145,11 @@ def change_compute_location(policy: SketchPolicy, state: State, rng: random.Rand
     return policy.infer_bound(state)
 
 
-def _annotate_parallel(policy: SketchPolicy, state: State, stage_name: str, offset: int) -> None:
+def _annotate_parallel(policy: RuleContext, state: State, stage_name: str, offset: int) -> None:
     """Fuse the outer spatial loops from `offset` until there is enough parallelism, and parallelise them."""
     stage = state[stage_name]
     attached = attached_iters(state, stage_name)
-    enough = policy.hardware_params.num_cores * 16
+    enough = (policy.hardware_params.num_cores or 1) * 16  # a CPU's HardwareParams always has its cores
     to_fuse: list[str] = []
     degree = 1
     position = offset
@@ -161,7 +173,7 @@ def _annotate_parallel(policy: SketchPolicy, state: State, stage_name: str, offs
         state.parallel(stage_name, state.fuse(stage_name, to_fuse))
 
 
-def parallel(policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
+def parallel(policy: RuleContext, state: State, rng: random.Random) -> State | None:
     """Parallelise the fused outer spatial loops of every root stage."""
     state = state.copy()
     try:
@@ -173,7 +185,7 @@ def parallel(policy: SketchPolicy, state: State, rng: random.Random) -> State | 
     return state
 
 
-def unroll(policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
+def unroll(policy: RuleContext, state: State, rng: random.Random) -> State | None:
     """A random `auto_unroll_max_step` pragma on the outermost loop of every stage that reduces."""
     return add_unroll_pragmas(state, rng, CPU_AUTO_UNROLL_CONFIGS)
 
@@ -190,7 +202,7 @@ def add_unroll_pragmas(state: State, rng: random.Random, configs: Sequence[int])
     return state
 
 
-def vectorize(policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
+def vectorize(policy: RuleContext, state: State, rng: random.Random) -> State | None:
     """Fuse a random number of innermost spatial loops (at most `max_vectorize_size` long) and vectorise."""
     state = state.copy()
     max_size = policy.params["max_vectorize_size"]

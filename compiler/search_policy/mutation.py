@@ -36,13 +36,16 @@ from schedopt.search_policy.sketch_rules import needs_multi_level_tiling
 from schedopt.search_policy.split_factors import divisors
 
 if TYPE_CHECKING:
-    from schedopt.search_policy.sketch_policy import SketchPolicy
+    from schedopt.search_policy.rule_context import RuleContext
 
 
 class MutationRule(Protocol):
-    weight: float
+    @property
+    def weight(self) -> float:
+        """How often the evolution picks this mutation, relative to the others."""
+        ...
 
-    def __call__(self, policy: SketchPolicy, state: State, rng: random.Random) -> State | None: ...
+    def __call__(self, policy: RuleContext, state: State, rng: random.Random) -> State | None: ...
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class MutateTileSize:
 
     weight: float = 0.90
 
-    def __call__(self, policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
+    def __call__(self, policy: RuleContext, state: State, rng: random.Random) -> State | None:
         max_innermost = policy.params["max_innermost_split_factor"]
         splits = [
             index
@@ -60,7 +63,8 @@ class MutateTileSize:
             and step.extent is not None
             and step.extent > 1
             and all(length is not None for length in step.lengths)
-            and step.lengths[-1] <= max_innermost
+            and (innermost := step.lengths[-1]) is not None
+            and innermost <= max_innermost
         ]
         if not splits:
             return None
@@ -100,7 +104,7 @@ class MutateAutoUnroll:
     configs: tuple[int, ...] = CPU_AUTO_UNROLL_CONFIGS
     """The values to choose from (the GPU's include 1024)."""
 
-    def __call__(self, policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
+    def __call__(self, policy: RuleContext, state: State, rng: random.Random) -> State | None:
         pragmas = [
             index
             for index, step in enumerate(state.transform_steps)
@@ -124,7 +128,7 @@ class MutateComputeLocation:
 
     weight: float = 0.05
 
-    def __call__(self, policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
+    def __call__(self, policy: RuleContext, state: State, rng: random.Random) -> State | None:
         movable = []
         for index, step in enumerate(state.transform_steps):
             if not isinstance(step, ComputeAtStep) or _stages_added_after(state, index):
@@ -155,7 +159,7 @@ class MutateParallel:
 
     weight: float = 0.01
 
-    def __call__(self, policy: SketchPolicy, state: State, rng: random.Random) -> State | None:
+    def __call__(self, policy: RuleContext, state: State, rng: random.Random) -> State | None:
         steps = state.transform_steps
         candidates = [
             index
@@ -164,8 +168,8 @@ class MutateParallel:
             and step.annotation == LoopAnnotation.PARALLEL
             and step.iter_id == 0
             and index > 0
-            and isinstance(steps[index - 1], FuseStep)
-            and steps[index - 1].fused_ids[0] == 0
+            and isinstance(previous := steps[index - 1], FuseStep)
+            and previous.fused_ids[0] == 0
         ]
         if not candidates:
             return None

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from schedopt.records import read_records
 from schedopt.schedule.loop_state import State
+from schedopt.search_policy.rule_context import RuleContext
 from schedopt.search_policy.search_policy import SearchCallback, SearchPolicy
 from schedopt.search_policy.sketch_policy import SketchPolicy
 from schedopt.search_policy.sketch_rules import Condition, CustomSketchRule
@@ -41,8 +42,8 @@ class PreloadCustomSketchRule(SearchCallback):
 
     def __init__(
         self,
-        meet_condition_func: Callable[[SketchPolicy, State, int], Condition | int],
-        apply_func: Callable[[SketchPolicy, State, int], list[tuple[State, int]]],
+        meet_condition_func: Callable[[RuleContext, State, int], Condition | int],
+        apply_func: Callable[[RuleContext, State, int], list[tuple[State, int]]],
         rule_name: str = "CustomSketchRule",
     ):
         self.meet_condition_func = meet_condition_func

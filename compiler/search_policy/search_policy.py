@@ -74,7 +74,7 @@ class EmptyPolicy(SearchPolicy):
             callback.callback(self)
 
     def pick_candidates(self, num_measure: int) -> list[State]:
-        state = self.search_task.compute_dag.get_init_state()
+        state = self.search_task.dag_or_error().get_init_state()
         return [] if str(state) in self.measured_keys or num_measure <= 0 else [state]
 
 

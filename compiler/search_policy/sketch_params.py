@@ -24,3 +24,4 @@ class SketchParams(TypedDict):
     max_innermost_split_factor: int
     max_vectorize_size: int
     disable_change_compute_location: int
+    sample_init_register_tile_ratio: float

@@ -36,6 +36,7 @@ from schedopt.search_policy.gpu_limits import gpu_limit_violation
 from schedopt.search_policy.gpu_sketch_rules import GPU_RULES
 from schedopt.search_policy.init_population import CPU_INIT_RULES
 from schedopt.search_policy.mutation import CPU_MUTATION_RULES, GPU_MUTATION_RULES
+from schedopt.search_policy.register_tile import TiledStage, tiled_stages
 from schedopt.search_policy.search_policy import SearchCallback, SearchPolicy
 from schedopt.search_policy.sketch_params import SketchParamOverrides, SketchParams
 from schedopt.search_policy.sketch_rules import CPU_RULES, CustomSketchRule, SketchRule, generate_sketches
@@ -94,8 +95,9 @@ class SketchPolicy(SearchPolicy):
         "max_innermost_split_factor": 64,
         "max_vectorize_size": 16,
         "disable_change_compute_location": 0,
+        "sample_init_register_tile_ratio": 0.0,
     }
-    """Ansor's parameters with TVM's default values."""
+    """Ansor's parameters with TVM's default values, and ours switched off (ratio 0)."""
 
     @staticmethod
     def host_params(hardware_params: HardwareParams) -> SketchParamOverrides:
@@ -107,9 +109,16 @@ class SketchPolicy(SearchPolicy):
         tile of the innermost vectorised loop can never span two, and the
         tiles that run GEMM fastest there (8 rows x 32 columns, 16
         accumulators) were outside the space. MetaSchedule allows 64.
+
+        `sample_init_register_tile_ratio`: on a CPU, half of the initial
+        population gets register tiles that fit the host's vector registers
+        (register_tile.py); Ansor's uniform tile sizes rarely do, and a cost
+        model trained on the programs that do not learns the wrong lessons.
         """
+        if is_cuda_target(hardware_params.target):
+            return {}
         vector_bytes = hardware_params.vector_unit_bytes or 16
-        return {"max_vectorize_size": max(16, vector_bytes)}
+        return {"max_vectorize_size": max(16, vector_bytes), "sample_init_register_tile_ratio": 0.5}
 
     def __init__(
         self,
@@ -145,6 +154,7 @@ class SketchPolicy(SearchPolicy):
         self.mutation_rules = GPU_MUTATION_RULES if self.is_gpu else CPU_MUTATION_RULES
         self._sketches: list[State] | None = None
         self._dags: dict[tuple[Step, ...], ComputeDAG] = {}
+        self._tiled_stages: dict[tuple[Step, ...], list[TiledStage]] = {}
         for callback in init_search_callbacks or ():
             callback.callback(self)
 
@@ -205,6 +215,13 @@ class SketchPolicy(SearchPolicy):
         if self.is_gpu and gpu_limit_violation(self.dag, bounded, self.hardware_params) is not None:
             return None
         return bounded
+
+    def tiled_stages(self, state: State) -> list[TiledStage]:
+        """The multi-level-tiled stages of a sketch and their open spatial splits (memoised by its steps)."""
+        steps = tuple(state.transform_steps)
+        if steps not in self._tiled_stages:
+            self._tiled_stages[steps] = tiled_stages(steps, self.replay)
+        return self._tiled_stages[steps]
 
     def add_custom_sketch_rule(self, rule: CustomSketchRule) -> None:
         """Run `rule` before the built-in rules (`PreloadCustomSketchRule`)."""

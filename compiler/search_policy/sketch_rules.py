@@ -29,7 +29,7 @@ from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind, IteratorKind, StageKind
 
 if TYPE_CHECKING:
-    from schedopt.search_policy.sketch_policy import SketchPolicy
+    from schedopt.search_policy.rule_context import RuleContext
 
 
 class Condition(enum.Enum):
@@ -47,11 +47,14 @@ Derived = list[tuple[State, int]]
 class SketchRule(Protocol):
     """One sketch generation rule (TVM's `SketchGenerationRule`)."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The rule's name, as TVM's (`SkipStage`, `MultiLevelTiling`...)."""
+        ...
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition: ...
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition: ...
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived: ...
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived: ...
 
 
 # --- analyses on the state's current DAG ----------------------------------------------------
@@ -67,7 +70,7 @@ def has_cache_write_stage(state: State, stage_id: int) -> bool:
     ) == (following.name,)
 
 
-def needs_multi_level_tiling(policy: SketchPolicy, state: State, stage_id: int) -> bool:
+def needs_multi_level_tiling(policy: RuleContext, state: State, stage_id: int) -> bool:
     stage = state.stages[stage_id]
     return (
         stage.kind == StageKind.COMPUTE
@@ -75,7 +78,7 @@ def needs_multi_level_tiling(policy: SketchPolicy, state: State, stage_id: int) 
     )
 
 
-def single_elementwise_consumer(policy: SketchPolicy, state: State, stage_id: int) -> int | None:
+def single_elementwise_consumer(policy: RuleContext, state: State, stage_id: int) -> int | None:
     """The one stage that reads this one (through inlined stages) element by element, if there is one.
 
     Not a consumer that reduces when the stage reduces too, nor a shared-memory
@@ -96,7 +99,7 @@ def single_elementwise_consumer(policy: SketchPolicy, state: State, stage_id: in
     return target_id
 
 
-def has_original_loops(policy: SketchPolicy, state: State, stage_id: int) -> bool:
+def has_original_loops(policy: RuleContext, state: State, stage_id: int) -> bool:
     """Whether the stage still has one loop per iterator of its op (not tiled, fused or split yet).
 
     Only such a consumer can follow a producer's tiling. TVM checks this
@@ -112,7 +115,7 @@ def has_original_loops(policy: SketchPolicy, state: State, stage_id: int) -> boo
     return names == [*compute.spatial_names, *compute.reduce_names]
 
 
-def should_always_inline(policy: SketchPolicy, state: State, stage_id: int) -> bool:
+def should_always_inline(policy: RuleContext, state: State, stage_id: int) -> bool:
     """Non-output elementwise stages that cost nothing to recompute (CPU: strictly inlineable)."""
     stage = state.stages[stage_id]
     if stage.kind != StageKind.COMPUTE or stage.compute_at == ComputeAtKind.INLINED:
@@ -133,12 +136,12 @@ def space_and_reduce_lengths(state: State, stage_id: int) -> tuple[int, int]:
     return space, reduce
 
 
-def needs_rfactor(policy: SketchPolicy, state: State, stage_id: int) -> bool:
+def needs_rfactor(policy: RuleContext, state: State, stage_id: int) -> bool:
     """A reduction long against the parallelism its spatial loops offer (TVM's `NeedsRfactor`)."""
     if state.stages[stage_id].kind != StageKind.COMPUTE:
         return False
     space, reduce = space_and_reduce_lengths(state, stage_id)
-    cores = policy.hardware_params.num_cores
+    cores = policy.hardware_params.num_cores or 0  # set by HardwareParams.__post_init__
     if needs_multi_level_tiling(policy, state, stage_id):
         return space <= reduce and space <= cores * 16
     return reduce > 1 and reduce > cores
@@ -215,10 +218,10 @@ class SkipStage:
 
     name: str = "SkipStage"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         return Condition.APPLY
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         return [(state, stage_id - 1)]
 
 
@@ -228,18 +231,18 @@ class AlwaysInline:
 
     name: str = "AlwaysInline"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         if should_always_inline(policy, state, stage_id):
             return Condition.APPLY_AND_SKIP_REST
         return Condition.SKIP
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         state = state.copy()
         state.compute_inline(stage_id)
         return [(state, stage_id - 1)]
 
 
-def const_tensor_indices(policy: SketchPolicy, state: State, stage_id: int) -> set[str]:
+def const_tensor_indices(policy: RuleContext, state: State, stage_id: int) -> set[str]:
     stage = state.stages[stage_id]
     if stage.kind != StageKind.COMPUTE:
         return set()
@@ -258,12 +261,12 @@ class SimplifyComputeWithConstTensor:
 
     name: str = "SimplifyComputeWithConstTensor"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         if const_tensor_indices(policy, state, stage_id):
             return Condition.APPLY_AND_SKIP_REST
         return Condition.SKIP
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         unrolled_names = const_tensor_indices(policy, state, stage_id)
         state = state.copy()
         name = state.stages[stage_id].name
@@ -289,12 +292,12 @@ class AddRfactor:
 
     name: str = "AddRfactor"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         if needs_rfactor(policy, state, stage_id) and not has_cache_write_stage(state, stage_id):
             return Condition.APPLY
         return Condition.SKIP
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         base = state.copy()
         name = base.stages[stage_id].name
         reduce = [it.name for it in base.stages[stage_id].iters if it.kind == IteratorKind.REDUCE]
@@ -320,7 +323,7 @@ class AddCacheWrite:
     answer: Condition = Condition.APPLY
     """What the rule answers where it applies: APPLY on the CPU, APPLY_AND_SKIP_REST on GPUs (TVM's)."""
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         if (
             needs_multi_level_tiling(policy, state, stage_id)
             and not has_cache_write_stage(state, stage_id)
@@ -329,7 +332,7 @@ class AddCacheWrite:
             return self.answer
         return Condition.SKIP
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         state = state.copy()
         cache = state.cache_write(stage_id, "local")
         return [(state, state.stage_id(cache.name))]
@@ -341,7 +344,7 @@ class MultiLevelTilingWithFusion:
 
     name: str = "MultiLevelTilingWithFusion"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         if not needs_multi_level_tiling(policy, state, stage_id):
             return Condition.SKIP
         target_id = single_elementwise_consumer(policy, state, stage_id)
@@ -351,13 +354,13 @@ class MultiLevelTilingWithFusion:
             return Condition.APPLY_AND_SKIP_REST
         return Condition.APPLY
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         structure = policy.params["cpu_multi_level_tiling_structure"]
         return tile_with_fusion(policy, state, stage_id, structure, (1, 2))
 
 
 def tile_with_fusion(
-    policy: SketchPolicy, state: State, stage_id: int, structure: str, levels: Sequence[int]
+    policy: RuleContext, state: State, stage_id: int, structure: str, levels: Sequence[int]
 ) -> Derived:
     """Tile a stage by `structure` and compute it at each of `levels` of its tiled elementwise consumer.
 
@@ -386,12 +389,12 @@ class MultiLevelTiling:
 
     name: str = "MultiLevelTiling"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         if needs_multi_level_tiling(policy, state, stage_id):
             return Condition.APPLY_AND_SKIP_REST
         return Condition.SKIP
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         tiled, _ = multi_level_tile(state, stage_id, policy.params["cpu_multi_level_tiling_structure"])
         return [(tiled, stage_id - 1)]
 
@@ -404,17 +407,17 @@ class CustomSketchRule:
     2 apply and skip the rest); `apply` returns [(state, next stage id)].
     """
 
-    meet_condition: Callable[[SketchPolicy, State, int], Condition | int]
-    apply_func: Callable[[SketchPolicy, State, int], Derived]
+    meet_condition: Callable[[RuleContext, State, int], Condition | int]
+    apply_func: Callable[[RuleContext, State, int], Derived]
     name: str = "CustomSketchRule"
 
-    def condition(self, policy: SketchPolicy, state: State, stage_id: int) -> Condition:
+    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         answer = self.meet_condition(policy, state, stage_id)
         if isinstance(answer, Condition):
             return answer
         return [Condition.SKIP, Condition.APPLY, Condition.APPLY_AND_SKIP_REST][int(answer)]
 
-    def apply(self, policy: SketchPolicy, state: State, stage_id: int) -> Derived:
+    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         return [(s.copy(), i) for s, i in self.apply_func(policy, state.copy(), stage_id)]
 
 
@@ -431,7 +434,7 @@ CPU_RULES: tuple[SketchRule, ...] = (
 
 
 def generate_sketches(
-    policy: SketchPolicy, init: State, rules: Sequence[SketchRule], visit_placeholders: bool = False
+    policy: RuleContext, init: State, rules: Sequence[SketchRule], visit_placeholders: bool = False
 ) -> list[State]:
     """All sketches the rules derive from `init`, visiting stages from the last to the first.
 

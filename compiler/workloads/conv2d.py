@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from schedopt import te
+import schedopt.te as te
 from schedopt.errors import WorkloadError
 from schedopt.workload_registry import register_workload
 from schedopt.workloads.utils import (
     IntOrPair,
     Padding,
+    WindowGeometry,
     check_out_size,
-    conv_out_size,
     pad,
     pad_tuple,
     pair,
@@ -55,22 +55,15 @@ def _conv2d_nchw(
     """The `pad_temp` and `conv2d_nchw` stages of `conv2d_nchw` on given placeholders."""
     N, CI, H, W = data.shape
     CO, _, KH, KW = kernel.shape
-    stride_h, stride_w = positive_pair(stride, "stride", name)
-    dilation_h, dilation_w = positive_pair(dilation, "dilation", name)
-    pad_top, pad_left, pad_bottom, pad_right = pad_tuple(padding, name)
-    out_h = conv_out_size(H, KH, stride_h, pad_top, pad_bottom, dilation_h)
-    out_w = conv_out_size(W, KW, stride_w, pad_left, pad_right, dilation_w)
-    check_out_size(name, out_h, out_w)
-
-    pad_temp = pad(data, (0, 0, pad_top, pad_left), (0, 0, pad_bottom, pad_right), name="pad_temp")
+    window = WindowGeometry.of(name, (H, W), (KH, KW), stride, padding, dilation)
+    pad_temp = pad(data, (0, 0, *window.pads_before), (0, 0, *window.pads_after), name="pad_temp")
     rc = te.reduce_axis((0, CI), name="rc")
     ry = te.reduce_axis((0, KH), name="ry")
     rx = te.reduce_axis((0, KW), name="rx")
     return te.compute(
-        (N, CO, out_h, out_w),
+        (N, CO, window.out_h, window.out_w),
         lambda nn, ff, yy, xx: te.sum(
-            pad_temp[nn, rc, yy * stride_h + ry * dilation_h, xx * stride_w + rx * dilation_w]
-            * kernel[ff, rc, ry, rx],
+            pad_temp[(nn, rc, *window.input_index(yy, xx, ry, rx))] * kernel[ff, rc, ry, rx],
             axis=[rc, ry, rx],
         ),
         name="conv2d_nchw",
@@ -187,25 +180,17 @@ def conv2d_nhwc(
     Stages `PaddedInput` and `Conv2dOutput`, as `topi.nn.conv2d_nhwc`
     (which also marks the kernel layout-free).
     """
-    name = "conv2d_nhwc"
-    stride_h, stride_w = positive_pair(stride, "stride", name)
-    dilation_h, dilation_w = positive_pair(dilation, "dilation", name)
-    pad_top, pad_left, pad_bottom, pad_right = pad_tuple(padding, name)
-    out_h = conv_out_size(H, KH, stride_h, pad_top, pad_bottom, dilation_h)
-    out_w = conv_out_size(W, KW, stride_w, pad_left, pad_right, dilation_w)
-    check_out_size(name, out_h, out_w)
-
+    window = WindowGeometry.of("conv2d_nhwc", (H, W), (KH, KW), stride, padding, dilation)
     data = te.placeholder((N, H, W, CI), dtype, name="data")
     kernel = te.placeholder((KH, KW, CI, CO), dtype, name="kernel")
-    padded = pad(data, (0, pad_top, pad_left, 0), (0, pad_bottom, pad_right, 0), name="PaddedInput")
+    padded = pad(data, (0, *window.pads_before, 0), (0, *window.pads_after, 0), name="PaddedInput")
     ry = te.reduce_axis((0, KH), name="ry")
     rx = te.reduce_axis((0, KW), name="rx")
     rc = te.reduce_axis((0, CI), name="rc")
     conv = te.compute(
-        (N, out_h, out_w, CO),
+        (N, window.out_h, window.out_w, CO),
         lambda nn, yy, xx, ff: te.sum(
-            padded[nn, yy * stride_h + ry * dilation_h, xx * stride_w + rx * dilation_w, rc]
-            * kernel[ry, rx, rc, ff],
+            padded[(nn, *window.input_index(yy, xx, ry, rx), rc)] * kernel[ry, rx, rc, ff],
             axis=[ry, rx, rc],
         ),
         name="Conv2dOutput",
@@ -233,24 +218,16 @@ def depthwise_conv2d_nchw(
     in_channel x multiplier x KH x KW); the output has C channels. Stages
     `PaddedInput` and `DepthwiseConv2d`, as `topi.nn.depthwise_conv2d_nchw`.
     """
-    name = "depthwise_conv2d_nchw"
-    stride_h, stride_w = positive_pair(stride, "stride", name)
-    dilation_h, dilation_w = positive_pair(dilation, "dilation", name)
-    pad_top, pad_left, pad_bottom, pad_right = pad_tuple(padding, name)
-    out_h = conv_out_size(H, KH, stride_h, pad_top, pad_bottom, dilation_h)
-    out_w = conv_out_size(W, KW, stride_w, pad_left, pad_right, dilation_w)
-    check_out_size(name, out_h, out_w)
-
+    window = WindowGeometry.of("depthwise_conv2d_nchw", (H, W), (KH, KW), stride, padding, dilation)
     data = te.placeholder((N, C, H, W), dtype, name="data")
     kernel = te.placeholder((C, 1, KH, KW), dtype, name="kernel")
-    padded = pad(data, (0, 0, pad_top, pad_left), (0, 0, pad_bottom, pad_right), name="PaddedInput")
+    padded = pad(data, (0, 0, *window.pads_before), (0, 0, *window.pads_after), name="PaddedInput")
     di = te.reduce_axis((0, KH), name="di")
     dj = te.reduce_axis((0, KW), name="dj")
     conv = te.compute(
-        (N, C, out_h, out_w),
+        (N, C, window.out_h, window.out_w),
         lambda b, c, i, j: te.sum(
-            padded[b, c, i * stride_h + di * dilation_h, j * stride_w + dj * dilation_w]
-            * kernel[c, 0, di, dj],
+            padded[(b, c, *window.input_index(i, j, di, dj))] * kernel[c, 0, di, dj],
             axis=[di, dj],
         ),
         name="DepthwiseConv2d",
@@ -349,12 +326,11 @@ def conv2d_winograd_nhwc(
         raise WorkloadError(f"{name}: only stride 1 and dilation 1, got {stride!r} and {dilation!r}")
     if tile_size < 2 or kernel_size < 2:
         raise WorkloadError(f"{name}: tile_size and kernel_size must be at least 2")
-    pad_top, pad_left, pad_bottom, pad_right = pad_tuple(padding, name)
     m, r = tile_size, kernel_size
     alpha = m + r - 1
-    out_h = conv_out_size(H, r, 1, pad_top, pad_bottom, 1)
-    out_w = conv_out_size(W, r, 1, pad_left, pad_right, 1)
-    check_out_size(name, out_h, out_w)
+    window = WindowGeometry.of(name, (H, W), (r, r), 1, padding)
+    pad_top, pad_left, pad_bottom, pad_right = window.pads
+    out_h, out_w = window.out_h, window.out_w
     n_h, n_w = -(-out_h // m), -(-out_w // m)
     tiles = N * n_h * n_w
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schedopt import te
+import schedopt.te as te
 from schedopt.workload_registry import register_workload
 
 
@@ -15,14 +15,23 @@ def matmul(N: int, M: int, K: int, dtype: str = "float32") -> list[te.Tensor]:
     """
     A = te.placeholder((N, K), dtype, name="A")
     B = te.placeholder((K, M), dtype, name="B")
-    k = te.reduce_axis((0, K), name="k")
-    C = te.compute(
-        (N, M),
+    return [A, B, matmul_stage(A, B)]
+
+
+def matmul_stage(A: te.Tensor, B: te.Tensor, columns: int | None = None, name: str = "C") -> te.Tensor:
+    """The stage of `matmul` on given tensors: `sum_k A[i, k] * B[k, j]`, B marked layout-free.
+
+    The output has B's columns, or `columns` where B is stored in another
+    layout (a pre-transformed weight read at its original axes).
+    """
+    n, k_extent = A.shape
+    k = te.reduce_axis((0, k_extent), name="k")
+    return te.compute(
+        (n, B.shape[1] if columns is None else columns),
         lambda i, j: te.sum(A[i, k] * B[k, j], axis=k),
-        name="C",
+        name=name,
         attrs={"layout_free_placeholders": [B]},
     )
-    return [A, B, C]
 
 
 @register_workload

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schedopt import te
+import schedopt.te as te
 from schedopt.workload_registry import register_workload
 
 

@@ -10,22 +10,30 @@ workload's dtype, so they are the more accurate side of a comparison.
     (expected,) = reference("matmul", (64, 32, 16), inputs)
 
 `reference` takes the workload's arguments as they are in its key (tuples
-may be lists) and defaults the ones left out as the workload does.
+may be lists); each reference reads them by name (`workload_arguments`), the
+left-out ones defaulted as the te definition does. Stride, dilation and
+padding are normalised as the te side does (`WindowGeometry`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
+from schedopt.workloads.arguments import workload_arguments
+from schedopt.workloads.conv2d import winograd_matrices
+from schedopt.workloads.utils import IntOrPair, Padding, WindowGeometry, pad_tuple, pair
+
 if TYPE_CHECKING:
     from schedopt.compute_dag import ComputeDAG
 
 Array: TypeAlias = NDArray[Any]
-Reference: TypeAlias = Callable[..., list[Array]]
+Reference: TypeAlias = Callable[[list[Array], SimpleNamespace], list[Array]]
+"""(inputs in placeholder order, the workload's arguments by name) -> outputs."""
 
 REFERENCES: dict[str, Reference] = {}
 """The reference of each workload, by workload name."""
@@ -35,7 +43,7 @@ def reference(name: str, args: Sequence[Any], inputs: Sequence[Array]) -> list[A
     """The outputs of workload `name` called with `args`, on `inputs` (in placeholder order)."""
     if name not in REFERENCES:
         raise KeyError(f"no numpy reference for workload {name!r} (known: {', '.join(sorted(REFERENCES))})")
-    return REFERENCES[name](list(inputs), *args)
+    return REFERENCES[name](list(inputs), workload_arguments(name, args))
 
 
 def random_inputs(name: str, dag: ComputeDAG, rng: np.random.Generator | None = None) -> list[Array]:
@@ -64,68 +72,43 @@ def _f64(array: Array) -> NDArray[np.float64]:
     return np.asarray(array, dtype=np.float64)
 
 
-# --- argument normalisation (topi's conventions) ---------------------------------
-
-
-def _pair(value: int | Sequence[int]) -> tuple[int, int]:
-    if isinstance(value, int):
-        return value, value
-    h, w = value
-    return int(h), int(w)
-
-
-def _pads(padding: int | Sequence[int]) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right)."""
-    if isinstance(padding, int):
-        return padding, padding, padding, padding
-    values = [int(p) for p in padding]
-    if len(values) == 2:
-        return values[0], values[1], values[0], values[1]
-    top, left, bottom, right = values
-    return top, left, bottom, right
-
-
 def _pad_hw(x: Array, pads: tuple[int, int, int, int], value: float) -> Array:
-    """x (N x C x H x W) padded on H and W."""
+    """x (N x C x H x W) padded on H and W by (top, left, bottom, right)."""
     top, left, bottom, right = pads
     return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
 
 
-def _tap(padded: Array, y0: int, x0: int, out_h: int, out_w: int, stride: tuple[int, int]) -> Array:
-    """The elements of `padded` (N x C x H x W) under one kernel tap at (y0, x0), for every output."""
-    stride_h, stride_w = stride
+def _tap(padded: Array, window: WindowGeometry, ky: int, kx: int) -> Array:
+    """The elements of `padded` (N x C x H x W) under window offset (ky, kx), for every output."""
+    y0, x0 = window.input_index(0, 0, ky, kx)
+    stride_h, stride_w = window.stride
     return padded[
-        :, :, y0 : y0 + (out_h - 1) * stride_h + 1 : stride_h, x0 : x0 + (out_w - 1) * stride_w + 1 : stride_w
+        :,
+        :,
+        y0 : y0 + (window.out_h - 1) * stride_h + 1 : stride_h,
+        x0 : x0 + (window.out_w - 1) * stride_w + 1 : stride_w,
     ]
-
-
-def _out_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int) -> int:
-    return (size + pad_before + pad_after - (kernel - 1) * dilation - 1) // stride + 1
 
 
 # --- matrix products -----------------------------------------------------------------
 
 
 @_register
-def matmul(inputs: list[Array], N: int, M: int, K: int, dtype: str = "float32") -> list[Array]:
+def matmul(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     A, B = inputs
-    return [(_f64(A) @ _f64(B)).astype(dtype)]
+    return [(_f64(A) @ _f64(B)).astype(args.dtype)]
 
 
 @_register
-def batch_matmul(
-    inputs: list[Array], batch: int, N: int, M: int, K: int, dtype: str = "float32"
-) -> list[Array]:
+def batch_matmul(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     A, B = inputs
-    return [np.matmul(_f64(A), _f64(B)).astype(dtype)]
+    return [np.matmul(_f64(A), _f64(B)).astype(args.dtype)]
 
 
 @_register
-def dense_bias_relu(
-    inputs: list[Array], batch: int, in_dim: int, out_dim: int, dtype: str = "float32"
-) -> list[Array]:
+def dense_bias_relu(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     data, weight, bias = inputs
-    return [np.maximum(_f64(data) @ _f64(weight).T + _f64(bias), 0.0).astype(dtype)]
+    return [np.maximum(_f64(data) @ _f64(weight).T + _f64(bias), 0.0).astype(args.dtype)]
 
 
 # --- convolutions ---------------------------------------------------------------------
@@ -134,108 +117,60 @@ def dense_bias_relu(
 def _conv_nchw(
     data: Array,
     kernel: Array,
-    stride: int | Sequence[int],
-    padding: int | Sequence[int],
-    dilation: int | Sequence[int],
+    stride: IntOrPair,
+    padding: Padding,
+    dilation: IntOrPair,
     depthwise: bool = False,
 ) -> NDArray[np.float64]:
     """Convolution of data (N x CI x H x W) with kernel (CO x CI x KH x KW, or C x 1 x KH x KW
     when depthwise), one kernel tap at a time."""
     _, _, H, W = data.shape
     _, _, KH, KW = kernel.shape
-    strides, (dilation_h, dilation_w), pads = _pair(stride), _pair(dilation), _pads(padding)
-    out_h = _out_size(H, KH, strides[0], pads[0], pads[2], dilation_h)
-    out_w = _out_size(W, KW, strides[1], pads[1], pads[3], dilation_w)
-    padded = _pad_hw(_f64(data), pads, 0.0)
+    window = WindowGeometry.of("numpy reference", (H, W), (KH, KW), stride, padding, dilation)
+    padded = _pad_hw(_f64(data), window.pads, 0.0)
     weights = _f64(kernel)
-    out = np.zeros((data.shape[0], weights.shape[0], out_h, out_w))
+    out = np.zeros((data.shape[0], weights.shape[0], window.out_h, window.out_w))
     for ky in range(KH):
         for kx in range(KW):
-            window = _tap(padded, ky * dilation_h, kx * dilation_w, out_h, out_w, strides)
+            under_tap = _tap(padded, window, ky, kx)
             if depthwise:
-                out += window * weights[:, 0, ky, kx][None, :, None, None]
+                out += under_tap * weights[:, 0, ky, kx][None, :, None, None]
             else:
-                out += np.einsum("nchw,oc->nohw", window, weights[:, :, ky, kx])
+                out += np.einsum("nchw,oc->nohw", under_tap, weights[:, :, ky, kx])
     return out
 
 
 @_register
-def conv2d_nchw(
-    inputs: list[Array],
-    N: int,
-    CI: int,
-    H: int,
-    W: int,
-    CO: int,
-    KH: int,
-    KW: int,
-    stride: int | Sequence[int],
-    padding: int | Sequence[int],
-    dilation: int | Sequence[int] = 1,
-    dtype: str = "float32",
-) -> list[Array]:
+def conv2d_nchw(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     data, kernel = inputs
-    return [_conv_nchw(data, kernel, stride, padding, dilation).astype(dtype)]
+    return [_conv_nchw(data, kernel, args.stride, args.padding, args.dilation).astype(args.dtype)]
 
 
 @_register
-def conv2d_nhwc(
-    inputs: list[Array],
-    N: int,
-    CI: int,
-    H: int,
-    W: int,
-    CO: int,
-    KH: int,
-    KW: int,
-    stride: int | Sequence[int],
-    padding: int | Sequence[int],
-    dilation: int | Sequence[int] = 1,
-    dtype: str = "float32",
-) -> list[Array]:
+def conv2d_nhwc(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     data, kernel = inputs  # NHWC and HWIO
-    out = _conv_nchw(data.transpose(0, 3, 1, 2), kernel.transpose(3, 2, 0, 1), stride, padding, dilation)
-    return [out.transpose(0, 2, 3, 1).astype(dtype)]
+    out = _conv_nchw(
+        data.transpose(0, 3, 1, 2), kernel.transpose(3, 2, 0, 1), args.stride, args.padding, args.dilation
+    )
+    return [out.transpose(0, 2, 3, 1).astype(args.dtype)]
 
 
 @_register
-def depthwise_conv2d_nchw(
-    inputs: list[Array],
-    N: int,
-    C: int,
-    H: int,
-    W: int,
-    KH: int,
-    KW: int,
-    stride: int | Sequence[int],
-    padding: int | Sequence[int],
-    dilation: int | Sequence[int] = 1,
-    dtype: str = "float32",
-) -> list[Array]:
+def depthwise_conv2d_nchw(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     data, kernel = inputs
-    return [_conv_nchw(data, kernel, stride, padding, dilation, depthwise=True).astype(dtype)]
+    out = _conv_nchw(data, kernel, args.stride, args.padding, args.dilation, depthwise=True)
+    return [out.astype(args.dtype)]
 
 
 @_register
-def conv2d_transpose_nchw(
-    inputs: list[Array],
-    N: int,
-    CI: int,
-    H: int,
-    W: int,
-    CO: int,
-    KH: int,
-    KW: int,
-    stride: int | Sequence[int],
-    padding: int | Sequence[int],
-    dtype: str = "float32",
-    output_padding: int | Sequence[int] = 0,
-) -> list[Array]:
+def conv2d_transpose_nchw(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     """Every input element, times the kernel, added into the output at its position times the stride."""
     data, kernel = (_f64(x) for x in inputs)  # NCHW and IOHW
-    stride_h, stride_w = _pair(stride)
-    opad_h, opad_w = _pair(output_padding)
-    top, left, bottom, right = _pads(padding)
+    N, _, H, W = data.shape
+    _, CO, KH, KW = kernel.shape
+    stride_h, stride_w = pair(args.stride, "stride", "conv2d_transpose_nchw")
+    opad_h, opad_w = pair(args.output_padding, "output_padding", "conv2d_transpose_nchw")
+    top, left, bottom, right = pad_tuple(args.padding, "conv2d_transpose_nchw")
     full = np.zeros((N, CO, (H - 1) * stride_h + KH + opad_h, (W - 1) * stride_w + KW + opad_w))
     for ky in range(KH):
         for kx in range(KW):
@@ -245,76 +180,36 @@ def conv2d_transpose_nchw(
             ] += contribution
     out_h = (H - 1) * stride_h - top - bottom + KH + opad_h
     out_w = (W - 1) * stride_w - left - right + KW + opad_w
-    return [full[:, :, top : top + out_h, left : left + out_w].astype(dtype)]
+    return [full[:, :, top : top + out_h, left : left + out_w].astype(args.dtype)]
 
 
-def _batch_norm_nchw(
-    conv: NDArray[np.float64], bias: Array, scale: Array, offset: Array
-) -> NDArray[np.float64]:
-    """(conv + bias) * scale + offset, the parameters CO x 1 x 1 broadcast over N, H and W."""
+def _conv_bn_nchw(inputs: list[Array], args: SimpleNamespace) -> NDArray[np.float64]:
+    """(conv2d_nchw(data, kernel) + bias) * scale + offset, the parameters CO x 1 x 1 broadcast over N, H and W."""
+    data, kernel, bias, scale, offset = inputs[:5]
+    conv = _conv_nchw(data, kernel, args.strides, args.padding, args.dilation)
     return (conv + _f64(bias)[None]) * _f64(scale)[None] + _f64(offset)[None]
 
 
 @_register
-def conv2d_bn_relu(
-    inputs: list[Array],
-    N: int,
-    H: int,
-    W: int,
-    CI: int,
-    CO: int,
-    kernel_size: int,
-    strides: int | Sequence[int],
-    padding: int | Sequence[int],
-    dilation: int | Sequence[int] = 1,
-    dtype: str = "float32",
-) -> list[Array]:
-    data, kernel, bias, scale, offset = inputs
-    conv = _conv_nchw(data, kernel, strides, padding, dilation)
-    return [np.maximum(_batch_norm_nchw(conv, bias, scale, offset), 0.0).astype(dtype)]
+def conv2d_bn_relu(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    return [np.maximum(_conv_bn_nchw(inputs, args), 0.0).astype(args.dtype)]
 
 
 @_register
-def conv2d_bn_residual_relu(
-    inputs: list[Array],
-    N: int,
-    H: int,
-    W: int,
-    CI: int,
-    CO: int,
-    kernel_size: int,
-    strides: int | Sequence[int],
-    padding: int | Sequence[int],
-    dilation: int | Sequence[int] = 1,
-    dtype: str = "float32",
-) -> list[Array]:
-    data, kernel, bias, scale, offset, residual = inputs
-    conv = _conv_nchw(data, kernel, strides, padding, dilation)
-    return [np.maximum(_batch_norm_nchw(conv, bias, scale, offset) + _f64(residual), 0.0).astype(dtype)]
+def conv2d_bn_residual_relu(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    residual = inputs[5]
+    return [np.maximum(_conv_bn_nchw(inputs, args) + _f64(residual), 0.0).astype(args.dtype)]
 
 
 @_register
-def conv2d_winograd_nhwc(
-    inputs: list[Array],
-    N: int,
-    H: int,
-    W: int,
-    CI: int,
-    CO: int,
-    kernel_size: int = 3,
-    stride: int | Sequence[int] = 1,
-    padding: int | Sequence[int] = 0,
-    dilation: int | Sequence[int] = 1,
-    dtype: str = "float32",
-    tile_size: int = 4,
-) -> list[Array]:
+def conv2d_winograd_nhwc(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     """Tile by tile: Y = A^T [U * (B^T d B)] A, U the pre-transformed weight (alpha x alpha x CI x CO)."""
-    from schedopt.workloads.conv2d import winograd_matrices
-
     data, weight = (_f64(x) for x in inputs)  # NHWC
-    m, r = tile_size, kernel_size
+    N, H, W, CI = data.shape
+    CO = weight.shape[3]
+    m, r = args.tile_size, args.kernel_size
     alpha = m + r - 1
-    top, left, bottom, right = _pads(padding)
+    top, left, bottom, right = pad_tuple(args.padding, "conv2d_winograd_nhwc")
     out_h, out_w = H + top + bottom - r + 1, W + left + right - r + 1
     n_h, n_w = -(-out_h // m), -(-out_w // m)
     padded = np.zeros((N, (n_h - 1) * m + alpha, (n_w - 1) * m + alpha, CI))
@@ -327,96 +222,68 @@ def conv2d_winograd_nhwc(
             transformed = np.einsum("ae,nabc,bf->nefc", b, tile, b)
             product = np.einsum("nefc,efco->nefo", transformed, weight)
             out[:, y * m : (y + 1) * m, x * m : (x + 1) * m, :] = np.einsum("ev,nefo,fw->nvwo", a, product, a)
-    return [out[:, :out_h, :out_w, :].astype(dtype)]
+    return [out[:, :out_h, :out_w, :].astype(args.dtype)]
 
 
 # --- pooling --------------------------------------------------------------------------
 
 
-def _pool_windows(
-    data: Array,
-    kernel: int | Sequence[int],
-    stride: int | Sequence[int],
-    padding: int | Sequence[int],
-    pad_value: float,
-) -> list[NDArray[np.float64]]:
+def _pool_windows(data: Array, args: SimpleNamespace, pad_value: float) -> list[NDArray[np.float64]]:
     """For every tap of the pooling window, the padded input under it at every output position."""
     _, _, H, W = data.shape
-    (KH, KW), strides, pads = _pair(kernel), _pair(stride), _pads(padding)
-    out_h = _out_size(H, KH, strides[0], pads[0], pads[2], 1)
-    out_w = _out_size(W, KW, strides[1], pads[1], pads[3], 1)
-    padded = _pad_hw(_f64(data), pads, pad_value)
-    return [_tap(padded, ky, kx, out_h, out_w, strides) for ky in range(KH) for kx in range(KW)]
+    KH, KW = pair(args.kernel, "kernel", "numpy reference")
+    window = WindowGeometry.of("numpy reference", (H, W), (KH, KW), args.stride, args.padding)
+    padded = _pad_hw(_f64(data), window.pads, pad_value)
+    return [_tap(padded, window, ky, kx) for ky in range(KH) for kx in range(KW)]
 
 
 @_register
-def max_pool2d(
-    inputs: list[Array],
-    N: int,
-    C: int,
-    H: int,
-    W: int,
-    kernel: int | Sequence[int],
-    stride: int | Sequence[int],
-    padding: int | Sequence[int],
-    dtype: str = "float32",
-) -> list[Array]:
+def max_pool2d(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     (data,) = inputs
-    windows = _pool_windows(data, kernel, stride, padding, -np.inf)
-    return [np.max(np.stack(windows), axis=0).astype(dtype)]
+    windows = _pool_windows(data, args, -np.inf)
+    return [np.max(np.stack(windows), axis=0).astype(args.dtype)]
 
 
 @_register
-def avg_pool2d(
-    inputs: list[Array],
-    N: int,
-    C: int,
-    H: int,
-    W: int,
-    kernel: int | Sequence[int],
-    stride: int | Sequence[int],
-    padding: int | Sequence[int],
-    dtype: str = "float32",
-    count_include_pad: bool = False,
-) -> list[Array]:
+def avg_pool2d(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     (data,) = inputs
-    total = np.sum(np.stack(_pool_windows(data, kernel, stride, padding, 0.0)), axis=0)
-    if count_include_pad:
-        KH, KW = _pair(kernel)
-        return [(total / (KH * KW)).astype(dtype)]
-    ones = np.ones((1, 1, H, W))
-    count = np.sum(np.stack(_pool_windows(ones, kernel, stride, padding, 0.0)), axis=0)
-    return [(total / count).astype(dtype)]
+    total = np.sum(np.stack(_pool_windows(data, args, 0.0)), axis=0)
+    if args.count_include_pad:
+        KH, KW = pair(args.kernel, "kernel", "avg_pool2d")
+        return [(total / (KH * KW)).astype(args.dtype)]
+    ones = np.ones((1, 1, *data.shape[2:]))
+    count = np.sum(np.stack(_pool_windows(ones, args, 0.0)), axis=0)
+    return [(total / count).astype(args.dtype)]
 
 
 # --- normalisation ----------------------------------------------------------------------
 
 
 @_register
-def softmax(inputs: list[Array], M: int, N: int, dtype: str = "float32") -> list[Array]:
+def softmax(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     x = _f64(inputs[0])
     e = np.exp(x - x.max(axis=1, keepdims=True))
-    return [(e / e.sum(axis=1, keepdims=True)).astype(dtype)]
+    return [(e / e.sum(axis=1, keepdims=True)).astype(args.dtype)]
 
 
 @_register
-def layer_norm(inputs: list[Array], M: int, N: int, eps: float = 1e-5, dtype: str = "float32") -> list[Array]:
+def layer_norm(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     data, gamma, beta = (_f64(x) for x in inputs)
     mean = data.mean(axis=1, keepdims=True)
     var = data.var(axis=1, keepdims=True)
-    return [((data - mean) / np.sqrt(var + eps) * gamma + beta).astype(dtype)]
+    return [((data - mean) / np.sqrt(var + args.eps) * gamma + beta).astype(args.dtype)]
 
 
 # --- elementwise --------------------------------------------------------------------------
 
 
 @_register
-def add(inputs: list[Array], M: int, N: int, dtype: str = "float32") -> list[Array]:
+def add(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     A, B = inputs
-    return [(_f64(A) + _f64(B)).astype(dtype)]
+    return [(_f64(A) + _f64(B)).astype(args.dtype)]
 
 
 @_register
-def elementwise_chain(inputs: list[Array], M: int, N: int, dtype: str = "float32") -> list[Array]:
+def elementwise_chain(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
     A, B, C = (_f64(x) for x in inputs)
-    return [np.maximum(A * B + C, 0.0).astype(dtype)]
+    return [np.maximum(A * B + C, 0.0).astype(args.dtype)]

@@ -9,19 +9,16 @@ topi does.
 
 from __future__ import annotations
 
-from schedopt import te
+from collections.abc import Callable
+from typing import TypeAlias
+
+import schedopt.te as te
 from schedopt.errors import WorkloadError
 from schedopt.workload_registry import register_workload
-from schedopt.workloads.utils import (
-    IntOrPair,
-    Padding,
-    check_out_size,
-    conv_out_size,
-    lowest_value,
-    pad,
-    pad_tuple,
-    positive_pair,
-)
+from schedopt.workloads.utils import IntOrPair, Padding, WindowGeometry, lowest_value, pad, positive_pair
+
+Reducer: TypeAlias = Callable[..., te.Expr]
+"""A te reduction, `te.max` or `te.sum`: (expression, axis=[...]) -> the reduced expression."""
 
 
 @register_workload
@@ -42,16 +39,7 @@ def max_pool2d(
     """
     window = _Window.of("max_pool2d", H, W, kernel, stride, padding)
     data = te.placeholder((N, C, H, W), dtype, name="data")
-    source = window.pad(data, lowest_value(dtype))
-    rv0 = te.reduce_axis((0, window.kernel_h), name="rv0")
-    rv1 = te.reduce_axis((0, window.kernel_w), name="rv1")
-    pool = te.compute(
-        (N, C, window.out_h, window.out_w),
-        lambda n, c, h, w: te.max(
-            source[n, c, h * window.stride_h + rv0, w * window.stride_w + rv1], axis=[rv0, rv1]
-        ),
-        name="pool_max",
-    )
+    pool = window.reduce(window.pad(data, lowest_value(dtype)), te.max, N, C, "pool_max")
     return [data, pool]
 
 
@@ -78,17 +66,7 @@ def avg_pool2d(
         raise WorkloadError(f"avg_pool2d: dtype {dtype!r} is not a float type")
     window = _Window.of("avg_pool2d", H, W, kernel, stride, padding)
     data = te.placeholder((N, C, H, W), dtype, name="data")
-    source = window.pad(data, 0)
-    rv0 = te.reduce_axis((0, window.kernel_h), name="rv0")
-    rv1 = te.reduce_axis((0, window.kernel_w), name="rv1")
-    out_shape = (N, C, window.out_h, window.out_w)
-    pool_sum = te.compute(
-        out_shape,
-        lambda n, c, h, w: te.sum(
-            source[n, c, h * window.stride_h + rv0, w * window.stride_w + rv1], axis=[rv0, rv1]
-        ),
-        name="pool_sum",
-    )
+    pool_sum = window.reduce(window.pad(data, 0), te.sum, N, C, "pool_sum")
 
     def average(n: te.IterVar, c: te.IterVar, h: te.IterVar, w: te.IterVar) -> te.Expr:
         if count_include_pad:
@@ -96,50 +74,52 @@ def avg_pool2d(
         count = window.valid_count(h, w, H, W)
         return pool_sum[n, c, h, w] / count.astype(dtype)
 
-    pool_avg = te.compute(out_shape, average, name="pool_avg")
+    pool_avg = te.compute(pool_sum.shape, average, name="pool_avg")
     return [data, pool_avg]
 
 
 class _Window:
-    """The pooling window of a workload: kernel, stride, padding and output size."""
+    """The pooling window of a workload: its size and geometry, and the padding stage it reads."""
 
-    def __init__(
-        self,
-        kernel: tuple[int, int],
-        stride: tuple[int, int],
-        padding: tuple[int, int, int, int],
-        out: tuple[int, int],
-    ):
+    def __init__(self, kernel: tuple[int, int], geometry: WindowGeometry):
         self.kernel_h, self.kernel_w = kernel
-        self.stride_h, self.stride_w = stride
-        self.pad_top, self.pad_left, self.pad_bottom, self.pad_right = padding
-        self.out_h, self.out_w = out
+        self.geometry = geometry
+        self.out_h, self.out_w = geometry.out_h, geometry.out_w
 
     @classmethod
     def of(
         cls, workload: str, H: int, W: int, kernel: IntOrPair, stride: IntOrPair, padding: Padding
     ) -> _Window:
         kernel_h, kernel_w = positive_pair(kernel, "kernel", workload)
-        stride_h, stride_w = positive_pair(stride, "stride", workload)
-        top, left, bottom, right = pad_tuple(padding, workload)
+        geometry = WindowGeometry.of(workload, (H, W), (kernel_h, kernel_w), stride, padding)
+        top, left, bottom, right = geometry.pads
         if max(top, bottom) >= kernel_h or max(left, right) >= kernel_w:
             raise WorkloadError(f"{workload}: padding {padding!r} must be less than the kernel {kernel!r}")
-        out_h = conv_out_size(H, kernel_h, stride_h, top, bottom, 1)
-        out_w = conv_out_size(W, kernel_w, stride_w, left, right, 1)
-        check_out_size(workload, out_h, out_w)
-        return cls((kernel_h, kernel_w), (stride_h, stride_w), (top, left, bottom, right), (out_h, out_w))
+        return cls((kernel_h, kernel_w), geometry)
 
     def pad(self, data: te.Tensor, value: float) -> te.Tensor:
-        if not any((self.pad_top, self.pad_left, self.pad_bottom, self.pad_right)):
+        if not any(self.geometry.pads):
             return data
-        before = (0, 0, self.pad_top, self.pad_left)
-        after = (0, 0, self.pad_bottom, self.pad_right)
+        before = (0, 0, *self.geometry.pads_before)
+        after = (0, 0, *self.geometry.pads_after)
         return pad(data, before, after, value, name="pad_temp")
+
+    def reduce(self, source: te.Tensor, combine: Reducer, N: int, C: int, name: str) -> te.Tensor:
+        """Each output's window of `source` (the padded input) combined by `combine` (`te.max`, `te.sum`)."""
+        stride_h, stride_w = self.geometry.stride
+        rv0 = te.reduce_axis((0, self.kernel_h), name="rv0")
+        rv1 = te.reduce_axis((0, self.kernel_w), name="rv1")
+        return te.compute(
+            (N, C, self.out_h, self.out_w),
+            lambda n, c, h, w: combine(source[n, c, h * stride_h + rv0, w * stride_w + rv1], axis=[rv0, rv1]),
+            name=name,
+        )
 
     def valid_count(self, h: te.Expr, w: te.Expr, H: int, W: int) -> te.Expr:
         """How many input elements the window of output (h, w) covers (an index expression)."""
-        rows = _covered(h, self.stride_h, self.pad_top, self.kernel_h, H)
-        cols = _covered(w, self.stride_w, self.pad_left, self.kernel_w, W)
+        (stride_h, stride_w), (top, left) = self.geometry.stride, self.geometry.pads_before
+        rows = _covered(h, stride_h, top, self.kernel_h, H)
+        cols = _covered(w, stride_w, left, self.kernel_w, W)
         return rows * cols
 
 

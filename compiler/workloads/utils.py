@@ -10,11 +10,12 @@ as JSON lists.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeAlias
+from dataclasses import dataclass
+from typing import TypeAlias, TypeVar
 
 import numpy as np
 
-from schedopt import te
+import schedopt.te as te
 from schedopt.errors import WorkloadError
 
 IntOrPair: TypeAlias = int | Sequence[int]
@@ -65,6 +66,58 @@ def check_out_size(workload: str, out_h: int, out_w: int) -> None:
     """Reject arguments whose output would be empty."""
     if out_h <= 0 or out_w <= 0:
         raise WorkloadError(f"{workload}: the arguments give an empty output ({out_h} x {out_w})")
+
+
+Index = TypeVar("Index", int, te.Expr)
+
+
+@dataclass(frozen=True)
+class WindowGeometry:
+    """Where a 2-D sliding window (a convolution kernel, a pooling window) reads, and the output it makes.
+
+    Written once for the te workloads, the network operators and the numpy
+    references, so that all of them read stride, dilation and padding alike.
+    """
+
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    pads: tuple[int, int, int, int]
+    """(top, left, bottom, right)."""
+    out_h: int
+    out_w: int
+
+    @classmethod
+    def of(
+        cls,
+        workload: str,
+        size: tuple[int, int],
+        kernel: tuple[int, int],
+        stride: IntOrPair,
+        padding: Padding,
+        dilation: IntOrPair = 1,
+    ) -> WindowGeometry:
+        """The geometry of a `kernel` window over an input of `size` (h, w); `WorkloadError` if malformed."""
+        strides = positive_pair(stride, "stride", workload)
+        dilations = positive_pair(dilation, "dilation", workload)
+        pads = pad_tuple(padding, workload)
+        out_h = conv_out_size(size[0], kernel[0], strides[0], pads[0], pads[2], dilations[0])
+        out_w = conv_out_size(size[1], kernel[1], strides[1], pads[1], pads[3], dilations[1])
+        check_out_size(workload, out_h, out_w)
+        return cls(strides, dilations, pads, out_h, out_w)
+
+    @property
+    def pads_before(self) -> tuple[int, int]:
+        """(top, left)."""
+        return self.pads[0], self.pads[1]
+
+    @property
+    def pads_after(self) -> tuple[int, int]:
+        """(bottom, right)."""
+        return self.pads[2], self.pads[3]
+
+    def input_index(self, y: Index, x: Index, ry: Index, rx: Index) -> tuple[Index, Index]:
+        """The padded-input (h, w) that output (y, x) reads at window offset (ry, rx)."""
+        return y * self.stride[0] + ry * self.dilation[0], x * self.stride[1] + rx * self.dilation[1]
 
 
 def pad(

@@ -13,6 +13,7 @@ from schedopt.workload_registry import (
     register_workload,
     workload_key_to_tensors,
 )
+from schedopt.workloads import matmul
 
 
 @register_workload
@@ -163,15 +164,7 @@ def test_from_module_reports_parse_errors():
 def test_apply_steps_from_state_takes_tvms_layout_rewrite_option():
     from schedopt.layout_rewrite import LayoutRewriteOption
 
-    A = te.placeholder((8, 8), name="A")
-    B = te.placeholder((8, 8), name="B")
-    k = te.reduce_axis((0, 8), name="k")
-    C = te.compute(
-        (8, 8),
-        lambda i, j: te.sum(A[i, k] * B[k, j], axis=k),
-        name="C",
-        attrs={"layout_free_placeholders": [B]},
-    )
+    A, B, C = matmul(8, 8, 8)
     dag = ComputeDAG([A, B, C])
     state = dag.get_init_state()
     state.reorder(C, [state[C].iters[1], state[C].iters[2], state[C].iters[0]])

@@ -4,26 +4,14 @@ import warnings
 from pathlib import Path
 
 import pytest
+from matmul_records import KEY, OTHER_KEY, save_split_records
+from matmul_records import split_record as record
 
-import schedopt.workloads  # noqa: F401  (registers matmul)
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dispatcher import ApplyHistoryBest, DispatchContext, FallbackContext
-from schedopt.measurement import MeasureErrorNo, MeasureInput, MeasureResult
-from schedopt.records import save_records
+from schedopt.measurement import MeasureErrorNo
 from schedopt.schedule.loop_state import State
-from schedopt.search_task import SearchTask
 from schedopt.workload_registry import make_workload_key
-
-KEY = make_workload_key("matmul", (16, 16, 16))
-OTHER_KEY = make_workload_key("matmul", (8, 8, 8))
-
-
-def record(key: str, factor: int, cost: float, error: int = 0) -> tuple[MeasureInput, MeasureResult]:
-    dag = ComputeDAG(key)
-    state = dag.get_init_state()
-    state.split("C", "i", [factor])
-    result = MeasureResult((cost,), error, "", 0.0, 0.0)
-    return MeasureInput(SearchTask(compute_dag=dag), state), result
 
 
 def split_factor(state: State | None) -> int | None:
@@ -32,15 +20,9 @@ def split_factor(state: State | None) -> int | None:
 
 @pytest.fixture
 def log(tmp_path: Path) -> Path:
-    filename = tmp_path / "log.json"
-    pairs = [
-        record(KEY, 2, 3e-3),
-        record(KEY, 4, 1e-3),
-        record(KEY, 8, 1e-4, error=5),
-        record(OTHER_KEY, 2, 1),
-    ]
-    save_records(filename, *zip(*pairs, strict=True))
-    return filename
+    return save_split_records(
+        tmp_path / "log.json", (KEY, 2, 3e-3), (KEY, 4, 1e-3), (KEY, 8, 1e-4, 5), (OTHER_KEY, 2, 1)
+    )
 
 
 def test_best_successful_record_is_replayed_on_the_dag(log: Path):

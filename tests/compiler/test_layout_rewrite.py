@@ -34,6 +34,8 @@ from schedopt.layout_rewrite import (
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind
 from schedopt.workload_registry import make_workload_key
+from schedopt.workloads import matmul
+from schedopt.workloads.matmul import matmul_stage
 from schedopt.workloads.numpy_reference import random_inputs, reference
 
 PRE = LayoutRewriteOption.REWRITE_FOR_PRE_TRANSFORMED
@@ -342,14 +344,7 @@ def pre_transformed_matmul(n: int, m: int, k_extent: int, layout: str) -> list[t
     A = te.placeholder((n, k_extent), name="A")
     B = te.placeholder([e for e, _ in parse_layout(layout)], name="B")
     remove_index_check(B)
-    k = te.reduce_axis((0, k_extent), name="k")
-    C = te.compute(
-        (n, m),
-        lambda i, j: te.sum(A[i, k] * B[k, j], axis=k),
-        name="C",
-        attrs={"layout_free_placeholders": [B]},
-    )
-    return [A, B, rewrite_compute_body(C, layout)]
+    return [A, B, rewrite_compute_body(matmul_stage(A, B, columns=m), layout)]
 
 
 def test_rewrite_compute_body_reads_the_rewritten_weight():
@@ -372,15 +367,9 @@ def test_rewrite_compute_body_needs_one_layout_free_placeholder_of_the_layout_sh
     C = te.compute((4, 4), lambda i, j: te.sum(A[i, k] * A[k, j], axis=k), name="C")
     with pytest.raises(TEError, match="exactly one tensor under layout_free_placeholders"):
         rewrite_compute_body(C, "4k4j")
-    B = te.placeholder((4, 4), name="B")
-    D = te.compute(
-        (4, 4),
-        lambda i, j: te.sum(A[i, k] * B[k, j], axis=k),
-        name="D",
-        attrs={"layout_free_placeholders": [B]},
-    )
+    _, _, layout_free_product = matmul(4, 4, 4)
     with pytest.raises(TEError, match="has shape \\[4, 4\\], layout '2j4k2j' needs \\[2, 4, 2\\]"):
-        rewrite_compute_body(D, "2j4k2j")
+        rewrite_compute_body(layout_free_product, "2j4k2j")
 
 
 def test_an_unrewritten_read_without_index_check_fails_to_verify():

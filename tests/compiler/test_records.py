@@ -4,6 +4,7 @@ import json
 import multiprocessing
 import sqlite3
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,17 @@ def test_encode_decode_round_trip():
     assert again.state.transform_steps == inp.state.transform_steps
     assert result == res
     assert encode_record(again, result) == line
+
+
+def test_a_remote_measurement_names_its_device_key():
+    inp, res = measurement()
+    assert len(json.loads(encode_record(inp, res))["r"]) == 4  # a local measurement: TVM's fields
+    remote = replace(res, device_key="xeon-avx512")
+    line = encode_record(inp, remote)
+    assert json.loads(line)["r"][4] == "xeon-avx512"
+    assert decode_record(line)[1] == remote
+    with pytest.raises(RecordError, match="device key must be a non-empty string"):
+        decode_record(line.replace('"xeon-avx512"', "7"))
 
 
 def test_records_carry_the_structural_hash():

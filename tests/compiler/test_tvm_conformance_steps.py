@@ -14,6 +14,7 @@ import json
 
 import numpy as np
 import pytest
+from test_loop_state import matmul_relu
 
 import schedopt.workloads  # noqa: F401  (registers the workloads)
 from schedopt import te
@@ -57,17 +58,12 @@ def check_round_trips(dag: ComputeDAG, state: State) -> None:
 # --- follow_split: n_split up to len(lengths) + 1 ------------------------------------------
 
 
-def matmul_relu(n: int = 24, m: int = 20, k_: int = 12) -> ComputeDAG:
-    A = te.placeholder((n, k_), name="A")
-    B = te.placeholder((k_, m), name="B")
-    k = te.reduce_axis((0, k_), name="k")
-    C = te.compute((n, m), lambda i, j: te.sum(A[i, k] * B[k, j], axis=k), name="C")
-    D = te.compute((n, m), lambda i, j: te.max(C[i, j], 0.0), name="D")
-    return ComputeDAG([A, B, D])
+def small_matmul_relu() -> ComputeDAG:
+    return matmul_relu(n=24, m=20, k_=12)
 
 
 def test_follow_split_past_the_source_lengths_adds_a_unit_part():
-    dag = matmul_relu()
+    dag = small_matmul_relu()
     s = dag.get_init_state()
     s.split("C", "i", [4, 2])
     s.split("C", "j", [5])
@@ -91,14 +87,14 @@ def test_follow_split_past_the_source_lengths_adds_a_unit_part():
 
 
 def test_follow_split_of_an_open_split_ends_in_a_unit_part():
-    s = matmul_relu().get_init_state()
+    s = small_matmul_relu().get_init_state()
     s.split("C", "i", [None, None])
     parts = s.follow_split("D", "i", 0, 3)
     assert [it.extent for it in parts] == [None, None, None, 1]
 
 
 def test_follow_split_beyond_one_past_the_lengths_is_refused():
-    s = matmul_relu().get_init_state()
+    s = small_matmul_relu().get_init_state()
     s.split("C", "i", [4, 2])
     with pytest.raises(ScheduleError, match=r"n_split 4 must be within 1\.\.3 for split step 0"):
         s.follow_split("D", "i", 0, 4)

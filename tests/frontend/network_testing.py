@@ -1,4 +1,4 @@
-"""Small te operators and a reference interpreter of network modules, for the network tests.
+"""Small operator functions (the package's operators on placeholders) and a reference interpreter of network modules.
 
 `run_network` runs the graph function's calls in order, each operator
 function compiled unscheduled (`ss.build(ComputeDAG(function))`), so fused
@@ -7,14 +7,16 @@ and unfused networks can be compared number for number.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from xdsl.ir import SSAValue
 
 import schedopt as ss
 from schedopt import te
+from schedopt.frontend import operators
 from schedopt.frontend.network import Network, shape_and_dtype
+from schedopt.workloads.matmul import matmul_stage
 
 _kernels: dict[str, ss.Kernel] = {}
 
@@ -37,39 +39,34 @@ def run_network(network: Network, inputs: Mapping[str, np.ndarray]) -> list[np.n
 
 
 def matmul(n: int, k: int, m: int) -> list[te.Tensor]:
+    """The library's matmul stage, named as a network's (`T_matmul`)."""
     A = te.placeholder((n, k), name="A")
     B = te.placeholder((k, m), name="B")
-    r = te.reduce_axis((0, k), name="k")
-    C = te.compute(
-        (n, m),
-        lambda i, j: te.sum(A[i, r] * B[r, j], axis=r),
-        name="T_matmul",
-        attrs={"layout_free_placeholders": [B]},
-    )
-    return [A, B, C]
+    return [A, B, matmul_stage(A, B, name="T_matmul")]
+
+
+def on_placeholders(
+    operator: Callable[..., te.Tensor], *shapes: tuple[int, ...], names: Sequence[str] = ("A", "B")
+) -> list[te.Tensor]:
+    """An operator function's tensors: placeholders of `shapes` named `names`, then the package's `operator`."""
+    inputs = [te.placeholder(shape, name=name) for shape, name in zip(shapes, names, strict=False)]
+    return [*inputs, operator(*inputs)]
 
 
 def bias_add(n: int, m: int) -> list[te.Tensor]:
-    A = te.placeholder((n, m), name="A")
-    bias = te.placeholder((m,), name="bias")
-    return [A, bias, te.compute((n, m), lambda i, j: A[i, j] + bias[j], name="T_add")]
+    return on_placeholders(operators.add, (n, m), (m,), names=("A", "bias"))
 
 
 def add(shape: tuple[int, ...]) -> list[te.Tensor]:
-    A = te.placeholder(shape, name="A")
-    B = te.placeholder(shape, name="B")
-    return [A, B, te.compute(shape, lambda *i: A[i] + B[i], name="T_add")]
+    return on_placeholders(operators.add, shape, shape)
 
 
 def multiply(shape: tuple[int, ...]) -> list[te.Tensor]:
-    A = te.placeholder(shape, name="A")
-    B = te.placeholder(shape, name="B")
-    return [A, B, te.compute(shape, lambda *i: A[i] * B[i], name="T_multiply")]
+    return on_placeholders(operators.multiply, shape, shape)
 
 
 def relu(shape: tuple[int, ...]) -> list[te.Tensor]:
-    A = te.placeholder(shape, name="A")
-    return [A, te.compute(shape, lambda *i: te.max(A[i], te.const(0.0)), name="T_relu")]
+    return on_placeholders(operators.relu, shape)
 
 
 def exp(shape: tuple[int, ...]) -> list[te.Tensor]:
@@ -78,16 +75,11 @@ def exp(shape: tuple[int, ...]) -> list[te.Tensor]:
 
 
 def transpose(n: int, m: int) -> list[te.Tensor]:
-    A = te.placeholder((n, m), name="A")
-    return [A, te.compute((m, n), lambda i, j: A[j, i], name="T_transpose")]
+    return on_placeholders(operators.transpose, (n, m))
 
 
 def reshape(shape: tuple[int, int], new_shape: tuple[int, int]) -> list[te.Tensor]:
-    """Row-major reshape between two 2-D shapes."""
-    A = te.placeholder(shape, name="A")
-    cols = shape[1]
-    flat = lambda i, j: i * new_shape[1] + j  # noqa: E731
-    return [A, te.compute(new_shape, lambda i, j: A[flat(i, j) // cols, flat(i, j) % cols], name="T_reshape")]
+    return on_placeholders(lambda data: operators.reshape(data, new_shape), shape)
 
 
 def row_sum(n: int, m: int) -> list[te.Tensor]:

@@ -61,6 +61,22 @@ IDS = """
 BARRIER = '      "gpu.barrier"() : () -> ()'
 
 
+_MLIR_ELEMENT_TYPES = {"float32": "f32", "float64": "f64", "int32": "i32", "int64": "i64"}
+
+
+def memref_type(array: np.ndarray) -> str:
+    """The memref type a kernel argument has when it is passed `array`: memref<8x256xf32>."""
+    return f"memref<{'x'.join(map(str, array.shape))}x{_MLIR_ELEMENT_TYPES[array.dtype.name]}>"
+
+
+def launch_on_cpu(
+    name: str, body: str, grid: tuple[int, int, int], block: tuple[int, int, int], **arrays: np.ndarray
+) -> None:
+    """Run one kernel of `body` over `grid` x `block` on the CPU, on `arrays`, named as the kernel names them."""
+    text = gpu_module(name, [(arg, memref_type(a)) for arg, a in arrays.items()], body, grid, block)
+    run_gpu_module_on_cpu(text, *arrays.values())
+
+
 def random_arrays(*shapes: tuple[int, ...], seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
@@ -83,18 +99,32 @@ def test_elementwise_with_a_barrier_between_shared_store_and_load():
       %v = memref.load %sh[%mirror] : memref<16xf32, 3 : i64>
       %w = arith.addf %v, %a : f32
       memref.store %w, %C[%i] : memref<64xf32>"""
-    text = gpu_module(
-        "add",
-        [("A", "memref<64xf32>"), ("B", "memref<64xf32>"), ("C", "memref<64xf32>")],
-        body,
-        (4, 1, 1),
-        (16, 1, 1),
-    )
     a, b = random_arrays((64,), (64,))
     c = np.zeros(64, np.float32)
-    run_gpu_module_on_cpu(text, a, b, c)
+    launch_on_cpu("add", body, (4, 1, 1), (16, 1, 1), A=a, B=b, C=c)
     sums = (a + b).reshape(4, 16)[:, ::-1].reshape(64)
     np.testing.assert_allclose(c, sums + a, rtol=1e-6)
+
+
+def cooperative_fetch(
+    source: str, fetches: str, width: str, origin: tuple[str, str], type_: str, shared_type: str
+) -> str:
+    """A loop in which the block's threads copy a `width`-wide slice of `source` at `origin` to shared memory.
+
+    Fetch f of thread `%flat` copies element e = f * %c_count + %flat, at row
+    e / width and column e % width of the slice, into `%{source}_shared`.
+    """
+    row0, col0 = origin
+    return f"""        scf.for %f = %c0 to {fetches} step %c1 {{
+          %fc = arith.muli %f, %c_count : index
+          %e = arith.addi %fc, %flat : index
+          %r = arith.divui %e, {width} : index
+          %q = arith.remui %e, {width} : index
+          %gr = arith.addi {row0}, %r : index
+          %gq = arith.addi {col0}, %q : index
+          %v{source} = memref.load %{source}[%gr, %gq] : {type_}
+          memref.store %v{source}, %{source}_shared[%r, %q] : {shared_type}
+        }}"""
 
 
 def tiled_matmul_body(n: int, tile: int, threads: int, k_tile: int) -> str:
@@ -136,28 +166,10 @@ def tiled_matmul_body(n: int, tile: int, threads: int, k_tile: int) -> str:
       scf.for %k0 = %c0 to %c_k0 step %c1 {{
         %kbase = arith.muli %k0, %c_kt : index
 {BARRIER}
-        scf.for %f = %c0 to %c_af step %c1 {{
-          %fc = arith.muli %f, %c_count : index
-          %e = arith.addi %fc, %flat : index
-          %r = arith.divui %e, %c_kt : index
-          %q = arith.remui %e, %c_kt : index
-          %gr = arith.addi %row0, %r : index
-          %gq = arith.addi %kbase, %q : index
-          %va = memref.load %A[%gr, %gq] : {t}
-          memref.store %va, %A_shared[%r, %q] : {a_sh}
-        }}
+{cooperative_fetch("A", "%c_af", "%c_kt", ("%row0", "%kbase"), t, a_sh)}
 {BARRIER}
 {BARRIER}
-        scf.for %f = %c0 to %c_bf step %c1 {{
-          %fc = arith.muli %f, %c_count : index
-          %e = arith.addi %fc, %flat : index
-          %r = arith.divui %e, %c_tile : index
-          %q = arith.remui %e, %c_tile : index
-          %gr = arith.addi %kbase, %r : index
-          %gq = arith.addi %col0, %q : index
-          %vb = memref.load %B[%gr, %gq] : {t}
-          memref.store %vb, %B_shared[%r, %q] : {b_sh}
-        }}
+{cooperative_fetch("B", "%c_bf", "%c_tile", ("%kbase", "%col0"), t, b_sh)}
 {BARRIER}
         scf.for %kk = %c0 to %c_kt step %c1 {{
           scf.for %i = %c0 to %c_per step %c1 {{
@@ -188,18 +200,11 @@ def tiled_matmul_body(n: int, tile: int, threads: int, k_tile: int) -> str:
 
 @pytest.mark.parametrize(("n", "tile", "threads", "k_tile"), [(64, 16, 8, 8), (32, 32, 4, 4)])
 def test_tiled_matmul_with_shared_memory_and_barriers_in_the_k_loop(n, tile, threads, k_tile):
-    t = f"memref<{n}x{n}xf32>"
     blocks = n // tile
-    text = gpu_module(
-        "matmul",
-        [("A", t), ("B", t), ("C", t)],
-        tiled_matmul_body(n, tile, threads, k_tile),
-        (blocks, blocks, 1),
-        (threads, threads, 1),
-    )
     a, b = random_arrays((n, n), (n, n))
     c = np.full((n, n), np.nan, np.float32)
-    run_gpu_module_on_cpu(text, a, b, c)
+    body = tiled_matmul_body(n, tile, threads, k_tile)
+    launch_on_cpu("matmul", body, (blocks, blocks, 1), (threads, threads, 1), A=a, B=b, C=c)
     np.testing.assert_allclose(c, a @ b, rtol=1e-4, atol=1e-4)
 
 
@@ -234,12 +239,9 @@ def test_block_reduction_tree_of_barriers_in_a_loop():
         %total = memref.load %sh[%c0] : memref<128xf32, 3 : i64>
         memref.store %total, %Y[%bx] : memref<8xf32>
       }}"""
-    text = gpu_module(
-        "row_sum", [("X", "memref<8x256xf32>"), ("Y", "memref<8xf32>")], body, (8, 1, 1), (128, 1, 1)
-    )
     (x,) = random_arrays((8, 256))
     y = np.zeros(8, np.float32)
-    run_gpu_module_on_cpu(text, x, y)
+    launch_on_cpu("row_sum", body, (8, 1, 1), (128, 1, 1), X=x, Y=y)
     np.testing.assert_allclose(y, x.sum(axis=1), rtol=1e-4, atol=1e-4)
 
 
@@ -267,12 +269,9 @@ def test_thread_local_array_and_loaded_values_live_across_a_barrier():
       %p = memref.load %private[%back] : memref<4xf32>
       %out = arith.addf %p, %mine : f32
       memref.store %out, %Y[%t] : memref<16xf32>"""
-    text = gpu_module(
-        "private", [("X", "memref<16xf32>"), ("Y", "memref<16xf32>")], body, (1, 1, 1), (4, 2, 2)
-    )
     (x,) = random_arrays((16,))
     y = np.zeros(16, np.float32)
-    run_gpu_module_on_cpu(text, x, y)
+    launch_on_cpu("private", body, (1, 1, 1), (4, 2, 2), X=x, Y=y)
     tx = np.arange(16) % 4
     np.testing.assert_allclose(y, x * (3 - tx) + x, rtol=1e-6)
 
@@ -310,12 +309,9 @@ def test_loop_carried_values_and_branch_results_across_barriers():
       %col = arith.muli %bx, %c8 : index
       %i = arith.addi %col, %tx : index
       memref.store %final, %Y[%i] : memref<16xf32>"""
-    text = gpu_module(
-        "carried", [("X", "memref<8xf32>"), ("Y", "memref<16xf32>")], body, (2, 1, 1), (8, 1, 1)
-    )
     (x,) = random_arrays((8,))
     y = np.zeros(16, np.float32)
-    run_gpu_module_on_cpu(text, x, y)
+    launch_on_cpu("carried", body, (2, 1, 1), (8, 1, 1), X=x, Y=y)
     acc = x.copy()
     for _ in range(3):
         acc = acc + np.roll(acc, -1)
@@ -391,17 +387,10 @@ def test_scalars_of_each_type_cross_a_barrier():
       %picked_wide = arith.extf %picked : f32 to f64
       %out = arith.addf %picked_wide, %wide : f64
       memref.store %out, %Y[%tx] : memref<8xf64>"""
-    text = gpu_module(
-        "scalars",
-        [("X", "memref<8xf32>"), ("K", "memref<8xi32>"), ("Y", "memref<8xf64>")],
-        body,
-        (1, 1, 1),
-        (8, 1, 1),
-    )
     (x,) = random_arrays((8,))
     k = np.random.default_rng(1).permutation(8).astype(np.int32)
     y = np.zeros(8, np.float64)
-    run_gpu_module_on_cpu(text, x, k, y)
+    launch_on_cpu("scalars", body, (1, 1, 1), (8, 1, 1), X=x, K=k, Y=y)
     np.testing.assert_allclose(y, np.where(x > 0, x[k], 0).astype(np.float64) + x.astype(np.float64))
 
 

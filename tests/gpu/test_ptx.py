@@ -6,11 +6,14 @@ import pytest
 from gpu_states import cross_thread_row_sum, elementwise, elementwise_chain, row_sum, tiled_matmul
 
 from schedopt.build import build
-from schedopt.errors import CompileError
+from schedopt.errors import CompileError, WorkloadError
 from schedopt.ir_context import te_context
+from schedopt.measurement import MeasureInput, MeasureResult
 from schedopt.passes.lower_to_nvptx import LowerToNVPTXPass
 from schedopt.ptx import check_with_ptxas, device_llvm_ir, emit_ptx, ptxas_path
+from schedopt.records import save_records
 from schedopt.schedule.schedule_program import state_to_program
+from schedopt.search_task import SearchTask
 
 needs_ptxas = pytest.mark.skipif(ptxas_path() is None, reason="ptxas (CUDA toolkit) is not on PATH")
 
@@ -71,3 +74,25 @@ def test_lower_to_nvptx_on_the_schedule_program_gives_the_ptx_of_build():
     module.body.block.add_op(state_to_program(schedule.dag, schedule.state))
     LowerToNVPTXPass().apply(te_context(), module)
     assert emit_ptx(device_llvm_ir(module)) == build(schedule.dag, schedule.state, target="cuda").ptx
+
+
+def test_print_best_prints_the_kernels_and_the_ptx_of_a_cuda_tasks_best_record(tmp_path):
+    schedule = tiled_matmul(n=64, tile=16, vthreads=2, threads=4, k_tile=8)
+    task = SearchTask(schedule.workload, schedule.args, target="cuda")
+    log = str(tmp_path / "gpu.json")
+    save_records(log, [MeasureInput(task, schedule.state)], [MeasureResult((1e-5,), 0, "", 1.0, 0.0)])
+    assert "gpu.module" in task.print_best(log, "cuda") and "gpu.barrier" in task.print_best(log, "cuda")
+    ptx = task.print_best(log, "ptx")
+    assert ".entry" in ptx and ".target sm_80" in ptx
+    if ptxas_path() is not None:
+        check_with_ptxas(ptx, "sm_80")
+    with pytest.raises(WorkloadError, match="print_mode 'llvm' prints a program for target llvm"):
+        task.print_best(log, "llvm")
+    cpu_task = SearchTask(schedule.workload, schedule.args)
+    save_records(
+        log,
+        [MeasureInput(cpu_task, cpu_task.compute_dag.get_init_state())],
+        [MeasureResult((1e-3,), 0, "", 1.0, 0.0)],
+    )
+    with pytest.raises(WorkloadError, match="print_mode 'ptx' prints a program for target cuda or nvptx"):
+        cpu_task.print_best(log, "ptx")

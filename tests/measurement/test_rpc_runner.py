@@ -10,22 +10,21 @@ come last: they leave the fleet without "cpu" workers.
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import get_task_stream
+from worker_kills import kill_when_busy
 
 import schedopt as ss
 from schedopt.measurement import BuildResult, LocalBuilder, LocalRunner, MeasureErrorNo, MeasureInput
 from schedopt.measurement.fleet import fleet_workers, parse_host_port
+from schedopt.measurement.local_rpc import LoopbackFleet, loopback_fleet
 from schedopt.records import load_records
 from schedopt.tools.fleet_main import main as fleet_main
 from schedopt.tools.worker_main import main as worker_main
@@ -42,53 +41,12 @@ IDLE = "entry:\n  ret void"
 OK, WRONG = MeasureErrorNo.NO_ERROR, MeasureErrorNo.WRONG_ANSWER
 
 
-@dataclasses.dataclass
-class Fleet:
-    address: str
-    host: str
-    port: int
-    client: Client
-    processes: dict[str, subprocess.Popen[bytes]]
-
-    def address_of(self, name: str) -> str:
-        return next(w.address for w in fleet_workers(self.client) if w.name == name)
-
-
-def start_worker(address: str, name: str, key: str, log: Path) -> subprocess.Popen[bytes]:
-    command = "from schedopt.tools.worker_main import console_main; console_main()"
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [sys.executable, "-c", command, "--scheduler", address, "--key", key, "--name", name],
-            stdout=output,
-            stderr=output,
-        )
-
-
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    cluster = LocalCluster(
-        n_workers=0,
-        processes=False,
-        protocol="tcp",
-        host="127.0.0.1",
-        scheduler_port=0,
-        dashboard_address=":0",
-    )
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackFleet]:
     log = tmp_path_factory.mktemp("fleet") / "workers.log"
-    processes = {
-        name: start_worker(cluster.scheduler_address, name, key, log) for name, key in WORKERS.items()
-    }
-    client = Client(cluster.scheduler_address, set_as_default=False)
-    try:
-        client.wait_for_workers(len(WORKERS), timeout=START_TIMEOUT_S)
-        host, port = parse_host_port(cluster.scheduler_address)
-        yield Fleet(cluster.scheduler_address, host, port, client, processes)
-    finally:
-        for process in processes.values():
-            process.kill()
-            process.wait()
-        client.close()
-        cluster.close()
+    workers = {name: ["--key", key] for name, key in WORKERS.items()}
+    with loopback_fleet(workers, START_TIMEOUT_S, log, graceful=False) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +84,7 @@ def failed_build(built: BuildResult) -> BuildResult:
 
 
 @pytest.fixture(scope="module")
-def cpu_runner(fleet: Fleet) -> Iterator[ss.RPCRunner]:
+def cpu_runner(fleet: LoopbackFleet) -> Iterator[ss.RPCRunner]:
     runner = ss.RPCRunner("cpu", fleet.host, fleet.port, n_parallel=2, **RUN_OPTIONS)
     yield runner
     runner.close()
@@ -165,6 +123,8 @@ def test_rpc_runner_measures_as_the_local_runner(good_builds, cpu_runner: ss.RPC
     assert remote[4].error_no == MeasureErrorNo.RUNTIME_DEVICE and "SIGSEGV" in remote[4].error_msg
     assert remote[2].error_msg == "@matmul: no iterator 7"
     assert all(len(result.costs) == RUN_OPTIONS["repeat"] for result in remote[:2])
+    assert {result.device_key for result in remote} == {cpu_runner.key}
+    assert {result.device_key for result in expected} == {None}
     for here, there in zip(local_costs, remote_costs, strict=True):  # the same kernels on the same host
         assert 0.1 < there / here < 10, (here, there)
 
@@ -178,7 +138,7 @@ def test_a_hanging_candidate_times_out_and_the_worker_lives_on(good_builds, cpu_
     assert again.error_no == OK
 
 
-def test_jobs_go_only_to_workers_of_their_key(fleet: Fleet, good_builds, cpu_runner: ss.RPCRunner):
+def test_jobs_go_only_to_workers_of_their_key(fleet: LoopbackFleet, good_builds, cpu_runner: ss.RPCRunner):
     inputs, builds = good_builds
     other = ss.RPCRunner("other", fleet.host, fleet.port, **RUN_OPTIONS)
     try:
@@ -192,7 +152,7 @@ def test_jobs_go_only_to_workers_of_their_key(fleet: Fleet, good_builds, cpu_run
         other.close()
 
 
-def test_a_hung_worker_gives_a_run_timeout(fleet: Fleet, good_builds):
+def test_a_hung_worker_gives_a_run_timeout(fleet: LoopbackFleet, good_builds):
     inputs, builds = good_builds
     runner = ss.RPCRunner("other", fleet.host, fleet.port, **RUN_OPTIONS)
     runner.hung_worker_s = 1
@@ -216,7 +176,7 @@ def test_an_unreachable_scheduler_is_named():
         ss.RPCRunner("cpu", "127.0.0.1", port, timeout=1)
 
 
-def test_a_key_no_worker_offers_is_named(fleet: Fleet):
+def test_a_key_no_worker_offers_is_named(fleet: LoopbackFleet):
     with pytest.raises(ss.SchedOptError, match=r"offers the device key 'gpu'.*keys offered: cpu, other"):
         ss.RPCRunner("gpu", fleet.host, fleet.port, timeout=0.5)
 
@@ -231,7 +191,7 @@ def test_bad_options_are_refused():
         ss.RPCRunner("cpu", "127.0.0.1", 1, n_parallel=0)
 
 
-def test_sched_opt_fleet_lists_workers_and_keys(fleet: Fleet, capsys: pytest.CaptureFixture[str]):
+def test_sched_opt_fleet_lists_workers_and_keys(fleet: LoopbackFleet, capsys: pytest.CaptureFixture[str]):
     assert fleet_main([f"{fleet.host}:{fleet.port}"]) == 0
     out = capsys.readouterr().out
     assert "3 workers" in out
@@ -269,6 +229,7 @@ def test_local_rpc_measure_context_tunes(tmp_path: Path):
     assert len(records) == 2
     assert {i.task.workload_key for i, _ in records} == {t.workload_key for t in tasks}
     assert all(result.error_no == OK for _, result in records)
+    assert {result.device_key for _, result in records} == {"local"}
     dag, state = tasks[0].apply_best(str(log))
     assert dag is not None and state is not None
     with pytest.raises(ss.SchedOptError, match="cannot reach"):
@@ -283,31 +244,23 @@ def test_local_rpc_measure_context_stops_when_dropped():
         ss.RPCRunner("local", host, port, timeout=0.5)
 
 
-def test_a_worker_killed_mid_batch_loses_no_candidate(fleet: Fleet, good_builds):
+def test_a_worker_killed_mid_batch_loses_no_candidate(fleet: LoopbackFleet, good_builds):
     """cpu-1 dies while measuring: Dask gives its candidate to cpu-0; every result arrives once, in order."""
     (scheduled, _), (good, _) = good_builds
     # Options of their own: each worker starts a measuring process and computes the reference for
     # them, so the first candidate on cpu-1 is there a while, and the kill lands mid-measurement.
     fresh = {**RUN_OPTIONS, "timeout": 30, "repeat": 2}
     runner = ss.RPCRunner("cpu", fleet.host, fleet.port, n_parallel=2, **fresh)
-    victim = fleet.address_of("cpu-1")
     builds = [good, good, faulty(good, IDLE), good, good, faulty(good, IDLE)]
     try:
-        with ThreadPoolExecutor(1) as pool:
-            batch = pool.submit(runner.run, [scheduled] * len(builds), builds, 0)
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while not fleet.client.processing().get(victim):
-                assert time.monotonic() < deadline, "cpu-1 never got a candidate"
-                time.sleep(0.05)
-            os.kill(fleet.processes["cpu-1"].pid, signal.SIGKILL)
-            results = batch.result(timeout=START_TIMEOUT_S)
+        results = kill_when_busy(fleet, "cpu-1", lambda: runner.run([scheduled] * len(builds), builds, 0))
     finally:
         runner.close()
     assert [r.error_no for r in results] == [OK, OK, WRONG, OK, OK, WRONG], [r.error_msg for r in results]
     assert [w.name for w in fleet_workers(fleet.client) if w.keys.get("cpu")] == ["cpu-0"]
 
 
-def test_a_key_left_without_workers_fails_what_is_left(fleet: Fleet, good_builds):
+def test_a_key_left_without_workers_fails_what_is_left(fleet: LoopbackFleet, good_builds):
     """After the kill above, cpu-0 is the last "cpu" worker: without it, the batch fails, in order."""
     inputs, builds = good_builds
     runner = ss.RPCRunner("cpu", fleet.host, fleet.port, **{**RUN_OPTIONS, "timeout": 1})

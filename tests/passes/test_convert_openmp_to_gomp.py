@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from xdsl.context import Context
-from xdsl.dialects import get_all_dialects, llvm
+from hand_written_ir import build as build_kernel
+from hand_written_ir import parse
+from xdsl.dialects import llvm
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.parser import Parser
 from xdsl.transforms.convert_scf_to_openmp import ConvertScfToOpenMPPass
 
 from schedopt.build import build, lower_to_llvm_dialect
@@ -24,8 +24,7 @@ from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import CompileError, LoweringError
 from schedopt.hardware_params import HardwareParams
 from schedopt.passes.convert_openmp_to_gomp import ConvertOpenMPToGompPass
-from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
-from schedopt.runtime import BufferSpec, compile_module, openmp_runtime
+from schedopt.runtime import openmp_runtime
 from schedopt.schedule.loop_state import State
 from schedopt.workload_registry import make_workload_key
 from schedopt.workloads.numpy_reference import random_inputs, reference
@@ -198,21 +197,11 @@ func.func @scale_rows(%A: memref<3x64xf32>, %B: memref<3x64xf32>) {
 """
 
 
-def parse(text: str) -> tuple[Context, ModuleOp]:
-    ctx = Context()
-    for name, factory in get_all_dialects().items():
-        ctx.register_dialect(name, factory)
-    return ctx, Parser(ctx, text).parse_module()
-
-
 def test_region_receives_index_float_and_buffers():
-    ctx, module = parse(SCALE_ROWS)
-    ConvertToLLVMPass().apply(ctx, module)  # from scf.parallel on, through convert-openmp-to-gomp
-    module.verify()
-    specs = [BufferSpec("A", (3, 64), np.float32, written=False), BufferSpec("B", (3, 64), np.float32)]
+    kernel = build_kernel(SCALE_ROWS, "scale_rows", num_threads=2)  # through convert-openmp-to-gomp
     a = np.random.default_rng(2).standard_normal((3, 64)).astype(np.float32)
     b = np.zeros_like(a)
-    compile_module(module).get_function("scale_rows", specs, num_threads=2)(a, b)
+    kernel(a, b)
     np.testing.assert_array_equal(b, a * np.arange(3, dtype=np.float32)[:, None])
 
 

@@ -1,37 +1,16 @@
 """convert-to-llvm end to end: hand-written kernels, lowered, compiled, run against numpy."""
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from xdsl.context import Context
-from xdsl.dialects import get_all_dialects, llvm
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.parser import Parser
+from hand_written_ir import build, lower, parse
+from xdsl.dialects import llvm
 
 from schedopt.errors import LoweringError, RuntimeArgumentError
 from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
-from schedopt.runtime import BufferSpec, Kernel, compile_module
-
-
-def parse(text: str) -> tuple[Context, ModuleOp]:
-    ctx = Context()
-    for name, factory in get_all_dialects().items():
-        ctx.register_dialect(name, factory)
-    return ctx, Parser(ctx, text).parse_module()
-
-
-def lower(text: str) -> ModuleOp:
-    ctx, module = parse(text)
-    ConvertToLLVMPass().apply(ctx, module)
-    module.verify()
-    return module
-
-
-def build(text: str, name: str, *specs: tuple[str, tuple[int, ...], type]) -> Kernel:
-    buffer_specs = [BufferSpec(n, shape, np.dtype(dtype)) for n, shape, dtype in specs]
-    return compile_module(lower(text)).get_function(name, buffer_specs)
-
+from schedopt.runtime import compile_module
 
 MATMUL = """
 func.func @matmul(%A: memref<16x8xf32>, %B: memref<8x12xf32>, %C: memref<16x12xf32>) {
@@ -59,13 +38,7 @@ func.func @matmul(%A: memref<16x8xf32>, %B: memref<8x12xf32>, %C: memref<16x12xf
 
 
 def test_matmul_with_reduction():
-    kernel = build(
-        MATMUL,
-        "matmul",
-        ("A", (16, 8), np.float32),
-        ("B", (8, 12), np.float32),
-        ("C", (16, 12), np.float32),
-    )
+    kernel = build(MATMUL, "matmul")
     rng = np.random.default_rng(0)
     a = rng.standard_normal((16, 8), dtype=np.float32)
     b = rng.standard_normal((8, 12), dtype=np.float32)
@@ -132,24 +105,31 @@ BINARY_MATH = [
 ]
 
 
-def elementwise_kernel(dtype: str, ops: list[str]) -> str:
+FLOAT_OPERANDS = ("%ax = math.absf %x", "%s = math.sin %x")
+"""Values float rows use besides %x and %y: |x| (for logarithms and roots) and sin x (in [-1, 1])."""
+
+
+def elementwise_kernel(
+    dtype: str, ops: list[str], size: int = 64, operands: Sequence[str] = FLOAT_OPERANDS
+) -> str:
+    """@ew(%X, %Y, %O): row r of O holds ops[r] of %x = X[i], %y = Y[i] and the `operands`."""
     n = len(ops)
     lines = [
-        f"func.func @ew(%X: memref<64x{dtype}>, %Y: memref<64x{dtype}>, %O: memref<{n}x64x{dtype}>) {{",
+        f"func.func @ew(%X: memref<{size}x{dtype}>, %Y: memref<{size}x{dtype}>, "
+        f"%O: memref<{n}x{size}x{dtype}>) {{",
         "  %c0 = arith.constant 0 : index",
         "  %c1 = arith.constant 1 : index",
-        "  %c64 = arith.constant 64 : index",
-        "  scf.for %i = %c0 to %c64 step %c1 {",
-        f"    %x = memref.load %X[%i] : memref<64x{dtype}>",
-        f"    %y = memref.load %Y[%i] : memref<64x{dtype}>",
-        f"    %ax = math.absf %x : {dtype}",
-        f"    %s = math.sin %x : {dtype}",
+        f"  %size = arith.constant {size} : index",
+        "  scf.for %i = %c0 to %size step %c1 {",
+        f"    %x = memref.load %X[%i] : memref<{size}x{dtype}>",
+        f"    %y = memref.load %Y[%i] : memref<{size}x{dtype}>",
+        *(f"    {operand} : {dtype}" for operand in operands),
     ]
     for row, op in enumerate(ops):
         lines += [
             f"    %r{row} = {op} : {dtype}",
             f"    %row{row} = arith.constant {row} : index",
-            f"    memref.store %r{row}, %O[%row{row}, %i] : memref<{n}x64x{dtype}>",
+            f"    memref.store %r{row}, %O[%row{row}, %i] : memref<{n}x{size}x{dtype}>",
         ]
     lines += ["  }", "  func.return", "}"]
     return "\n".join(lines)
@@ -160,13 +140,7 @@ def test_elementwise_math(dtype: type):
     table = UNARY_MATH + BINARY_MATH
     name = "f32" if dtype == np.float32 else "f64"
     n = len(table)
-    kernel = build(
-        elementwise_kernel(name, [op for op, _ in table]),
-        "ew",
-        ("X", (64,), dtype),
-        ("Y", (64,), dtype),
-        ("O", (n, 64), dtype),
-    )
+    kernel = build(elementwise_kernel(name, [op for op, _ in table]), "ew")
     rng = np.random.default_rng(1)
     x = rng.uniform(-3, 3, 64).astype(dtype)
     x[:4] = [1e-4, -2.5, 0.5, -1e-3]  # tanh and expm1 near 0, ties for the roundings
@@ -180,13 +154,7 @@ def test_elementwise_math(dtype: type):
 
 
 def test_nan_propagation_of_min_max():
-    kernel = build(
-        elementwise_kernel("f32", ["arith.maximumf %x, %y", "arith.maxnumf %x, %y"]),
-        "ew",
-        ("X", (64,), np.float32),
-        ("Y", (64,), np.float32),
-        ("O", (2, 64), np.float32),
-    )
+    kernel = build(elementwise_kernel("f32", ["arith.maximumf %x, %y", "arith.maxnumf %x, %y"]), "ew")
     x = np.full(64, np.nan, np.float32)
     y = np.ones(64, np.float32)
     out = np.zeros((2, 64), np.float32)
@@ -195,138 +163,59 @@ def test_nan_propagation_of_min_max():
     assert (out[1] == 1).all()
 
 
-INTEGER_OPS = """
-func.func @ints(%A: memref<32xi32>, %B: memref<32xi32>, %O: memref<20x32xi32>, %P: memref<4x32xindex>) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %c32 = arith.constant 32 : index
-  scf.for %i = %c0 to %c32 step %c1 {
-    %a = memref.load %A[%i] : memref<32xi32>
-    %b = memref.load %B[%i] : memref<32xi32>
-    %r0 = arith.floordivsi %a, %b : i32
-    %r1 = arith.ceildivsi %a, %b : i32
-    %r2 = arith.divsi %a, %b : i32
-    %r3 = arith.remsi %a, %b : i32
-    %r4 = arith.maxsi %a, %b : i32
-    %r5 = arith.minsi %a, %b : i32
-    %r6 = arith.maxui %a, %b : i32
-    %r7 = arith.minui %a, %b : i32
-    %r8 = arith.addi %a, %b : i32
-    %r9 = arith.subi %a, %b : i32
-    %r10 = arith.muli %a, %b : i32
-    %r11 = arith.andi %a, %b : i32
-    %r12 = arith.ori %a, %b : i32
-    %r13 = arith.xori %a, %b : i32
-    %c3 = arith.constant 3 : i32
-    %r14 = arith.shrsi %a, %c3 : i32
-    %r15 = arith.shli %a, %c3 : i32
-    %k0 = arith.constant 0 : index
-    memref.store %r0, %O[%k0, %i] : memref<20x32xi32>
-    %k1 = arith.constant 1 : index
-    memref.store %r1, %O[%k1, %i] : memref<20x32xi32>
-    %k2 = arith.constant 2 : index
-    memref.store %r2, %O[%k2, %i] : memref<20x32xi32>
-    %k3 = arith.constant 3 : index
-    memref.store %r3, %O[%k3, %i] : memref<20x32xi32>
-    %k4 = arith.constant 4 : index
-    memref.store %r4, %O[%k4, %i] : memref<20x32xi32>
-    %k5 = arith.constant 5 : index
-    memref.store %r5, %O[%k5, %i] : memref<20x32xi32>
-    %k6 = arith.constant 6 : index
-    memref.store %r6, %O[%k6, %i] : memref<20x32xi32>
-    %k7 = arith.constant 7 : index
-    memref.store %r7, %O[%k7, %i] : memref<20x32xi32>
-    %k8 = arith.constant 8 : index
-    memref.store %r8, %O[%k8, %i] : memref<20x32xi32>
-    %k9 = arith.constant 9 : index
-    memref.store %r9, %O[%k9, %i] : memref<20x32xi32>
-    %k10 = arith.constant 10 : index
-    memref.store %r10, %O[%k10, %i] : memref<20x32xi32>
-    %k11 = arith.constant 11 : index
-    memref.store %r11, %O[%k11, %i] : memref<20x32xi32>
-    %k12 = arith.constant 12 : index
-    memref.store %r12, %O[%k12, %i] : memref<20x32xi32>
-    %k13 = arith.constant 13 : index
-    memref.store %r13, %O[%k13, %i] : memref<20x32xi32>
-    %k14 = arith.constant 14 : index
-    memref.store %r14, %O[%k14, %i] : memref<20x32xi32>
-    %k15 = arith.constant 15 : index
-    memref.store %r15, %O[%k15, %i] : memref<20x32xi32>
-    %r16 = math.absi %a : i32
-    %r17 = math.ctlz %a : i32
-    %r18 = math.cttz %b : i32
-    %r19 = math.ctpop %a : i32
-    %k16 = arith.constant 16 : index
-    memref.store %r16, %O[%k16, %i] : memref<20x32xi32>
-    %k17 = arith.constant 17 : index
-    memref.store %r17, %O[%k17, %i] : memref<20x32xi32>
-    %k18 = arith.constant 18 : index
-    memref.store %r18, %O[%k18, %i] : memref<20x32xi32>
-    %k19 = arith.constant 19 : index
-    memref.store %r19, %O[%k19, %i] : memref<20x32xi32>
-    %ia = arith.index_cast %a : i32 to index
-    %ib = arith.index_cast %b : i32 to index
-    %q0 = arith.floordivsi %ia, %ib : index
-    %q1 = arith.ceildivsi %ia, %ib : index
-    %q2 = arith.remsi %ia, %ib : index
-    %q3 = arith.ceildivui %ia, %ib : index
-    memref.store %q0, %P[%k0, %i] : memref<4x32xindex>
-    memref.store %q1, %P[%k1, %i] : memref<4x32xindex>
-    memref.store %q2, %P[%k2, %i] : memref<4x32xindex>
-    memref.store %q3, %P[%k3, %i] : memref<4x32xindex>
-  }
-  func.return
-}
-"""
+def unsigned(values: np.ndarray) -> np.ndarray:
+    return values.view(np.uint32)
 
 
-def test_integer_ops_with_negative_operands():
-    kernel = build(
-        INTEGER_OPS,
-        "ints",
-        ("A", (32,), np.int32),
-        ("B", (32,), np.int32),
-        ("O", (20, 32), np.int32),
-        ("P", (4, 32), np.int64),
-    )
+# One result row per integer op, on i32; `%c3` is the constant 3.
+INTEGER_OPS = [
+    ("arith.floordivsi %x, %y", lambda a, b: a // b),
+    ("arith.ceildivsi %x, %y", lambda a, b: -(-a // b)),
+    ("arith.divsi %x, %y", lambda a, b: np.trunc(a / b).astype(np.int32)),
+    ("arith.remsi %x, %y", np.fmod),
+    ("arith.maxsi %x, %y", np.maximum),
+    ("arith.minsi %x, %y", np.minimum),
+    ("arith.maxui %x, %y", lambda a, b: np.maximum(unsigned(a), unsigned(b)).view(np.int32)),
+    ("arith.minui %x, %y", lambda a, b: np.minimum(unsigned(a), unsigned(b)).view(np.int32)),
+    ("arith.addi %x, %y", np.add),
+    ("arith.subi %x, %y", np.subtract),
+    ("arith.muli %x, %y", np.multiply),
+    ("arith.andi %x, %y", np.bitwise_and),
+    ("arith.ori %x, %y", np.bitwise_or),
+    ("arith.xori %x, %y", np.bitwise_xor),
+    ("arith.shrsi %x, %c3", lambda a, b: a >> 3),
+    ("arith.shli %x, %c3", lambda a, b: a << 3),
+    ("math.absi %x", lambda a, b: np.abs(a)),
+    ("math.ctlz %x", lambda a, b: [32 - int(v).bit_length() for v in unsigned(a)]),
+    ("math.cttz %y", lambda a, b: [(int(v) & -int(v)).bit_length() - 1 if v else 32 for v in unsigned(b)]),
+    ("math.ctpop %x", lambda a, b: [int(v).bit_count() for v in unsigned(a)]),
+]
+# The divisions that arith-expand rewrites, on index (i64).
+INDEX_OPS = [
+    ("arith.floordivsi %x, %y", lambda a, b: a // b),
+    ("arith.ceildivsi %x, %y", lambda a, b: -(-a // b)),
+    ("arith.remsi %x, %y", np.fmod),
+    (
+        "arith.ceildivui %x, %y",
+        lambda a, b: np.array(
+            [-(-int(x) // int(y)) for x, y in zip(a.view(np.uint64), b.view(np.uint64), strict=True)],
+            np.uint64,
+        ).view(np.int64),
+    ),
+]
+
+
+@pytest.mark.parametrize(("dtype", "table"), [("i32", INTEGER_OPS), ("index", INDEX_OPS)])
+def test_integer_ops_with_negative_operands(dtype: str, table: list):
+    kernel = build(elementwise_kernel(dtype, [op for op, _ in table], 32, ["%c3 = arith.constant 3"]), "ew")
     a = np.array([7, -7, 7, -7, 6, -6, 0, 1, -1, 100, -100, 5, *range(-10, 10)], np.int32)
     b = np.array([2, 2, -2, -2, 3, 3, 5, -3, 3, 7, 7, 5, *[3, -4] * 10], np.int32)
-    out = np.zeros((20, 32), np.int32)
-    wide = np.zeros((4, 32), np.int64)
-    kernel(a, b, out, wide)
-    u32 = np.uint32
-    expected = [
-        a // b,
-        -(-a // b),
-        np.trunc(a / b).astype(np.int32),
-        np.fmod(a, b),
-        np.maximum(a, b),
-        np.minimum(a, b),
-        np.maximum(a.view(u32), b.view(u32)).view(np.int32),
-        np.minimum(a.view(u32), b.view(u32)).view(np.int32),
-        a + b,
-        a - b,
-        a * b,
-        a & b,
-        a | b,
-        a ^ b,
-        a >> 3,
-        a << 3,
-        np.abs(a),
-        [32 - int(v).bit_length() for v in a.view(np.uint32)],
-        [(int(v) & -int(v)).bit_length() - 1 if v else 32 for v in b.view(np.uint32)],
-        [int(v).bit_count() for v in a.view(np.uint32)],
-    ]
-    for row, ref in enumerate(expected):
-        np.testing.assert_array_equal(out[row], ref, err_msg=f"row {row}")
-    a64, b64 = a.astype(np.int64), b.astype(np.int64)
-    np.testing.assert_array_equal(wide[0], a64 // b64)
-    np.testing.assert_array_equal(wide[1], -(-a64 // b64))
-    np.testing.assert_array_equal(wide[2], np.fmod(a64, b64))
-    unsigned_ceil = [
-        -(-int(x) // int(y)) for x, y in zip(a64.view(np.uint64), b64.view(np.uint64), strict=True)
-    ]
-    np.testing.assert_array_equal(wide[3].view(np.uint64), np.array(unsigned_ceil, np.uint64))
+    if dtype == "index":
+        a, b = a.astype(np.int64), b.astype(np.int64)
+    out = np.zeros((len(table), 32), a.dtype)
+    kernel(a, b, out)
+    for row, (op, ref) in enumerate(table):
+        np.testing.assert_array_equal(out[row], ref(a, b), err_msg=op)
 
 
 CASTS = """
@@ -384,18 +273,7 @@ func.func @casts(%F: memref<8xf32>, %I: memref<8xi32>, %D: memref<8xf64>, %L: me
 
 
 def test_casts():
-    kernel = build(
-        CASTS,
-        "casts",
-        ("F", (8,), np.float32),
-        ("I", (8,), np.int32),
-        ("D", (8,), np.float64),
-        ("L", (8,), np.int64),
-        ("OF", (5, 8), np.float32),
-        ("OD", (2, 8), np.float64),
-        ("OI", (5, 8), np.int32),
-        ("OL", (3, 8), np.int64),
-    )
+    kernel = build(CASTS, "casts")
     f = np.array([1.5, -2.5, 0.0, 3.99, -7.2, 1e6, 100.25, -0.5], np.float32)
     n = np.array([1, -1, 0, 2**31 - 1, -(2**31), 12345, -77, 8], np.int32)
     d = np.array([0.5, 1.5, 2.0, 4e9, 3.7, 7.0, 1e-3, 65536.9], np.float64)
@@ -451,9 +329,7 @@ func.func @pad_relu(%A: memref<4xf32>, %P: memref<6xf32>, %M: memref<6xi1>) {
 
 
 def test_scf_if_with_results_cmpf_select_and_bool_buffers():
-    kernel = build(
-        PAD_AND_RELU, "pad_relu", ("A", (4,), np.float32), ("P", (6,), np.float32), ("M", (6,), np.bool_)
-    )
+    kernel = build(PAD_AND_RELU, "pad_relu")
     a = np.array([1.0, -2.0, 3.0, -4.0], np.float32)
     p = np.full(6, 99, np.float32)
     mask = np.zeros(6, np.bool_)
@@ -499,7 +375,7 @@ func.func @two_stage(%X: memref<4x8xf32>, %Y: memref<4x8xf32>) {
 
 
 def test_alloc_and_alloca_of_intermediates():
-    kernel = build(INTERMEDIATES, "two_stage", ("X", (4, 8), np.float32), ("Y", (4, 8), np.float32))
+    kernel = build(INTERMEDIATES, "two_stage")
     x = np.arange(32, dtype=np.float32).reshape(4, 8)
     y = np.zeros((4, 8), np.float32)
     kernel(x, y)
@@ -538,7 +414,7 @@ func.func @apply(%X: memref<8xf32>, %Y: memref<8xf32>) {
 
 
 def test_func_call_with_index_argument_and_scalar_result():
-    kernel = build(CALLS, "apply", ("X", (8,), np.float32), ("Y", (8,), np.float32))
+    kernel = build(CALLS, "apply")
     x = np.linspace(-1, 1, 8, dtype=np.float32)
     y = np.zeros(8, np.float32)
     kernel(x, y)
@@ -576,7 +452,7 @@ func.func @saxpy_exp(%X: memref<20xf32>, %Y: memref<20xf32>) {
 
 
 def test_vector_loads_stores_and_math_beside_scalar_tail():
-    kernel = build(VECTORS, "saxpy_exp", ("X", (20,), np.float32), ("Y", (20,), np.float32))
+    kernel = build(VECTORS, "saxpy_exp")
     rng = np.random.default_rng(2)
     x = rng.uniform(-1, 1, 20).astype(np.float32)
     y = rng.uniform(-1, 1, 20).astype(np.float32)
@@ -620,13 +496,7 @@ def test_unconverted_op_is_named():
 
 
 def test_wrong_arrays_are_rejected_naming_the_argument():
-    kernel = build(
-        MATMUL,
-        "matmul",
-        ("A", (16, 8), np.float32),
-        ("B", (8, 12), np.float32),
-        ("C", (16, 12), np.float32),
-    )
+    kernel = build(MATMUL, "matmul")
     a, b = np.zeros((16, 8), np.float32), np.zeros((8, 12), np.float32)
     with pytest.raises(
         RuntimeArgumentError, match=r"argument 2 \(C\): expected float32\[16, 12\], got float64"

@@ -7,19 +7,16 @@ of the correctly rounded f32 result.
 
 import numpy as np
 import pytest
+from hand_written_ir import compile_function, parse
 from xdsl.context import Context
-from xdsl.dialects import get_all_dialects
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.parser import Parser
 
 import schedopt.workloads  # noqa: F401  (registers the workloads)
 from schedopt.build import argument_specs, lower, lower_to_llvm_dialect
 from schedopt.compute_dag import ComputeDAG
-from schedopt.dialects import get_all_dialects as schedopt_dialects
-from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
 from schedopt.passes.vectorize_annotated_loops import VectorizeAnnotatedLoopsPass
-from schedopt.runtime import BufferSpec, Kernel, compile_module
+from schedopt.runtime import Kernel, compile_module
 from schedopt.workload_registry import make_workload_key
 from schedopt.workloads.numpy_reference import random_inputs, reference
 
@@ -51,32 +48,16 @@ func.func @k(%X: memref<{n}xf32>, %Y: memref<{n}xf32>) {{
 REFERENCES = {"math.exp": np.exp, "math.exp2": np.exp2}
 
 
-def parse(text: str) -> tuple[Context, ModuleOp]:
-    ctx = Context()
-    for name, factory in (get_all_dialects() | schedopt_dialects()).items():
-        ctx.register_dialect(name, factory)
-    return ctx, Parser(ctx, text).parse_module()
-
-
 def kernel_module(op: str, vector: bool) -> tuple[Context, ModuleOp]:
     body = (VECTOR_BODY if vector else SCALAR_BODY).format(op=op, n=SIZE, lanes=LANES)
     return parse(KERNEL.format(n=SIZE, step=LANES if vector else 1, body=body))
-
-
-def compile_kernel(ctx: Context, module: ModuleOp) -> Kernel:
-    ConvertToLLVMPass().apply(ctx, module)
-    specs = [
-        BufferSpec("X", (SIZE,), np.dtype(np.float32), written=False),
-        BufferSpec("Y", (SIZE,), np.dtype(np.float32)),
-    ]
-    return compile_module(module).get_function("k", specs)
 
 
 def approximated_kernel(op: str, vector: bool) -> Kernel:
     ctx, module = kernel_module(op, vector)
     MathPolynomialApproximationPass().apply(ctx, module)
     assert op not in str(module)
-    return compile_kernel(ctx, module)
+    return compile_function(ctx, module, "k")
 
 
 def apply(kernel: Kernel, x: np.ndarray) -> np.ndarray:
@@ -190,7 +171,7 @@ def test_vectorizes_when_run_before_vectorize_annotated_loops():
     assert "memref.store" not in ir  # vectorized, not unrolled
     assert "vector.store" in ir and f": vector<{LANES}xf32> to vector<{LANES}xi32>" in ir
     x = np.linspace(-88.0, 88.0, SIZE, dtype=np.float32)
-    assert ulp_errors(apply(compile_kernel(ctx, module), x), np.exp(x.astype(np.float64))).max() <= 2.0
+    assert ulp_errors(apply(compile_function(ctx, module, "k"), x), np.exp(x.astype(np.float64))).max() <= 2.0
 
 
 def test_build_approximates_the_vectorized_exp_of_softmax():

@@ -25,11 +25,16 @@ def matmul() -> ComputeDAG:
     return ComputeDAG(make_workload_key("matmul", (16, 12, 8)))
 
 
-def test_outermost_parallel_loop_becomes_scf_parallel():
+def lower_with_parallel_loop(position: int) -> ModuleOp:
+    """The matmul lowered with loop `position` of C (0: i, 1: j) annotated parallel."""
     dag = matmul()
     state = dag.get_init_state()
-    state.parallel("C", state["C"].iters[0])
-    module = lower(dag, state)
+    state.parallel("C", state["C"].iters[position])
+    return lower(dag, state)
+
+
+def test_outermost_parallel_loop_becomes_scf_parallel():
+    module = lower_with_parallel_loop(0)
     (loop,) = parallel_loops(module)
     assert loop.parent_op() is module.body.block.first_op  # directly in the kernel function
     assert not annotated_parallel_for_loops(module)
@@ -48,11 +53,7 @@ def test_nested_parallel_loop_stays_serial():
 
 
 def test_parallel_loop_inside_serial_loop():
-    dag = matmul()
-    state = dag.get_init_state()
-    state.parallel("C", state["C"].iters[1])
-    module = lower(dag, state)
-    (loop,) = parallel_loops(module)
+    (loop,) = parallel_loops(lower_with_parallel_loop(1))
     assert isinstance(loop.parent_op(), scf.ForOp)
 
 

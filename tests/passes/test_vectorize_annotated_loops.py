@@ -10,19 +10,13 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from xdsl.context import Context
-from xdsl.dialects import get_all_dialects
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.parser import Parser
+from hand_written_ir import compile_function, parse
 
 import schedopt.workloads  # noqa: F401  (registers the workloads)
 from schedopt.build import build, lower
 from schedopt.compute_dag import ComputeDAG
-from schedopt.dialects import get_all_dialects as schedopt_dialects
 from schedopt.errors import LoweringError
-from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.passes.vectorize_annotated_loops import VectorizeAnnotatedLoopsPass
-from schedopt.runtime import BufferSpec, compile_module
 from schedopt.schedule.loop_state import State
 from schedopt.workload_registry import make_workload_key
 from schedopt.workloads.numpy_reference import random_inputs, reference
@@ -155,13 +149,6 @@ def test_loop_longer_than_max_lanes_stays_a_loop():
     assert "vector." not in ir and VECTORIZE_ATTR in ir
 
 
-def parse(text: str) -> tuple[Context, ModuleOp]:
-    ctx = Context()
-    for name, factory in (get_all_dialects() | schedopt_dialects()).items():
-        ctx.register_dialect(name, factory)
-    return ctx, Parser(ctx, text).parse_module()
-
-
 def test_fallback_inside_a_region_leaves_no_trace():
     """A body found unvectorizable deep in a region is unrolled; nothing built on the way is left."""
     ctx, module = parse(
@@ -216,12 +203,7 @@ def test_vector_ops_lower_and_run():
         }
         """
     )
-    ConvertToLLVMPass().apply(ctx, module)
-    specs = [
-        BufferSpec("X", (8,), np.dtype(np.float32), written=False),
-        BufferSpec("Y", (8,), np.dtype(np.float32)),
-    ]
-    kernel = compile_module(module).get_function("k", specs)
+    kernel = compile_function(ctx, module, "k")
     x = np.arange(1, 9, dtype=np.float32)
     y = np.zeros(8, np.float32)
     kernel(x, y)

@@ -1,47 +1,41 @@
 """`sched-opt-records`: list, best, convert and prune, with readable tables and warnings."""
 
+import sys
 from pathlib import Path
 
 import pytest
 
-import schedopt.workloads  # noqa: F401  (registers matmul)
-from schedopt.compute_dag import ComputeDAG
-from schedopt.measurement import MAX_FLOAT, MeasureInput, MeasureResult
-from schedopt.records import load_records, save_records
-from schedopt.search_task import SearchTask
+from schedopt.measurement import MAX_FLOAT
+from schedopt.records import load_records
 from schedopt.tools.records_main import main
-from schedopt.workload_registry import make_workload_key
 
-KEY = make_workload_key("matmul", (16, 16, 16))
-OTHER_KEY = make_workload_key("matmul", (8, 8, 8))
-
-
-def measurement(key: str, factor: int, cost: float, error: int = 0) -> tuple[MeasureInput, MeasureResult]:
-    dag = ComputeDAG(key)
-    state = dag.get_init_state()
-    state.split("C", "i", [factor])
-    costs = (MAX_FLOAT,) if error else (cost,)
-    return MeasureInput(SearchTask(compute_dag=dag), state), MeasureResult(costs, error, "", 0.1, 1.7e9)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compiler"))  # the shared record helper
+from matmul_records import KEY, OTHER_KEY, save_split_records
 
 
 @pytest.fixture
 def log(tmp_path: Path) -> Path:
-    filename = tmp_path / "log.json"
-    pairs = [
-        measurement(KEY, 2, 3e-3),
-        measurement(KEY, 4, 1e-3),
-        measurement(KEY, 8, 0, error=7),
-        measurement(OTHER_KEY, 2, 2e-4),
-    ]
-    save_records(filename, *zip(*pairs, strict=True))
-    return filename
+    return save_split_records(
+        tmp_path / "log.json", (KEY, 2, 3e-3), (KEY, 4, 1e-3), (KEY, 8, MAX_FLOAT, 7), (OTHER_KEY, 2, 2e-4)
+    )
 
 
 def test_list(log: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["list", str(log)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{log}: 4 records, 1 failed"
-    assert lines[1].split() == ["record", "workload", "target", "result", "cost", "(ms)", "steps", "time"]
+    assert lines[1].split() == [
+        "record",
+        "workload",
+        "target",
+        "result",
+        "cost",
+        "(ms)",
+        "steps",
+        "time",
+        "device",
+    ]
+    assert lines[3].split()[-1] == "host"  # measured here, not through RPCRunner
     assert f"{log}:2" in lines[3] and "1.0000" in lines[3]
     assert "RUN_TIMEOUT" in lines[4]
     assert main(["list", str(log), "--valid", "--workload", KEY]) == 0

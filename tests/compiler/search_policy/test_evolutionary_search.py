@@ -4,8 +4,8 @@ import random
 
 import numpy as np
 import pytest
+from programs_vs_numpy import assert_programs_match_numpy
 
-from schedopt.build import build
 from schedopt.cost_model import CostModel, RandomModel, XGBModel
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.hardware_params import HardwareParams
@@ -13,7 +13,6 @@ from schedopt.schedule.transform_steps import PragmaStep, SplitStep
 from schedopt.search_policy import EmptyPolicy, SketchPolicy
 from schedopt.search_policy.mutation import MutateAutoUnroll, MutateParallel, MutateTileSize
 from schedopt.search_task import SearchTask
-from schedopt.workloads.numpy_reference import random_inputs, reference
 
 SMALL = dict(evolutionary_search_population=64, sample_init_min_population=16)
 
@@ -169,14 +168,7 @@ def test_a_warming_up_xgb_model_picks_what_the_random_model_of_its_seed_picks():
 )
 def test_evolved_programs_match_numpy(name, args):
     policy = make_policy(name, args, seed=2, model=RandomModel(2))
-    dag = policy.dag
-    inputs = random_inputs(name, dag, np.random.default_rng(0))
-    expected = reference(name, args, inputs)
-    for state in policy.pick_candidates(6):
-        kernel = build(dag, state)
-        outputs = [np.zeros(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
-        kernel(*inputs, *outputs)
-        np.testing.assert_allclose(outputs[0], expected[0], rtol=1e-4, atol=1e-5, err_msg=str(state))
+    assert_programs_match_numpy(name, args, policy.dag, policy.pick_candidates(6))
 
 
 def test_unknown_params_are_refused():

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from programs_vs_numpy import assert_programs_match_numpy, build_and_compare
 
 from schedopt import te
-from schedopt.build import build
 from schedopt.compute_dag import ComputeDAG
 from schedopt.hardware_params import HardwareParams
-from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind
 from schedopt.search_policy import SketchPolicy
 from schedopt.search_policy.sketch_rules import should_always_inline
 from schedopt.search_task import SearchTask
 from schedopt.workload_registry import make_workload_key
 from schedopt.workloads.conv2d import const_matrix, winograd_matrices
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.workloads.numpy_reference import reference
 
 HARDWARE = HardwareParams(num_cores=2, vector_unit_bytes=32)
 RESNET_ARGS = (1, 56, 56, 512, 512, 3, 1, 1)
@@ -34,14 +33,6 @@ def policy_for(name: str, args: tuple, seed: int = 0, **params) -> SketchPolicy:
     return SketchPolicy(
         SearchTask(name, args, hardware_params=HARDWARE), params=params or None, seed=seed, verbose=0
     )
-
-
-def build_and_compare(dag: ComputeDAG, state: State, inputs: list, expected: list) -> None:
-    kernel = build(dag, state)
-    outputs = [np.zeros(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
-    kernel(*inputs, *outputs)
-    for got, want in zip(outputs, expected, strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=str(state))
 
 
 # --- conv2d + bn + relu ---------------------------------------------------------------------------
@@ -86,11 +77,7 @@ def test_conv2d_bn_relu_sampled_programs_match_numpy(name: str):
     assert len(policy.generate_sketches()) == 3
     population = policy.sample_initial_population()
     assert len(population) >= 4
-    dag = ComputeDAG(make_workload_key(name, args))
-    inputs = random_inputs(name, dag, np.random.default_rng(0))
-    expected = reference(name, args, inputs)
-    for state in population[:4]:
-        build_and_compare(dag, state, inputs, expected)
+    assert_programs_match_numpy(name, args, ComputeDAG(make_workload_key(name, args)), population[:4])
 
 
 # --- what counts as a missing input for multi-level tiling -------------------------------------
@@ -212,7 +199,4 @@ def test_winograd_sampled_programs_match_numpy():
     name = "conv2d_winograd_nhwc"
     policy = policy_for(name, args, seed=0, evolutionary_search_population=8, sample_init_min_population=8)
     dag = ComputeDAG(make_workload_key(name, args))
-    inputs = random_inputs(name, dag, np.random.default_rng(0))
-    expected = reference(name, args, inputs)
-    for state in policy.sample_initial_population()[:2]:
-        build_and_compare(dag, state, inputs, expected)
+    assert_programs_match_numpy(name, args, dag, policy.sample_initial_population()[:2])

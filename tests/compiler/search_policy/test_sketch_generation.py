@@ -1,9 +1,8 @@
 """Sketches and initial populations of SketchPolicy: TVM's structures, complete programs, numpy's results."""
 
-import numpy as np
 import pytest
+from programs_vs_numpy import assert_programs_match_numpy
 
-from schedopt.build import build
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.hardware_params import HardwareParams
@@ -14,7 +13,6 @@ from schedopt.search_policy.sketch_rules import Condition
 from schedopt.search_policy.split_factors import divisors, factorizations
 from schedopt.search_task import SearchTask
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads.numpy_reference import random_inputs, reference
 
 
 def policy_for(name: str, args: tuple, seed: int = 0, **params) -> SketchPolicy:
@@ -202,11 +200,4 @@ WORKLOADS = [
 def test_sampled_programs_match_numpy(name: str, args: tuple):
     policy = policy_for(name, args, seed=1, evolutionary_search_population=12, sample_init_min_population=12)
     dag = ComputeDAG(make_workload_key(name, args))
-    inputs = random_inputs(name, dag, np.random.default_rng(0))
-    expected = reference(name, args, inputs)
-    for state in policy.sample_initial_population()[:12]:
-        kernel = build(dag, state)
-        outputs = [np.zeros(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
-        kernel(*inputs, *outputs)
-        for got, want in zip(outputs, expected, strict=True):
-            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=str(state))
+    assert_programs_match_numpy(name, args, dag, policy.sample_initial_population()[:12])

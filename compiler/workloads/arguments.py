@@ -1,0 +1,27 @@
+"""A workload's arguments by name, as its te definition takes them.
+
+A workload key holds the arguments in order, with the trailing defaults left
+out. The numpy references and baselines read them by name from the te
+definition's signature, so a workload's parameter list is written once.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from types import SimpleNamespace
+
+from schedopt.errors import WorkloadError
+from schedopt.workloads import WORKLOADS
+
+
+def workload_arguments(name: str, args: Sequence[object]) -> SimpleNamespace:
+    """`args` bound to the parameters of workload `name`, the left-out ones defaulted: `.stride`, `.dtype`, ..."""
+    if name not in WORKLOADS:
+        raise WorkloadError(f"no workload {name!r} in the library (known: {', '.join(sorted(WORKLOADS))})")
+    try:
+        bound = inspect.signature(WORKLOADS[name]).bind(*args)
+    except TypeError as error:
+        raise WorkloadError(f"{name}: arguments {list(args)!r} do not fit: {error}") from error
+    bound.apply_defaults()
+    return SimpleNamespace(**bound.arguments)
