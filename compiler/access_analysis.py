@@ -13,7 +13,7 @@ anything else (`%i * 2 + %r`, a reduce iterator) makes the read complex.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -175,34 +175,33 @@ def _shifted_iterator(index: SSAValue, positions: dict[BlockArgument, int]) -> i
     return None
 
 
-def _is_constant(index: SSAValue) -> bool:
-    """An index computed from constants alone (no iterator, no tensor read): TVM folds it to an int."""
+def _dependencies(index: SSAValue) -> Iterator[SSAValue]:
+    """`index` and every value it is computed from, each once (lazily: a caller may stop early)."""
     stack, seen = [index], set[SSAValue]()
     while stack:
         value = stack.pop()
         if value in seen:
             continue
         seen.add(value)
-        if not isinstance(value, OpResult) or isinstance(value.owner, te.ReadOp):
-            return False
-        stack.extend(value.owner.operands)
-    return True
+        yield value
+        if isinstance(value, OpResult):
+            stack.extend(value.owner.operands)
+
+
+def _is_constant(index: SSAValue) -> bool:
+    """An index computed from constants alone (no iterator, no tensor read): TVM folds it to an int."""
+    return all(
+        isinstance(value, OpResult) and not isinstance(value.owner, te.ReadOp)
+        for value in _dependencies(index)
+    )
 
 
 def _iters_used(index: SSAValue, positions: dict[BlockArgument, int]) -> set[int]:
     """The iterators an index expression depends on (conv's `h * 2 + r` uses h and r)."""
     used: set[int] = set()
-    stack, seen = [index], set[SSAValue]()
-    while stack:
-        value = stack.pop()
-        if value in seen:
-            continue
-        seen.add(value)
-        if isinstance(value, BlockArgument):
-            if value in positions:
-                used.add(positions[value])
-        elif isinstance(value, OpResult):
-            stack.extend(value.owner.operands)
+    for value in _dependencies(index):
+        if isinstance(value, BlockArgument) and value in positions:
+            used.add(positions[value])
     return used
 
 

@@ -38,7 +38,7 @@ from schedopt.measurement.results import MeasureInput, MeasureResult
 from schedopt.records.codec import Record
 from schedopt.records.json_lines import JsonLinesStore
 from schedopt.records.sqlite import SqliteStore
-from schedopt.records.store import RecordStore
+from schedopt.records.store import LineFilter, RecordStore
 from schedopt.search_task import SearchTask, target_kind
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -72,7 +72,7 @@ def read_records(
     kind = None if target is None else target_kind(target)
     if workload_hash is None and workload_key is not None:
         workload_hash = hash_of_workload_key(workload_key)
-    for line in open_store(filename).lines(workload_key, kind, workload_hash):
+    for line in open_store(filename).lines(LineFilter(workload_key, kind, workload_hash)):
         try:
             record = Record.decode(line.text, line.location)
         except RecordError as error:

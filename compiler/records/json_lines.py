@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 
 from schedopt.errors import RecordError
 from schedopt.records.codec import Record
-from schedopt.records.store import RecordStore, StoredLine
+from schedopt.records.store import ALL_LINES, LineFilter, RecordStore, StoredLine
 
 
 class JsonLinesStore(RecordStore):
@@ -65,12 +65,7 @@ class JsonLinesStore(RecordStore):
                 return descriptor
             os.close(descriptor)
 
-    def lines(
-        self,
-        workload_key: str | None = None,
-        target_kind: str | None = None,
-        workload_hash: str | None = None,
-    ) -> Iterator[StoredLine]:
+    def lines(self, wanted: LineFilter = ALL_LINES) -> Iterator[StoredLine]:
         try:
             file = open(self.filename, encoding="utf-8", errors="replace")  # noqa: SIM115 (a generator)
         except OSError as error:

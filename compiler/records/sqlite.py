@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from schedopt.errors import RecordError
 from schedopt.json_value import JSON
 from schedopt.records.codec import Record
-from schedopt.records.store import RecordStore, StoredLine
+from schedopt.records.store import ALL_LINES, LineFilter, RecordStore, StoredLine
 
 SCHEMA_VERSION = 2
 """Stored in `PRAGMA user_version`; version 1 is upgraded, any other is refused."""
@@ -123,13 +123,8 @@ class SqliteStore(RecordStore):
             database.connection.execute("DELETE FROM records")
             database.connection.executemany(_INSERT, [_row(r) for r in records])
 
-    def lines(
-        self,
-        workload_key: str | None = None,
-        target_kind: str | None = None,
-        workload_hash: str | None = None,
-    ) -> Iterator[StoredLine]:
-        where, parameters = _where(workload_key, target_kind, workload_hash)
+    def lines(self, wanted: LineFilter = ALL_LINES) -> Iterator[StoredLine]:
+        where, parameters = _where(wanted)
         query = f"SELECT id, record FROM records {'WHERE ' + where if where else ''} ORDER BY id"
         database = self._database(create=False)
         try:
@@ -244,14 +239,13 @@ class SqliteStore(RecordStore):
             raise RecordError(f"cannot write record database {self.filename}: {error}") from None
 
 
-def _where(
-    workload_key: str | None, target_kind: str | None, workload_hash: str | None
-) -> tuple[str, tuple[str, ...]]:
+def _where(wanted: LineFilter) -> tuple[str, tuple[str, ...]]:
     """The WHERE clause of a lookup: the workload by key or hash, and the target's kind.
 
     Rows without a hash match any hash: the reader derives theirs from the
     key (a registered workload) and checks.
     """
+    workload_key, target_kind, workload_hash = wanted.workload_key, wanted.target_kind, wanted.workload_hash
     clauses: list[str] = []
     parameters: list[str] = []
     if workload_key is not None and workload_hash is not None:

@@ -10,6 +10,24 @@ from schedopt.records.codec import Record
 
 
 @dataclass(frozen=True)
+class LineFilter:
+    """The lines a reader wants: a workload (by key or by structural hash) on a target kind; None: any.
+
+    A hint that a back end with an index uses to read less: the caller
+    still checks each decoded record. A record may be wanted for its
+    workload key or for its structural hash, so with both given a back end
+    returns the lines that match either.
+    """
+
+    workload_key: str | None = None
+    target_kind: str | None = None
+    workload_hash: str | None = None
+
+
+ALL_LINES = LineFilter()
+
+
+@dataclass(frozen=True)
 class StoredLine:
     """The text of one stored record and where it is ("tune.json:12"), not yet decoded."""
 
@@ -37,16 +55,5 @@ class RecordStore(ABC):
         """Replace the file's records by `records`, atomically: a reader sees the old or the new ones."""
 
     @abstractmethod
-    def lines(
-        self,
-        workload_key: str | None = None,
-        target_kind: str | None = None,
-        workload_hash: str | None = None,
-    ) -> Iterator[StoredLine]:
-        """The stored lines in order; raises `RecordError` when the file cannot be read.
-
-        The filters are a hint that a back end with an index uses to read
-        less: the caller still checks each decoded record. A record may be
-        wanted for its workload key or for its structural hash, so with both
-        given a back end returns the lines that match either.
-        """
+    def lines(self, wanted: LineFilter = ALL_LINES) -> Iterator[StoredLine]:
+        """The stored lines in order (`wanted` may leave some out); `RecordError` if the file cannot be read."""

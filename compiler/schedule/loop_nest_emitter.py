@@ -311,20 +311,14 @@ class ScheduledLowering:
             for name, value in origin_leaves.items()
         }
         local = bounds.loops.root_values(leaves, bounds.extents, index)
-        base = self.buffers[stage.name].relaxed_base
-        if base is None:
-            return local
-        return [index.add(b, v) for b, v in zip(base, local, strict=False)] + local[len(base) :]
+        return _shifted(local, self.buffers[stage.name].relaxed_base, index)
 
     def _global_values(
         self, stage: Stage, bounds: StageBounds, leaf_values: dict[str, SSAValue], index: IndexBuilder
     ) -> list[SSAValue]:
         """Root-axis values in the stage's whole domain (adding the region base of an attached stage)."""
         local = bounds.loops.root_values(leaf_values, bounds.extents, index)
-        base = self.buffers[stage.name].base
-        if base is None:
-            return local
-        return [index.add(b, v) for b, v in zip(base, local, strict=False)] + local[len(base) :]
+        return _shifted(local, self.buffers[stage.name].base, index)
 
     # --- the statements ----------------------------------------------------------------
 
@@ -639,3 +633,10 @@ def _ssa_name(name: str) -> str | None:
 def lower_state(dag: ComputeDAG, state: State, gpu: bool = False) -> func.FuncOp:
     """The memref function computing `dag` under `state` (with `gpu`, for `convert-bound-loops-to-gpu`)."""
     return ScheduledLowering(dag, state, gpu).lower()
+
+
+def _shifted(local: list[SSAValue], base: Sequence[SSAValue] | None, index: IndexBuilder) -> list[SSAValue]:
+    """Root-axis values of a region (`local`) moved by the region's base; axes past the base stay as they are."""
+    if base is None:
+        return local
+    return [index.add(b, v) for b, v in zip(base, local, strict=False)] + local[len(base) :]

@@ -170,7 +170,6 @@ def _handle_name(*parts: str) -> str | None:
 
 
 def _emit_split(b: _ProgramBuilder, step: steps.SplitStep, new: list[Iterator]) -> None:
-    stage, loop = b.stage_name(step.stage_id), b.loop_name(step.stage_id, step.iter_id)
     current_extent = b.state.stages[step.stage_id].iters[step.iter_id].extent
     op = sched.SplitOp(
         b.stage(step.stage_id),
@@ -180,25 +179,19 @@ def _emit_split(b: _ProgramBuilder, step: steps.SplitStep, new: list[Iterator]) 
         step.extent,
         has_extent=step.extent != current_extent,
     )
-    b.add(op)
-    b.forget_loops(stage, [loop])
-    b.bind_loops(stage, op.results_, new)
+    _replace_loop(b, step, op, op.results_, new)
 
 
 def _emit_follow_split(b: _ProgramBuilder, step: steps.FollowSplitStep, new: list[Iterator]) -> None:
-    stage, loop = b.stage_name(step.stage_id), b.loop_name(step.stage_id, step.iter_id)
     op = sched.FollowSplitOp(
         b.stage(step.stage_id), b.loop(step.stage_id, step.iter_id), step.src_step_id, step.n_split
     )
-    b.add(op)
-    b.forget_loops(stage, [loop])
-    b.bind_loops(stage, op.results_, new)
+    _replace_loop(b, step, op, op.results_, new)
 
 
 def _emit_follow_fused_split(
     b: _ProgramBuilder, step: steps.FollowFusedSplitStep, new: list[Iterator]
 ) -> None:
-    stage, loop = b.stage_name(step.stage_id), b.loop_name(step.stage_id, step.iter_id)
     op = sched.FollowFusedSplitOp(
         b.stage(step.stage_id),
         b.loop(step.stage_id, step.iter_id),
@@ -206,9 +199,21 @@ def _emit_follow_fused_split(
         step.level,
         step.factor_or_nparts,
     )
+    _replace_loop(b, step, op, op.results, new)
+
+
+def _replace_loop(
+    b: _ProgramBuilder,
+    step: steps.SplitStep | steps.FollowSplitStep | steps.FollowFusedSplitStep,
+    op: Operation,
+    loops: Sequence[SSAValue],
+    new: list[Iterator],
+) -> None:
+    """Add `op`, which splits the loop `step` names, and name its results after the loops `new`."""
+    stage, loop = b.stage_name(step.stage_id), b.loop_name(step.stage_id, step.iter_id)
     b.add(op)
     b.forget_loops(stage, [loop])
-    b.bind_loops(stage, op.results, new)
+    b.bind_loops(stage, loops, new)
 
 
 def _emit_fuse(b: _ProgramBuilder, step: steps.FuseStep, fused: Iterator) -> None:

@@ -25,21 +25,20 @@ from schedopt.dialects.sched import LoopAnnotation
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import IteratorKind, StageKind
 from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, SplitStep
+from schedopt.search_policy.sketch_params import TilingStructure
 from schedopt.search_policy.sketch_rules import (
     AddCacheWrite,
     Condition,
     Derived,
+    MultiLevelTiling,
+    MultiLevelTilingWithFusion,
     SimplifyComputeWithConstTensor,
     SketchRule,
     SkipStage,
     const_tensor_indices,
     has_cache_write_stage,
-    has_original_loops,
-    multi_level_tile,
     needs_multi_level_tiling,
-    single_elementwise_consumer,
     space_and_reduce_lengths,
-    tile_with_fusion,
 )
 
 if TYPE_CHECKING:
@@ -337,40 +336,8 @@ class CrossThreadReduction:
         return len(state.transform_steps) - 2
 
 
-@dataclass(frozen=True)
-class MultiLevelTilingWithFusionGPU:
-    """Tile a stage "SSSRRSRS" and compute it inside its elementwise consumer's thread tile (level 3)."""
-
-    name: str = "MultiLevelTilingWithFusion"
-
-    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
-        if not needs_multi_level_tiling(policy, state, stage_id):
-            return Condition.SKIP
-        target_id = single_elementwise_consumer(policy, state, stage_id)
-        if target_id is None or not has_original_loops(policy, state, target_id):
-            return Condition.SKIP
-        return Condition.APPLY_AND_SKIP_REST
-
-    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
-        structure = policy.params["gpu_multi_level_tiling_structure"]
-        return tile_with_fusion(policy, state, stage_id, structure, (3,))
-
-
-@dataclass(frozen=True)
-class MultiLevelTilingGPU:
-    """Tile a stage that reuses its inputs with the GPU structure "SSSRRSRS"."""
-
-    name: str = "MultiLevelTiling"
-
-    def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
-        if needs_multi_level_tiling(policy, state, stage_id):
-            return Condition.APPLY_AND_SKIP_REST
-        return Condition.SKIP
-
-    def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
-        tiled, _ = multi_level_tile(state, stage_id, policy.params["gpu_multi_level_tiling_structure"])
-        return [(tiled, stage_id - 1)]
-
+GPU_TILING: TilingStructure = "gpu_multi_level_tiling_structure"
+"""The parameter that holds the GPU's multi-level tiling structure ("SSSRRSRS")."""
 
 GPU_RULES: tuple[SketchRule, ...] = (
     AddCacheRead(),
@@ -379,8 +346,8 @@ GPU_RULES: tuple[SketchRule, ...] = (
     SimplifyComputeWithConstTensor(),
     CrossThreadReduction(),
     AddCacheWrite(answer=Condition.APPLY_AND_SKIP_REST),
-    MultiLevelTilingWithFusionGPU(),
-    MultiLevelTilingGPU(),
+    MultiLevelTilingWithFusion(structure=GPU_TILING, levels=(3,), always_skip_rest=True),
+    MultiLevelTiling(structure=GPU_TILING),
     SkipStage(),
 )
 """TVM's CUDA rule order (a custom rule goes first)."""

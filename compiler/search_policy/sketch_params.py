@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeAlias, TypedDict
+from typing import Literal, TypeAlias, TypedDict
+
+TilingStructure: TypeAlias = Literal["cpu_multi_level_tiling_structure", "gpu_multi_level_tiling_structure"]
+"""The parameter that names a multi-level tiling structure ("SSRSRS" on a CPU, "SSSRRSRS" on a GPU)."""
 
 SketchParamOverrides: TypeAlias = Mapping[str, float | int | str]
 """Some of the parameters, by name; SketchPolicy rejects a name that is not one of `SketchParams`."""

@@ -27,6 +27,7 @@ from xdsl.dialects.builtin import ArrayAttr
 from schedopt.access_analysis import SIMPLIFY_CONST_TENSOR_INDICES
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind, IteratorKind, StageKind
+from schedopt.search_policy.sketch_params import TilingStructure
 
 if TYPE_CHECKING:
     from schedopt.search_policy.rule_context import RuleContext
@@ -340,9 +341,18 @@ class AddCacheWrite:
 
 @dataclass(frozen=True)
 class MultiLevelTilingWithFusion:
-    """Tile a stage and compute it inside the tiles of its elementwise consumer (levels 1 and 2 on CPU)."""
+    """Tile a stage by `structure` and compute it inside the tiles of its elementwise consumer at `levels`.
+
+    On a CPU ("SSRSRS", levels 1 and 2) the sketches without fusion are
+    kept beside these unless the stage has a cache-write stage; on a GPU
+    (`always_skip_rest`: "SSSRRSRS", level 3, the thread tile) the fused
+    sketch is the only one.
+    """
 
     name: str = "MultiLevelTilingWithFusion"
+    structure: TilingStructure = "cpu_multi_level_tiling_structure"
+    levels: tuple[int, ...] = (1, 2)
+    always_skip_rest: bool = False
 
     def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         if not needs_multi_level_tiling(policy, state, stage_id):
@@ -350,13 +360,12 @@ class MultiLevelTilingWithFusion:
         target_id = single_elementwise_consumer(policy, state, stage_id)
         if target_id is None or not has_original_loops(policy, state, target_id):
             return Condition.SKIP
-        if has_cache_write_stage(state, stage_id):
+        if self.always_skip_rest or has_cache_write_stage(state, stage_id):
             return Condition.APPLY_AND_SKIP_REST
         return Condition.APPLY
 
     def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
-        structure = policy.params["cpu_multi_level_tiling_structure"]
-        return tile_with_fusion(policy, state, stage_id, structure, (1, 2))
+        return tile_with_fusion(policy, state, stage_id, policy.params[self.structure], self.levels)
 
 
 def tile_with_fusion(
@@ -385,9 +394,10 @@ def tile_with_fusion(
 
 @dataclass(frozen=True)
 class MultiLevelTiling:
-    """Tile a stage that reuses its inputs (matmul, conv) with the CPU structure "SSRSRS"."""
+    """Tile a stage that reuses its inputs (matmul, conv) by `structure` ("SSRSRS" on a CPU)."""
 
     name: str = "MultiLevelTiling"
+    structure: TilingStructure = "cpu_multi_level_tiling_structure"
 
     def condition(self, policy: RuleContext, state: State, stage_id: int) -> Condition:
         if needs_multi_level_tiling(policy, state, stage_id):
@@ -395,7 +405,7 @@ class MultiLevelTiling:
         return Condition.SKIP
 
     def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
-        tiled, _ = multi_level_tile(state, stage_id, policy.params["cpu_multi_level_tiling_structure"])
+        tiled, _ = multi_level_tile(state, stage_id, policy.params[self.structure])
         return [(tiled, stage_id - 1)]
 
 
