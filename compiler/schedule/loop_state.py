@@ -87,31 +87,15 @@ class State:
     def stage_id(self, stage: StageRef) -> int:
         """The position of a stage given by position, name, Stage or te tensor."""
         self._require_stages()
-        if isinstance(stage, int):
-            if not 0 <= stage < len(self.stages):
-                raise ScheduleError(f"no stage {stage} (the state has {len(self.stages)})")
-            return stage
-        name = stage if isinstance(stage, str) else stage.name
-        for index, candidate in enumerate(self.stages):
-            if candidate.name == name:
-                return index
-        raise ScheduleError(f"no stage {name!r} (stages: {', '.join(s.name for s in self.stages)})")
+        return _position(stage, [s.name for s in self.stages], "no stage", "the state has", "stages")
 
     def iter_id(self, stage: StageRef, iterator: IterRef) -> int:
         """The position of an iterator of a stage, given by position, name or Iterator."""
         target = self.stages[self.stage_id(stage)]
         if target.kind == StageKind.PLACEHOLDER:
             raise ScheduleError(f"stage {target.name} is a placeholder and has no loops")
-        if isinstance(iterator, int):
-            if not 0 <= iterator < len(target.iters):
-                raise ScheduleError(f"stage {target.name} has no iterator {iterator}")
-            return iterator
-        name = iterator if isinstance(iterator, str) else iterator.name
-        for index, it in enumerate(target.iters):
-            if it.name == name:
-                return index
-        names = ", ".join(it.name for it in target.iters)
-        raise ScheduleError(f"stage {target.name} has no iterator {name!r} (iterators: {names})")
+        names = [it.name for it in target.iters]
+        return _position(iterator, names, f"stage {target.name} has no iterator", "it has", "iterators")
 
     def __getitem__(self, stage: StageRef) -> Stage:
         return self.stages[self.stage_id(stage)]
@@ -326,3 +310,19 @@ class State:
                 if attached.attach == (stage.name, it.name):
                     self._print_stage(attached, indent, lines)
         lines.append("  " * indent + f"{stage.name} = ...")
+
+
+def _position(ref: StageRef | IterRef, names: Sequence[str], missing: str, count: str, listing: str) -> int:
+    """The position of a stage or iterator given by position, name, or an object with a `name`.
+
+    A wrong one raises `ScheduleError`: "`missing` 7 (`count` 3)" for a
+    position, "`missing` 'x' (`listing`: a, b)" for a name.
+    """
+    if isinstance(ref, int):
+        if not 0 <= ref < len(names):
+            raise ScheduleError(f"{missing} {ref} ({count} {len(names)})")
+        return ref
+    name = ref if isinstance(ref, str) else ref.name
+    if name in names:
+        return names.index(name)
+    raise ScheduleError(f"{missing} {name!r} ({listing}: {', '.join(names)})")

@@ -124,6 +124,10 @@ class _ProgramBuilder:
             self.bind_stage(self.add(sched.GetStageOp(name, self.root)).stage, name)
         return self.stages[name]
 
+    def stage_and_loop(self, stage_id: int, iter_id: int) -> tuple[SSAValue, SSAValue]:
+        """The handles of a stage and of one of its loops: the first operands of every loop primitive."""
+        return self.stage(stage_id), self.loop(stage_id, iter_id)
+
     def loop(self, stage_id: int, iter_id: int) -> SSAValue:
         """The handle of a loop, fetched with `sched.get_iters` (of all loops) if it has none."""
         stage = self.state.stages[stage_id]
@@ -172,8 +176,7 @@ def _handle_name(*parts: str) -> str | None:
 def _emit_split(b: _ProgramBuilder, step: steps.SplitStep, new: list[Iterator]) -> None:
     current_extent = b.state.stages[step.stage_id].iters[step.iter_id].extent
     op = sched.SplitOp(
-        b.stage(step.stage_id),
-        b.loop(step.stage_id, step.iter_id),
+        *b.stage_and_loop(step.stage_id, step.iter_id),
         step.lengths,
         step.inner_to_outer,
         step.extent,
@@ -183,9 +186,7 @@ def _emit_split(b: _ProgramBuilder, step: steps.SplitStep, new: list[Iterator]) 
 
 
 def _emit_follow_split(b: _ProgramBuilder, step: steps.FollowSplitStep, new: list[Iterator]) -> None:
-    op = sched.FollowSplitOp(
-        b.stage(step.stage_id), b.loop(step.stage_id, step.iter_id), step.src_step_id, step.n_split
-    )
+    op = sched.FollowSplitOp(*b.stage_and_loop(step.stage_id, step.iter_id), step.src_step_id, step.n_split)
     _replace_loop(b, step, op, op.results_, new)
 
 
@@ -193,8 +194,7 @@ def _emit_follow_fused_split(
     b: _ProgramBuilder, step: steps.FollowFusedSplitStep, new: list[Iterator]
 ) -> None:
     op = sched.FollowFusedSplitOp(
-        b.stage(step.stage_id),
-        b.loop(step.stage_id, step.iter_id),
+        *b.stage_and_loop(step.stage_id, step.iter_id),
         step.src_step_ids,
         step.level,
         step.factor_or_nparts,
@@ -233,11 +233,11 @@ def _emit_reorder(b: _ProgramBuilder, step: steps.ReorderStep, _: None) -> None:
 def _emit_annotation(b: _ProgramBuilder, step: steps.AnnotationStep, _: Iterator) -> None:
     if step.annotation in (sched.LoopAnnotation.NONE, sched.LoopAnnotation.TENSORIZE):
         raise ScheduleError(f"annotation {step.annotation.value} has no sched.annotate form")
-    b.add(sched.AnnotateOp(b.stage(step.stage_id), b.loop(step.stage_id, step.iter_id), step.annotation))
+    b.add(sched.AnnotateOp(*b.stage_and_loop(step.stage_id, step.iter_id), step.annotation))
 
 
 def _emit_pragma(b: _ProgramBuilder, step: steps.PragmaStep, _: None) -> None:
-    b.add(sched.PragmaOp(b.stage(step.stage_id), b.loop(step.stage_id, step.iter_id), step.pragma_type))
+    b.add(sched.PragmaOp(*b.stage_and_loop(step.stage_id, step.iter_id), step.pragma_type))
 
 
 def _emit_storage_align(b: _ProgramBuilder, step: steps.StorageAlignStep, _: None) -> None:
@@ -272,7 +272,7 @@ def _emit_cache_write(b: _ProgramBuilder, step: steps.CacheWriteStep, new_id: in
 
 
 def _emit_rfactor(b: _ProgramBuilder, step: steps.RfactorStep, new_id: int) -> None:
-    op = sched.RfactorOp(b.stage(step.stage_id), b.loop(step.stage_id, step.iter_id), step.factor_iter_id)
+    op = sched.RfactorOp(*b.stage_and_loop(step.stage_id, step.iter_id), step.factor_iter_id)
     b.add(op)
     b.forget_loops(b.stage_name(step.stage_id))
     b.bind_stage(op.factored, step.new_name(b.state))

@@ -12,10 +12,12 @@ the other way round.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import ClassVar, Generic, Protocol
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, ClassVar, Generic, Protocol, Self
 
 from typing_extensions import TypeVar
 
@@ -87,12 +89,17 @@ class Step(Generic[StepResult]):
     stage_id: int
 
     def to_record(self) -> list[JSON]:
-        """The step as a JSON array of the TVM log format."""
-        raise NotImplementedError
+        """The step as a JSON array of the TVM log format: its code, then its fields in order."""
+        return [self.CODE, *(codec.encode(getattr(self, name)) for name, codec in _record_fields(type(self)))]
 
     @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        raise NotImplementedError
+    def from_record(cls, record: Sequence[JSON]) -> Self:
+        """The step a JSON array of the TVM log format describes (IndexError, TypeError or ValueError if
+        it is malformed; fields past the step's own are ignored)."""
+        fields_ = _record_fields(cls)
+        if len(record) < 1 + len(fields_):
+            raise IndexError(f"{cls.CODE} records {len(fields_)} fields, this one {len(record) - 1}")
+        return cls(*(codec.decode(value) for (_, codec), value in zip(fields_, record[1:], strict=False)))
 
     def apply_to_state(self, state: StepTarget) -> StepResult:
         """Perform the step on `state`'s stages (not its history); return new iterators or stage ids."""
@@ -128,13 +135,6 @@ class AnnotationStep(Step[Iterator]):
     iter_id: int
     annotation: LoopAnnotation
 
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id, self.iter_id, self.annotation.record_code]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]), _int(record[2]), LoopAnnotation.from_record_code(_int(record[3])))
-
     def apply_to_state(self, state: StepTarget) -> Iterator:
         stage = _stage(state, self)
         it = _iter(stage, self.iter_id, self.CODE)
@@ -160,13 +160,6 @@ class FuseStep(Step[Iterator]):
 
     CODE: ClassVar[str] = "FU"
     fused_ids: tuple[int, ...]
-
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id, list(self.fused_ids)]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]), _ints(record[2]))
 
     def apply_to_state(self, state: StepTarget) -> Iterator:
         stage = _stage(state, self)
@@ -200,13 +193,6 @@ class PragmaStep(Step[None]):
     iter_id: int
     pragma_type: str
 
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id, self.iter_id, self.pragma_type]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]), _int(record[2]), str(record[3]))
-
     def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
         _iter(stage, self.iter_id, self.CODE)
@@ -224,13 +210,6 @@ class ReorderStep(Step[None]):
 
     CODE: ClassVar[str] = "RE"
     after_ids: tuple[int, ...]
-
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id, list(self.after_ids)]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]), _ints(record[2]))
 
     def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
@@ -259,21 +238,6 @@ class SplitStep(Step[list[Iterator]]):
     extent: int | None
     lengths: tuple[int | None, ...]
     inner_to_outer: bool = True
-
-    def to_record(self) -> list[JSON]:
-        return [
-            self.CODE,
-            self.stage_id,
-            self.iter_id,
-            self.extent or 0,
-            list(self.lengths),
-            int(self.inner_to_outer),
-        ]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        lengths = _optional_ints(record[4])
-        return cls(_int(record[1]), _int(record[2]), _int(record[3]) or None, lengths, bool(record[5]))
 
     def apply_to_state(self, state: StepTarget) -> list[Iterator]:
         return apply_split(state, self, self.stage_id, self.iter_id, self.lengths, self.inner_to_outer)
@@ -330,13 +294,6 @@ class FollowSplitStep(Step[list[Iterator]]):
     src_step_id: int
     n_split: int
 
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id, self.iter_id, self.src_step_id, self.n_split]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]), _int(record[2]), _int(record[3]), _int(record[4]))
-
     def lengths(self, steps: Sequence[Step]) -> list[int | None]:
         src = _source_split(steps, self.src_step_id, self.CODE)
         if not 1 <= self.n_split <= len(src.lengths) + 1:
@@ -363,20 +320,6 @@ class FollowFusedSplitStep(Step[list[Iterator]]):
     src_step_ids: tuple[int, ...]
     level: int
     factor_or_nparts: bool
-
-    def to_record(self) -> list[JSON]:
-        return [
-            self.CODE,
-            self.stage_id,
-            self.iter_id,
-            list(self.src_step_ids),
-            self.level,
-            int(self.factor_or_nparts),
-        ]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]), _int(record[2]), _ints(record[3]), _int(record[4]), bool(record[5]))
 
     def length(self, steps: Sequence[Step]) -> int | None:
         product = 1
@@ -412,13 +355,6 @@ class StorageAlignStep(Step[None]):
     factor: int
     offset: int
 
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id, self.iter_id, self.factor, self.offset]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]), _int(record[2]), _int(record[3]), _int(record[4]))
-
     def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
         it = _iter(stage, self.iter_id, self.CODE)
@@ -439,13 +375,6 @@ class ComputeAtStep(Step[None]):
     CODE: ClassVar[str] = "CA"
     target_stage_id: int
     target_iter_id: int
-
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id, self.target_stage_id, self.target_iter_id]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]), _int(record[2]), _int(record[3]))
 
     def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
@@ -513,13 +442,6 @@ class ComputeInlineStep(Step[None]):
 
     CODE: ClassVar[str] = "CI"
 
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]))
-
     def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
         if any(it.kind == IteratorKind.REDUCE for it in stage.iters) or stage.has_reduction:
@@ -539,13 +461,6 @@ class ComputeRootStep(Step[None]):
     """Compute a stage at the root, over its whole domain (undoes compute_at)."""
 
     CODE: ClassVar[str] = "CR"
-
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]))
 
     def apply_to_state(self, state: StepTarget) -> None:
         stage = _stage(state, self)
@@ -599,13 +514,6 @@ class CacheReadStep(Step[int]):
     scope_name: str
     reader_ids: tuple[int, ...]
 
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id, self.scope_name, list(self.reader_ids)]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]), str(record[2]), _ints(record[3]))
-
     def new_name(self, state: StepTarget) -> str:
         """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
         return fresh_stage_name(state, state.stages[self.stage_id].name, self.scope_name)
@@ -650,13 +558,6 @@ class CacheWriteStep(Step[int]):
     CODE: ClassVar[str] = "CHW"
     scope_name: str
 
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id, self.scope_name]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]), str(record[2]))
-
     def new_name(self, state: StepTarget) -> str:
         """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
         return fresh_stage_name(state, state.stages[self.stage_id].name, self.scope_name)
@@ -692,13 +593,6 @@ class RfactorStep(Step[int]):
     CODE: ClassVar[str] = "RF"
     iter_id: int
     factor_iter_id: int
-
-    def to_record(self) -> list[JSON]:
-        return [self.CODE, self.stage_id, self.iter_id, self.factor_iter_id]
-
-    @classmethod
-    def from_record(cls, record: Sequence[JSON]) -> Step:
-        return cls(_int(record[1]), _int(record[2]), _int(record[3]))
 
     def new_name(self, state: StepTarget) -> str:
         """The name of the stage the step adds to `state` (see `fresh_stage_name`)."""
@@ -785,6 +679,39 @@ def _optional_ints(value: JSON) -> tuple[int | None, ...]:
     if not isinstance(value, list):
         raise TypeError(f"expected a list of integers, got {value!r}")
     return tuple(None if item is None else _int(item) for item in value)
+
+
+@dataclass(frozen=True)
+class _FieldCodec:
+    """How a step field of one type reads and writes in a record."""
+
+    encode: Callable[[Any], JSON]
+    decode: Callable[[JSON], Any]
+
+
+def _same(value: Any) -> JSON:
+    return value
+
+
+_FIELD_CODECS: dict[object, _FieldCodec] = {
+    int: _FieldCodec(_same, _int),
+    bool: _FieldCodec(int, lambda value: bool(_int(value))),
+    str: _FieldCodec(_same, str),
+    int | None: _FieldCodec(lambda value: value or 0, lambda value: _int(value) or None),  # 0: unknown
+    tuple[int, ...]: _FieldCodec(list, _ints),
+    tuple[int | None, ...]: _FieldCodec(list, _optional_ints),
+    LoopAnnotation: _FieldCodec(
+        lambda value: value.record_code, lambda value: LoopAnnotation.from_record_code(_int(value))
+    ),
+}
+"""The record form of each type a step field has (TVM writes booleans as 0/1, an unknown extent as 0)."""
+
+
+@functools.cache
+def _record_fields(cls: type[Step]) -> tuple[tuple[str, _FieldCodec], ...]:
+    """A step class's fields in record order, with their codecs."""
+    hints = typing.get_type_hints(cls)
+    return tuple((field.name, _FIELD_CODECS[hints[field.name]]) for field in fields(cls))
 
 
 def step_from_record(record: JSON) -> Step:

@@ -36,6 +36,7 @@ from schedopt.search_policy.sketch_rules import (
     SketchRule,
     SkipStage,
     const_tensor_indices,
+    fuse_reduce_loops,
     has_cache_write_stage,
     needs_multi_level_tiling,
     space_and_reduce_lengths,
@@ -305,8 +306,7 @@ class CrossThreadReduction:
     def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         state = state.copy()
         name = state.stages[stage_id].name
-        reduce = [it.name for it in state.stages[stage_id].iters if it.kind == IteratorKind.REDUCE]
-        fused = state.fuse(name, reduce).name if len(reduce) > 1 else reduce[0]
+        fused = fuse_reduce_loops(state, stage_id)
         target_id = single_consumer_id(state, stage_id)
         common = follow = None
         if target_id is not None and not needs_multi_level_tiling(policy, state, target_id):

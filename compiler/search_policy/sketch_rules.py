@@ -137,6 +137,13 @@ def space_and_reduce_lengths(state: State, stage_id: int) -> tuple[int, int]:
     return space, reduce
 
 
+def fuse_reduce_loops(state: State, stage_id: int) -> str:
+    """Fuse the stage's reduce loops into one (in `state`); the name of that loop."""
+    stage = state.stages[stage_id]
+    reduce = [it.name for it in stage.iters if it.kind == IteratorKind.REDUCE]
+    return state.fuse(stage.name, reduce).name if len(reduce) > 1 else reduce[0]
+
+
 def needs_rfactor(policy: RuleContext, state: State, stage_id: int) -> bool:
     """A reduction long against the parallelism its spatial loops offer (TVM's `NeedsRfactor`)."""
     if state.stages[stage_id].kind != StageKind.COMPUTE:
@@ -301,10 +308,8 @@ class AddRfactor:
     def apply(self, policy: RuleContext, state: State, stage_id: int) -> Derived:
         base = state.copy()
         name = base.stages[stage_id].name
-        reduce = [it.name for it in base.stages[stage_id].iters if it.kind == IteratorKind.REDUCE]
         n_space = sum(it.kind == IteratorKind.SPATIAL for it in base.stages[stage_id].iters)
-        fused = base.fuse(name, reduce) if len(reduce) > 1 else base.stages[stage_id].iter(reduce[0])
-        outer, inner = base.split(name, fused.name, [None])
+        outer, inner = base.split(name, fuse_reduce_loops(base, stage_id), [None])
         derived: Derived = []
         for part in (outer, inner):
             factored = base.copy()

@@ -7,24 +7,19 @@ from xdsl.utils.exceptions import VerifyException
 from schedopt.dialects import te
 from schedopt.ir_context import te_context
 
-MATMUL = """\
-builtin.module {
-  func.func @matmul(%A: tensor<64x32xf32> {te.name = "A"}, %B: tensor<32x16xf32> {te.name = "B"}) -> tensor<64x16xf32> {
-    %C = te.compute "C" spatial(i: 64, j: 16) reduce<sum>(k: 32) ins(%A, %B : tensor<64x32xf32>, tensor<32x16xf32>) -> tensor<64x16xf32> {
-    ^bb0(%i: index, %j: index, %k: index):
-      %a = te.read %A[%i, %k] : tensor<64x32xf32>
-      %b = te.read %B[%k, %j] : tensor<32x16xf32>
-      %p = arith.mulf %a, %b : f32
-      te.yield %p : f32
-    }
-    func.return %C : tensor<64x16xf32>
-  }
-}
-"""
-
 
 def parse(text: str):
     return Parser(te_context(), text).parse_module()
+
+
+def documented_example() -> str:
+    """The IR of the dialect's module docstring (its ```mlir block): the tests keep the docs honest."""
+    assert te.__doc__ is not None
+    return te.__doc__.split("```mlir\n")[1].split("```")[0]
+
+
+MATMUL = str(parse(documented_example())) + "\n"
+"""The documented example as the printer writes it."""
 
 
 def test_print_parse_print_is_identity():
