@@ -25,6 +25,7 @@ from typing import Any, NoReturn, TypeAlias
 from xdsl.builder import Builder
 from xdsl.dialects import arith, func, math, scf
 from xdsl.dialects.builtin import (
+    AnyFloat,
     ArrayAttr,
     DictionaryAttr,
     Float16Type,
@@ -73,6 +74,22 @@ def dtype_to_type(dtype: str) -> Attribute:
     if dtype not in _DTYPES:
         raise TEError(f"unsupported dtype {dtype!r} (supported: {', '.join(_DTYPES)})")
     return _DTYPES[dtype]
+
+
+def float_type(dtype: str) -> Float16Type | Float32Type | Float64Type:
+    """The xDSL type of a float dtype."""
+    element = dtype_to_type(dtype)
+    if not isinstance(element, Float16Type | Float32Type | Float64Type):
+        raise TEError(f"dtype {dtype!r} is not a float type")
+    return element
+
+
+def integer_type(dtype: str) -> IntegerType:
+    """The xDSL type of an integer dtype (bool is i1)."""
+    element = dtype_to_type(dtype)
+    if not isinstance(element, IntegerType):
+        raise TEError(f"dtype {dtype!r} is not an integer type")
+    return element
 
 
 def type_to_dtype(element_type: Attribute) -> str:
@@ -960,7 +977,6 @@ class _BodyEmitter:
     def _emit_cast(self, value: SSAValue, src: str, dst: str) -> SSAValue:
         if src == dst:
             return value
-        dst_type = dtype_to_type(dst)
         if src == INDEX:
             as_int = self._insert(arith.IndexCastOp(value, IntegerType(64)))
             return self._emit_cast(as_int, "int64", dst)
@@ -969,23 +985,24 @@ class _BodyEmitter:
             return self._insert(arith.IndexCastOp(as_int, IndexType()))
         if _is_float(src) and _is_float(dst):
             wider = _width(dst) > _width(src)
-            return self._insert(arith.ExtFOp(value, dst_type) if wider else arith.TruncFOp(value, dst_type))
+            to = float_type(dst)
+            return self._insert(arith.ExtFOp(value, to) if wider else arith.TruncFOp(value, to))
         if _is_float(dst):
             if src == "bool":
-                return self._insert(arith.UIToFPOp(value, dst_type))
-            return self._insert(arith.SIToFPOp(value, dst_type))
+                return self._insert(arith.UIToFPOp(value, float_type(dst)))
+            return self._insert(arith.SIToFPOp(value, float_type(dst)))
         if _is_float(src):
             if dst == "bool":
                 zero = self._constant(0.0, src)
                 return self._insert(arith.CmpfOp(value, zero, "une"))
-            return self._insert(arith.FPToSIOp(value, dst_type))
+            return self._insert(arith.FPToSIOp(value, integer_type(dst)))
         if dst == "bool":
             zero = self._constant(0, src)
             return self._insert(arith.CmpiOp(value, zero, "ne"))
         if _width(dst) > _width(src):
             op = arith.ExtUIOp if src == "bool" else arith.ExtSIOp
-            return self._insert(op(value, dst_type))
-        return self._insert(arith.TruncIOp(value, dst_type))
+            return self._insert(op(value, integer_type(dst)))
+        return self._insert(arith.TruncIOp(value, integer_type(dst)))
 
     def _emit_select(self, expr: Select) -> SSAValue:
         cond = self.emit(expr.cond)
@@ -1014,12 +1031,13 @@ def _width(dtype: str) -> int:
     return int(dtype.removeprefix("float").removeprefix("int"))
 
 
-def _const_attr(value: int | float | bool, dtype: str) -> Attribute:
-    element = dtype_to_type(dtype)
+def _const_attr(
+    value: int | float | bool, dtype: str
+) -> IntegerAttr[IntegerType | IndexType] | FloatAttr[AnyFloat]:
     if dtype == INDEX:
-        return IntegerAttr(int(value), IndexType())
-    if isinstance(element, Float16Type | Float32Type | Float64Type):
-        return FloatAttr(float(value), element)
+        return IntegerAttr[IntegerType | IndexType](int(value), IndexType())
+    if _is_float(dtype):
+        return FloatAttr[AnyFloat](float(value), float_type(dtype))
     if dtype == "bool":
-        return IntegerAttr(int(bool(value)), i1)
-    return IntegerAttr(int(value), element)  # type: ignore[arg-type]
+        return IntegerAttr[IntegerType | IndexType](int(bool(value)), i1)
+    return IntegerAttr[IntegerType | IndexType](int(value), integer_type(dtype))

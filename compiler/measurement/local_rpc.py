@@ -20,7 +20,7 @@ import os
 import subprocess
 import sys
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +94,7 @@ def loopback_fleet(
     log: Path | None = None,
     env: Mapping[str, str] | None = None,
     graceful: bool = True,
-) -> Iterator[LoopbackFleet]:
+) -> Generator[LoopbackFleet]:
     """A scheduler here and a `sched-opt-worker` process per name of `workers`, started with its
     arguments (`--key KEY`...) and `env`, writing to `log` (None: nowhere); all stopped at the end,
     by SIGTERM if `graceful` (each closes its plugins and their processes), else by SIGKILL.
@@ -115,7 +115,7 @@ def loopback_fleet(
         for process in processes.values():
             _stop(process, graceful)
         if client is not None:
-            client.close()
+            client.close()  # pyright: ignore[reportUnknownMemberType]  (Dask leaves it unannotated)
         cluster.close()
 
 
