@@ -23,6 +23,7 @@ Ansor's.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -102,15 +103,22 @@ def tiled_stages(steps: Sequence[Step], replay: StepReplay) -> list[TiledStage]:
     return [TiledStage(name, tuple(indices)) for name, indices in by_stage.items()]
 
 
+def accumulators(tile: tuple[int, ...], registers: RegisterFile) -> int:
+    """Vector registers a tile's accumulators take: its rows times the vectors of its last length."""
+    return prod(tile[:-1]) * -(-tile[-1] // registers.lanes)
+
+
+@functools.cache
 def register_tiles(
     extents: tuple[int, ...], max_innermost: int, registers: RegisterFile
-) -> list[tuple[int, ...]]:
+) -> tuple[tuple[int, ...], ...]:
     """Innermost lengths of the spatial axes (the last vectorised) whose accumulators fit the registers.
 
     The vectorised length is a multiple of the lanes, or of the widest
     power-of-two part of them its extent allows (56 on AVX-512: multiples
     of 8). Tiles with at least `MIN_ACCUMULATORS` accumulators are preferred
-    when any exist.
+    when any exist. Memoised: the sampler asks for the same shapes thousands
+    of times a round.
     """
     *rows, vector = extents
     step = registers.lanes
@@ -118,14 +126,15 @@ def register_tiles(
         step //= 2
     vector_choices = [d for d in divisors(vector) if d % step == 0 and d <= max_innermost]
     row_choices = [[d for d in divisors(extent) if d <= max_innermost] for extent in rows]
-    fitting: list[tuple[int, ...]] = []
-    for row_lengths in product(*row_choices):
-        for length in vector_choices:
-            accumulators = prod(row_lengths) * -(-length // registers.lanes)
-            if accumulators <= registers.accumulator_budget:
-                fitting.append((*row_lengths, length))
-    full = [tile for tile in fitting if prod(tile[:-1]) * -(-tile[-1] // registers.lanes) >= MIN_ACCUMULATORS]
-    return full or fitting
+    fitting = [
+        tile
+        for tile in (
+            (*row_lengths, length) for row_lengths in product(*row_choices) for length in vector_choices
+        )
+        if accumulators(tile, registers) <= registers.accumulator_budget
+    ]
+    full = [tile for tile in fitting if accumulators(tile, registers) >= MIN_ACCUMULATORS]
+    return tuple(full or fitting)
 
 
 def sample_register_tile(
@@ -133,19 +142,17 @@ def sample_register_tile(
 ) -> bool:
     """Fill `stage`'s open spatial splits in `steps` with a register tile and uniform outer levels.
 
-    Returns False (leaving `steps` as they were) when no tile fits.
+    Returns False (leaving `steps` as they were) when an extent is unknown or no tile fits.
     """
-    splits = [steps[index] for index in stage.split_indices]
-    assert all(isinstance(s, SplitStep) and s.extent is not None for s in splits)
-    extents = tuple(s.extent for s in splits if isinstance(s, SplitStep) and s.extent is not None)
-    if len(extents) != len(splits):
+    splits = [step for index in stage.split_indices if isinstance(step := steps[index], SplitStep)]
+    extents = tuple(split.extent for split in splits if split.extent is not None)
+    if len(extents) != len(stage.split_indices):
         return False
     tiles = register_tiles(extents, max_innermost, registers)
     if not tiles:
         return False
     tile = rng.choice(tiles)
-    for index, split, inner in zip(stage.split_indices, splits, tile, strict=True):
-        assert isinstance(split, SplitStep) and split.extent is not None
-        outer = rng.choice(factorizations(split.extent // inner, len(split.lengths) - 1, split.extent))
+    for index, split, extent, inner in zip(stage.split_indices, splits, extents, tile, strict=True):
+        outer = rng.choice(factorizations(extent // inner, len(split.lengths) - 1, extent))
         steps[index] = replace(split, lengths=(*outer, inner))
     return True

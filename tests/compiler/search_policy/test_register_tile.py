@@ -1,7 +1,5 @@
 """Host-derived register tiles in the initial population (register_tile.py)."""
 
-from math import prod
-
 import pytest
 from programs_vs_numpy import assert_programs_match_numpy
 
@@ -11,6 +9,7 @@ from schedopt.search_policy import SketchPolicy
 from schedopt.search_policy.register_tile import (
     MIN_ACCUMULATORS,
     RegisterFile,
+    accumulators,
     dtype_bytes,
     register_tiles,
 )
@@ -19,10 +18,6 @@ from schedopt.search_task import SearchTask
 AVX512 = RegisterFile(lanes=16, registers=32)
 AVX2 = RegisterFile(lanes=8, registers=16)
 SMALL = dict(evolutionary_search_population=64, sample_init_min_population=16)
-
-
-def accumulators(tile: tuple[int, ...], registers: RegisterFile) -> int:
-    return prod(tile[:-1]) * -(-tile[-1] // registers.lanes)
 
 
 def test_the_register_file_follows_the_vector_unit():
@@ -50,7 +45,7 @@ def test_an_extent_without_whole_vectors_takes_the_widest_part_of_one():
 
 def test_a_shape_too_small_for_eight_accumulators_still_gets_the_tiles_that_fit():
     tiles = register_tiles((1, 1000), 64, AVX512)  # a dense layer: one row
-    assert tiles == [(1, 8), (1, 40)]
+    assert tiles == ((1, 8), (1, 40))
 
 
 def policy_for(ratio, name="matmul", args=(128, 128, 128), vector_unit_bytes=64):
