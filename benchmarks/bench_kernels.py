@@ -7,7 +7,7 @@ hand-written schedule, against numpy timed in the same run.
 
 For each case it checks both programs against the numpy reference, then
 prints a table: GFLOP/s of the unscheduled program, of the schedule and of
-the reference (`schedopt.workloads.numpy_baselines`: numpy `@` for GEMM; for
+the reference (`schedopt.workloads.baseline`: numpy `@` for GEMM; for
 conv2d, an im2col built with numpy stride tricks followed by `@`), the
 schedule's ratio to the reference, and
 the median time to build the scheduled candidate (apply the schedule, lower,
@@ -103,9 +103,9 @@ def run_case(name: str, case: Case, threads: int, repeat: int, profile: bool) ->
     from schedopt.build import build
     from schedopt.compute_dag import ComputeDAG
     from schedopt.measurement.timing import time_callable
+    from schedopt.random_inputs import random_inputs
     from schedopt.workload_registry import make_workload_key
-    from schedopt.workloads.numpy_baselines import baseline
-    from schedopt.workloads.numpy_reference import random_inputs, reference
+    from schedopt.workloads import baseline, reference
 
     dag = ComputeDAG(make_workload_key(case.workload, case.args))
     state = SCHEDULES[case.schedule](dag, host_vector_lanes())

@@ -8,7 +8,7 @@ For each case it tunes the workload (records in `--out-dir`, one file per
 case and policy; an existing file is resumed), checks the best program
 against numpy, and prints a table: GFLOP/s of the unscheduled program, of
 the tuned one, of the hand-written schedule of benchmarks/hand_schedules.py
-(where there is one) and of numpy (`schedopt.workloads.numpy_baselines`),
+(where there is one) and of numpy (`schedopt.workloads.baseline`),
 the tuned program's ratios to numpy and to the unscheduled program, the
 trials measured and the tuning time. All programs are timed in this process
 on all cores, after tuning; figures compare only within one run.
@@ -65,11 +65,11 @@ def run_case(name: str, case: Case, options: argparse.Namespace) -> Row:
     from hand_schedules import SCHEDULES, host_vector_lanes
 
     import schedopt as ss
-    from schedopt.auto_schedule import make_search_policy
     from schedopt.measurement.timing import time_callable
+    from schedopt.random_inputs import random_inputs
     from schedopt.search_policy import SketchPolicy
-    from schedopt.workloads.numpy_baselines import baseline
-    from schedopt.workloads.numpy_reference import random_inputs, reference
+    from schedopt.tuning.auto_schedule import make_search_policy
+    from schedopt.workloads import baseline, reference
 
     task = ss.SearchTask(case.workload, case.args)
     dag = task.compute_dag

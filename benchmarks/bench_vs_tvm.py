@@ -27,7 +27,10 @@ program does, as sched-opt's are, where MetaSchedule by default leaves it
 out).
 Afterwards `tvm_peer/retime.py` times numpy (its best OpenBLAS kernel: that
 process starts without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE), sched-opt's best program and MetaSchedule's in one quiet process, on the
-same inputs, each checked against the float64 numpy reference first. That
+same inputs, each checked against the float64 numpy reference first, in
+`--rounds` interleaved rounds (one repeat of each program per round; the
+figure is the best repeat, the JSON has the median too), so that a slow
+stretch of the host falls on both tuners alike. That
 process is the TVM Python when it imports this checkout's sched-opt (the
 `pip install -e .` above); otherwise two processes run back to back, and
 the table's notes say so.
@@ -110,6 +113,9 @@ class Run:
     numpy_gflops: float | None = None
     schedopt_gflops: float | None = None
     ms_gflops: float | None = None
+    schedopt_median_gflops: float | None = None
+    """The median repeat of the re-time (the figure above is the best)."""
+    ms_median_gflops: float | None = None
     schedopt_vs_ms: float | None = None
     schedopt_vs_numpy: float | None = None
     reach_trial: int | None = None
@@ -140,7 +146,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--tvm-python", default=os.environ.get("TVM_PYTHON"), help="Python of the TVM venv ($TVM_PYTHON)"
     )
     parser.add_argument("--work-dir", default="tuning-records/vs-tvm", help="records and MS databases")
-    parser.add_argument("--repeat", type=int, default=7, help="timing repeats of the re-time (7)")
+    parser.add_argument(
+        "--rounds", type=int, default=15, help="interleaved timing rounds of the re-time (15)"
+    )
     parser.add_argument("--build-timeout", type=float, default=60.0, help="MS seconds per build (60)")
     parser.add_argument("--dry-run", action="store_true", help="check the TVM Python, list the runs, stop")
     options = parse_cases(parser, argv, CASES, DEFAULT_CASES)
@@ -195,8 +203,8 @@ def _finished(summary: Path, trials: int) -> dict[str, Any] | None:
 def tune_schedopt(run: Run, trials: int, run_dir: Path) -> list[float]:
     """Tune with sched-opt as `sched-opt-run` does; each trial's tuning-time GFLOP/s, from the log."""
     import schedopt as ss
-    from schedopt.auto_schedule import make_search_policy
     from schedopt.measurement import MeasureErrorNo
+    from schedopt.tuning.auto_schedule import make_search_policy
 
     log, summary = run_dir / "schedopt.json", run_dir / "schedopt_result.json"
     task = ss.SearchTask(run.workload, tuple(run.args))
@@ -280,7 +288,7 @@ def _plan(runs: Sequence[Run], mcpu: str) -> dict[str, Any]:
     return {"target": mcpu, "cases": list(cases.values())}
 
 
-def retime(runs: Sequence[Run], probe: Probe, work_dir: Path, mcpu: str, repeat: int) -> list[str]:
+def retime(runs: Sequence[Run], probe: Probe, work_dir: Path, mcpu: str, rounds: int) -> list[str]:
     """Time numpy and both best programs after tuning; fills the runs' GFLOP/s, returns the notes."""
     import schedopt
     from schedopt.measurement.timing import OPENBLAS_OVERRIDES
@@ -289,7 +297,7 @@ def retime(runs: Sequence[Run], probe: Probe, work_dir: Path, mcpu: str, repeat:
     plan_file.write_text(json.dumps(_plan(runs, mcpu), indent=1) + "\n")
     own_dir = str(Path(schedopt.__file__).resolve().parent)
     one_process = probe.error is None and probe.schedopt_dir == own_dir
-    common = [str(RETIME), str(plan_file), f"--repeat={repeat}"]
+    common = [str(RETIME), str(plan_file), f"--rounds={rounds}"]
     if one_process:
         assert probe.python is not None
         steps = [(probe.python, "numpy,schedopt,ms", work_dir / "retime.json")]
@@ -334,6 +342,8 @@ def _merge(runs: Sequence[Run], result: dict[str, Any], notes: list[str]) -> Non
             run.errors += case.get("numpy_errors", [])
         run.schedopt_gflops = timed.get("schedopt", run.schedopt_gflops)
         run.ms_gflops = timed.get("ms", run.ms_gflops)
+        run.schedopt_median_gflops = timed.get("schedopt_median", run.schedopt_median_gflops)
+        run.ms_median_gflops = timed.get("ms_median", run.ms_median_gflops)
         run.errors += timed.get("errors", [])
 
 
@@ -475,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             assert probe.python is not None
             theirs = tune_ms(run, options.trials, run_dir, probe.python, mcpu, options.build_timeout)
         curves[index] = (ours, theirs)
-    notes = retime(runs, probe, work_dir, mcpu, options.repeat)
+    notes = retime(runs, probe, work_dir, mcpu, options.rounds)
     if probe.error:
         notes.insert(0, f"MetaSchedule skipped: {probe.error}")
     for index, run in enumerate(runs):

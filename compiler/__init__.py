@@ -15,9 +15,8 @@ kernel = ss.build(dag, state)
 
 import importlib
 
-# Imported for their effect: the library's workloads register; SearchTask gets tune, apply_best, print_best.
-from schedopt import task_workflow, te, workloads  # noqa: F401
-from schedopt.auto_schedule import auto_schedule, create_task
+from schedopt import te
+from schedopt import workloads as workloads
 from schedopt.build import build, lower
 from schedopt.compiled_model import CompiledModel, compile_model
 from schedopt.compute_dag import ComputeDAG
@@ -77,8 +76,17 @@ from schedopt.search_policy import (
 )
 from schedopt.search_task import SearchTask
 from schedopt.task_extraction import extract_tasks
-from schedopt.task_scheduler import TaskScheduler
-from schedopt.task_scheduler_callbacks import LogEstimatedLatency, PrintTableInfo, TaskSchedulerCallback
+
+# Imported for their effect (the redundant aliases say so): the library's workloads register; SearchTask
+# gets tune, apply_best, print_best.
+from schedopt.tuning import task_workflow as task_workflow
+from schedopt.tuning.auto_schedule import auto_schedule, create_task
+from schedopt.tuning.task_scheduler import TaskScheduler
+from schedopt.tuning.task_scheduler_callbacks import (
+    LogEstimatedLatency,
+    PrintTableInfo,
+    TaskSchedulerCallback,
+)
 from schedopt.tuning_options import TuningOptions
 from schedopt.workload_registry import make_workload_key, register_workload, workload_key_to_tensors
 

@@ -38,6 +38,7 @@ import numpy as np
 from xdsl.ir import SSAValue
 
 from schedopt.build import build_cpu
+from schedopt.compute_dag import ComputeDAG
 from schedopt.default_schedule import default_schedule
 from schedopt.dispatcher import ApplyHistoryBest
 from schedopt.errors import NetworkError, RuntimeArgumentError, SchedOptError, TargetError
@@ -48,7 +49,7 @@ from schedopt.layout_rewrite import LayoutRewrite, LayoutRewriteOption, Placehol
 from schedopt.measurement import MeasureInput, MeasureResult
 from schedopt.measurement.timing import Timing, time_callable
 from schedopt.memory_plan import Lifetime, plan_memory, view
-from schedopt.runtime import BufferSpec, Kernel
+from schedopt.runtime import BufferSpec, Kernel, is_numpy_array
 from schedopt.schedule.loop_state import State
 from schedopt.search_task import target_kind
 from schedopt.task_extraction import OperatorWorkload, operator_workloads
@@ -166,7 +167,9 @@ def _compiled(
     )
 
 
-def _layout_rewrite(workload: OperatorWorkload, network: Network, state: State, target: str) -> LayoutRewrite:
+def _layout_rewrite(
+    workload: OperatorWorkload, network: Network, state: State, target: str
+) -> LayoutRewrite[ComputeDAG]:
     """The network's layout rewrite, where every call binds the rewritten inputs to parameters."""
     dag = workload.dag
     option = LayoutRewriteOption.get_target_default(target, in_relay_integration=True)
@@ -235,7 +238,7 @@ class CompiledModel:
         for step, call in enumerate(calls):
             operator = operator_of[call.name]
             layouts = {layout.placeholder: layout for layout in operator.pre_transformed}
-            slots = []
+            slots: list[int] = []
             for arg, placeholder in zip(call.args, operator.placeholder_names, strict=True):
                 if arg in param_names:
                     name, layout = param_names[arg], layouts.get(placeholder)
@@ -320,7 +323,7 @@ def _filled(slots: Sequence[np.ndarray | None], indices: Iterable[int]) -> list[
 def _checked_input(spec: NetworkInput, value: Any) -> np.ndarray:
     """`value` as the C-contiguous array input `spec` expects, or a RuntimeArgumentError naming the input."""
     dtype = np.dtype(spec.dtype)
-    array = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=dtype)
+    array = value if is_numpy_array(value) else np.asarray(value, dtype=dtype)
     expected = f"{dtype}[{', '.join(map(str, spec.shape))}]"
     if array.dtype != dtype or array.shape != spec.shape:
         got = f"{array.dtype}[{', '.join(map(str, array.shape))}]"

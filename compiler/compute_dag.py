@@ -20,6 +20,7 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Attribute, BlockArgument, Operation, OpResult, SSAValue
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
+from xdsl.utils.hints import isa
 
 from schedopt.access_analysis import AccessAnalyzer, StageAccessInfo
 from schedopt.dag_view import DAGOp
@@ -372,9 +373,9 @@ def _single_te_function(module: ModuleOp) -> func.FuncOp:
 
 
 def _shape_dtype(value: SSAValue) -> tuple[tuple[int, ...], str]:
-    if not isinstance(value.type, TensorType):
-        raise TEError(f"workload value {te.tensor_name(value)} is not a tensor but {value.type}")
-    tensor_type: TensorType[Attribute] = value.type
+    tensor_type = value.type
+    if not isa(tensor_type, TensorType[Attribute]):
+        raise TEError(f"workload value {te.tensor_name(value)} is not a tensor but {tensor_type}")
     return tuple(tensor_type.get_shape()), type_to_dtype(tensor_type.element_type)
 
 

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from xdsl.builder import Builder
 from xdsl.dialects import arith, func, scf
 from xdsl.dialects.builtin import IndexType, StringAttr, TensorType
-from xdsl.ir import Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.utils.hints import isa
 
 from schedopt.dialects import te
 from schedopt.errors import ScheduleError
@@ -40,7 +41,7 @@ def _tensor(function: func.FuncOp, name: str) -> SSAValue:
 def _copy_compute(name: str, source: SSAValue, iter_names: Sequence[str]) -> te.ComputeOp:
     """`name[i, j, ...] = source[i, j, ...]`."""
     tensor_type = source.type
-    assert isinstance(tensor_type, TensorType)
+    assert isa(tensor_type, TensorType[Attribute])
     block = Block(arg_types=[IndexType()] * tensor_type.get_num_dims())
     read = te.ReadOp(source, block.args)
     block.add_ops([read, te.YieldOp(read.result)])
@@ -63,8 +64,9 @@ def add_cache_write(function: func.FuncOp, stage: str, new_name: str) -> None:
 def add_cache_read(function: func.FuncOp, tensor: str, new_name: str, readers: Sequence[str]) -> None:
     """A stage `new_name` copies `tensor`; the `readers` read it instead of `tensor`."""
     source = _tensor(function, tensor)
-    assert isinstance(source.type, TensorType)
-    copy = _copy_compute(new_name, source, [f"ax{d}" for d in range(source.type.get_num_dims())])
+    source_type = source.type
+    assert isa(source_type, TensorType[Attribute])
+    copy = _copy_compute(new_name, source, [f"ax{d}" for d in range(source_type.get_num_dims())])
     owner = source.owner
     where = (
         InsertPoint.after(owner)

@@ -45,8 +45,9 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
 )
-from xdsl.ir import Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.utils.hints import isa
 
 import schedopt.te as te
 from schedopt.dag_view import DAG, DAGView
@@ -54,7 +55,7 @@ from schedopt.dialects import te as te_dialect
 from schedopt.errors import TEError
 from schedopt.reduction_identity import identity_constant
 from schedopt.schedule import transform_steps as steps
-from schedopt.schedule.loop_nest import FuseRelation, SplitRelation, StageLoops, stage_loops
+from schedopt.schedule.loop_nest import SplitRelation, StageLoops, stage_loops
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind
 
@@ -192,9 +193,9 @@ def rewrite_compute_body(compute_tensor: te.Tensor, new_layout: str) -> te.Tenso
     read of `W` at each piece of `new_layout`: `a / stride % extent`.
     """
     op = compute_tensor.op
-    if not isinstance(op, te.ComputeOp):
+    if not isinstance(op, te.ComputeDecl):
         raise TEError(f"rewrite_compute_body: {compute_tensor.name} is a placeholder, not a compute")
-    free = op.attrs.get(LAYOUT_FREE_ATTR, [])
+    free = op.tensor_list_attr(LAYOUT_FREE_ATTR)
     if len(free) != 1:
         raise TEError(
             f"rewrite_compute_body: compute {op.name} must list exactly one tensor under "
@@ -373,10 +374,10 @@ def _placeholder_layouts(dag: DAGView, state: State) -> list[PlaceholderLayout]:
         marked = compute.attributes.get(LAYOUT_FREE_ATTR)
         if marked is None:
             continue
-        if not isinstance(marked, ArrayAttr) or not all(isinstance(n, StringAttr) for n in marked):
+        if not isa(marked, ArrayAttr[StringAttr]):
             raise TEError(f'te.compute "{compute.name_str}": {LAYOUT_FREE_ATTR} must be an array of names')
         for name in marked:
-            placeholder = name.data  # type: ignore[union-attr]
+            placeholder = name.data
             if placeholder not in dag.placeholder_names:
                 raise TEError(
                     f'te.compute "{compute.name_str}": {LAYOUT_FREE_ATTR} names {placeholder}, '
@@ -446,7 +447,7 @@ def _loop_order_dims(loops: StageLoops, root_extents: Sequence[int], axes: Seque
     for relation in loops.relations:
         if isinstance(relation, SplitRelation):
             children[relation.parent] = relation.children
-        elif isinstance(relation, FuseRelation):
+        else:
             for position, child in enumerate(relation.children):
                 fused_into[child] = (relation.fused, position)
 
@@ -480,8 +481,9 @@ def _rewrite_function(function: func.FuncOp, layout: PlaceholderLayout, option: 
         for op in function.body.block.ops
         if isinstance(op, te_dialect.ComputeOp) and op.name_str == layout.reader
     )
-    assert isinstance(arg.type, TensorType)
-    new_type = TensorType(arg.type.element_type, layout.new_shape)
+    arg_type = arg.type
+    assert isa(arg_type, TensorType[Attribute])
+    new_type = TensorType(arg_type.element_type, layout.new_shape)
     if option == LayoutRewriteOption.REWRITE_FOR_PRE_TRANSFORMED:
         function.replace_argument_type(arg, new_type, Rewriter())
         source: SSAValue = function.args[arg.index]
@@ -520,12 +522,12 @@ def _rewrite_read(read: te_dialect.ReadOp, source: SSAValue, layout: Placeholder
 
 
 def _transform_compute(
-    name: str, weight: SSAValue, new_type: TensorType, layout: PlaceholderLayout
+    name: str, weight: SSAValue, new_type: TensorType[Attribute], layout: PlaceholderLayout
 ) -> te_dialect.ComputeOp:
     """`name[pieces] = weight[axes]`, each axis the weighted sum of its pieces; zero in padding."""
     dims = layout.dims
     counts: dict[str, int] = {}
-    iter_names = []
+    iter_names: list[str] = []
     for _, axis in dims:
         iter_names.append(f"{axis}.{counts.get(axis, 0)}")
         counts[axis] = counts.get(axis, 0) + 1

@@ -59,7 +59,7 @@ def device_modules(module: ModuleOp) -> list[gpu.ModuleOp]:
 
 def kernel_names(module: ModuleOp) -> list[str]:
     """The kernels (functions marked `nvvm.kernel`) of the converted `gpu.module`s of `module`."""
-    return [op.sym_name.data for op in module.walk() if is_kernel(op)]  # pyright: ignore[reportAttributeAccessIssue]
+    return [op.sym_name.data for op in module.walk() if isinstance(op, llvm_dialect.FuncOp) and is_kernel(op)]
 
 
 def device_llvm_ir(module: ModuleOp) -> str:
@@ -81,10 +81,16 @@ def device_llvm_ir(module: ModuleOp) -> str:
             f"cannot translate the GPU kernels to LLVM IR: {error} (lower them with lower-to-nvptx first)"
         ) from error
     for name in kernel_names(device):
-        ir_module.get_global(name).calling_convention = "ptx_kernel"
+        kernel = ir_module.get_global(name)
+        assert isinstance(kernel, ir.Function), f"the kernel @{name} translates to an LLVM function"
+        kernel.calling_convention = "ptx_kernel"
     for op in device.body.block.ops:
         if isinstance(op, llvm_dialect.GlobalOp) and op.alignment is not None:
-            ir_module.get_global(op.sym_name.data).align = op.alignment.value.data
+            variable = ir_module.get_global(op.sym_name.data)
+            assert isinstance(variable, ir.GlobalVariable), (
+                f"@{op.sym_name.data} translates to a global variable"
+            )
+            variable.align = op.alignment.value.data
     keep_address_spaces(ir_module)
     return str(ir_module)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import AnyFloat, FloatAttr, IndexType, IntegerAttr, IntegerType
 from xdsl.ir import Attribute
+from xdsl.utils.hints import isa
 
 from schedopt.dialects import te
 from schedopt.errors import LoweringError
@@ -18,8 +19,6 @@ from schedopt.errors import LoweringError
 def identity_constant(kind: te.ReductionKind, element_type: Attribute) -> arith.ConstantOp:
     """The constant a reduction of `kind` over `element_type` starts from (0 for a sum...)."""
     value = te.identity_value(kind, element_type)
-    if not isinstance(value, IntegerAttr | FloatAttr):
+    if not isa(value, IntegerAttr[IntegerType | IndexType] | FloatAttr[AnyFloat]):
         raise LoweringError(f"no {kind.value} reduction over {element_type}")
-    # te.identity_value makes these over the element type it is given
-    identity: IntegerAttr[IntegerType | IndexType] | FloatAttr[AnyFloat] = value
-    return arith.ConstantOp(identity)
+    return arith.ConstantOp(value)

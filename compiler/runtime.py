@@ -22,7 +22,7 @@ import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import NoReturn, TypeGuard
 
 import llvmlite.binding as llvm
 import numpy as np
@@ -169,6 +169,11 @@ class BufferSpec:
         return f"{self.dtype}[{', '.join(map(str, self.shape))}]"
 
 
+def is_numpy_array(value: object) -> TypeGuard[np.ndarray]:
+    """Whether `value` is a numpy array: what a kernel's caller, typed or not, must pass."""
+    return isinstance(value, np.ndarray)
+
+
 def _describe_array(array: np.ndarray) -> str:
     return f"{array.dtype}[{', '.join(map(str, array.shape))}]"
 
@@ -256,8 +261,9 @@ class Kernel:
         self._check_aliasing(arrays, pointers)
         return pointers
 
-    def _check_argument(self, index: int, array: np.ndarray, spec: BufferSpec) -> int:
-        if not isinstance(array, np.ndarray):
+    def _check_argument(self, index: int, array: object, spec: BufferSpec) -> int:
+        """The data pointer of argument `index`, checked against `spec` (callers need not be type-checked)."""
+        if not is_numpy_array(array):
             self._reject(index, f"expected a numpy array {spec.describe()}, got {type(array).__name__}")
         if array.dtype != spec.dtype or array.shape != spec.shape:
             self._reject(index, f"expected {spec.describe()}, got {_describe_array(array)}")

@@ -25,12 +25,12 @@ models and policies all take tasks, so this module imports none of them.
 TVM's API still has `tune`, `apply_best` and `print_best` on the task, and
 those need the layers above (the tuning loop, the records, the compiler).
 The methods therefore delegate to a `TaskWorkflow` that
-`schedopt.task_workflow` installs when the package is imported (every
+`schedopt.tuning.task_workflow` installs when the package is imported (every
 `import schedopt.<anything>` runs the package's `__init__` first, so it is
 always there), and name their arguments by protocols (`TuningRequest`,
 `Proposer`) that `TuningOptions` and every `SearchPolicy` satisfy: the
 options and policies name tasks, so naming them here would close a cycle
-for the type checker too; `schedopt.task_workflow` checks that they are.
+for the type checker too; `schedopt.tuning.task_workflow` checks that they are.
 This keeps one SearchTask class: a task read from records, unpickled in a
 worker or made by a pass is the same class the user tunes, so `isinstance`
 and pickling need nothing special. A subclass carrying the
@@ -76,7 +76,7 @@ class Proposer(Protocol):
 
 @dataclass(frozen=True)
 class TaskWorkflow:
-    """What `SearchTask.tune`, `apply_best` and `print_best` do; `schedopt.task_workflow` provides it."""
+    """What `SearchTask.tune`, `apply_best` and `print_best` do; `schedopt.tuning.task_workflow` provides it."""
 
     tune: Callable[[SearchTask, TuningRequest, Proposer | None], State | None]
     apply_best: Callable[[SearchTask, str, int | None], tuple[ComputeDAG, State]]
@@ -95,7 +95,7 @@ def install_task_workflow(workflow: TaskWorkflow) -> None:
 def _installed_workflow() -> TaskWorkflow:
     if _workflow is None:
         raise WorkloadError(
-            "SearchTask.tune/apply_best/print_best need `import schedopt` (schedopt.task_workflow)"
+            "SearchTask.tune/apply_best/print_best need `import schedopt` (schedopt.tuning.task_workflow)"
         )
     return _workflow
 
@@ -239,7 +239,7 @@ class SearchTask:
                 self._workload_hash = hash_of_workload_key(self.workload_key)
         return self._workload_hash
 
-    # --- tuning: TVM's methods, carried out by `schedopt.task_workflow` (see the module docstring) ---
+    # --- tuning: TVM's methods, carried out by `schedopt.tuning.task_workflow` (see the module docstring) ---
 
     def tune(self, tuning_options: TuningRequest, search_policy: Proposer | None = None) -> State | None:
         """Search this task's schedules (default policy: `sketch.xgb`); the fastest State measured.

@@ -62,7 +62,7 @@ import json
 import math
 import re
 import struct
-from typing import Any
+from typing import Any, TypeGuard
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
@@ -85,6 +85,8 @@ from xdsl.dialects.builtin import (
 from xdsl.dialects.utils.bit_enum_attribute import BitEnumAttribute
 from xdsl.dialects.utils.enum_attribute import EnumAttribute
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue
+from xdsl.utils.hints import isa
+from xdsl.utils.str_enum import StrEnum
 
 from schedopt.dialects import te
 from schedopt.errors import TEError
@@ -148,9 +150,11 @@ class _TensorRefs:
 
 
 def _tensor_type(type_: Attribute, where: str) -> list[Any]:
-    if not isinstance(type_, TensorType):
-        raise TEError(f"{where} is not a tensor but {type_}")
-    return [list(type_.get_shape()), _encode_type(type_.element_type)]
+    match type_:
+        case TensorType():
+            return [list(type_.get_shape()), _encode_type(type_.element_type)]
+        case _:
+            raise TEError(f"{where} is not a tensor but {type_}")
 
 
 def _encode_stage(compute: te.ComputeOp, tensors: _TensorRefs) -> list[Any]:
@@ -183,7 +187,7 @@ def _encode_compute_attribute(value: Attribute, tensors: _TensorRefs, iterator_n
         if value.data in iterator_names:
             return ["it", iterator_names.index(value.data)]
         return value.data
-    if isinstance(value, ArrayAttr):
+    if isa(value, ArrayAttr[Attribute]):
         return [_encode_compute_attribute(v, tensors, iterator_names) for v in value.data]
     if isinstance(value, DictionaryAttr):
         entries = [
@@ -212,7 +216,7 @@ class _BodyEncoder:
         attributes = [
             [name, _encode_attribute(value)]
             for name, value in sorted({**op.attributes, **op.properties}.items())
-            if not (isinstance(value, BitEnumAttribute) and not value.data)
+            if not (_is_bit_enum(value) and not value.data)
         ]
         regions = [[self.block(block) for block in region.blocks] for region in op.regions]
         for result in op.results:
@@ -239,16 +243,23 @@ _FLOAT_TYPES: dict[type[Attribute], tuple[str, str | None]] = {
 
 
 def _encode_type(type_: Attribute) -> Any:
-    if isinstance(type_, IndexType):
-        return "index"
-    if isinstance(type_, IntegerType):
-        prefix = {Signedness.SIGNLESS: "", Signedness.SIGNED: "s", Signedness.UNSIGNED: "u"}
-        return f"{prefix[type_.signedness.data]}i{type_.width.data}"
-    if type(type_) in _FLOAT_TYPES:
-        return _FLOAT_TYPES[type(type_)][0]
-    if isinstance(type_, TensorType):
-        return ["tensor", list(type_.get_shape()), _encode_type(type_.element_type)]
-    return ["attr", type_.name, str(type_)]
+    match type_:
+        case IndexType():
+            return "index"
+        case IntegerType():
+            prefix = {Signedness.SIGNLESS: "", Signedness.SIGNED: "s", Signedness.UNSIGNED: "u"}
+            return f"{prefix[type_.signedness.data]}i{type_.width.data}"
+        case _ if type(type_) in _FLOAT_TYPES:
+            return _FLOAT_TYPES[type(type_)][0]
+        case TensorType():
+            return ["tensor", list(type_.get_shape()), _encode_type(type_.element_type)]
+        case _:
+            return ["attr", type_.name, str(type_)]
+
+
+def _is_bit_enum(value: Attribute) -> TypeGuard[BitEnumAttribute[StrEnum]]:
+    """A set of flags (every `BitEnumAttribute` holds members of a `StrEnum`)."""
+    return isinstance(value, BitEnumAttribute)
 
 
 def _encode_attribute(value: Attribute) -> Any:
@@ -268,9 +279,9 @@ def _encode_attribute(value: Attribute) -> Any:
         case UnitAttr():
             return ["unit"]
         case EnumAttribute():
-            return ["enum", str(value.data.value)]  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+            return ["enum", str(value.data.value)]
         case BitEnumAttribute():
-            return ["flags", sorted(str(flag.value) for flag in value.data)]  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType, reportUnknownVariableType]
+            return ["flags", sorted(str(flag.value) for flag in value.data)]
         case IndexType() | IntegerType() | TensorType():
             return _encode_type(value)
         case _ if type(value) in _FLOAT_TYPES:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import TypeVar, overload
+from typing import TypeGuard, TypeVar, cast, overload
 
 from xdsl.dialects import func
 
@@ -109,11 +109,24 @@ def workload_key_to_tensors(workload_key: str) -> list[Tensor]:
         tensors = function(*args)
     except (TypeError, ValueError) as error:
         raise WorkloadError(f"workload {name!r} cannot be called with {args}: {error}") from None
-    if not isinstance(tensors, Sequence) or not all(isinstance(t, Tensor) for t in tensors):
+    if not _is_tensor_sequence(tensors):
         raise WorkloadError(f"workload {name!r} must return a list of te tensors")
     return list(tensors)
 
 
+def _is_tensor_sequence(value: object) -> TypeGuard[Sequence[Tensor]]:
+    """Whether a registered function returned te tensors: its annotations may not hold at run time."""
+    if not isinstance(value, Sequence):
+        return False
+    items = cast(Sequence[object], value)  # what isinstance proves: a sequence, of anything
+    return all(isinstance(t, Tensor) for t in items)
+
+
 def _serializable(args: Sequence[object]) -> list[object]:
     """`args` with tuples as lists, as JSON has them (json.dumps rejects what is left that JSON lacks)."""
-    return [_serializable(a) if isinstance(a, tuple | list) else a for a in args]
+    return [_serializable(a) if _is_array(a) else a for a in args]
+
+
+def _is_array(value: object) -> TypeGuard[tuple[object, ...] | list[object]]:
+    """A tuple or a list: what JSON writes as an array."""
+    return isinstance(value, tuple | list)

@@ -25,7 +25,6 @@ remark on stderr; a function that already has a schedule keeps it.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -36,25 +35,12 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.traits import SymbolTable
 
 from schedopt.compute_dag import ComputeDAG
-from schedopt.dialects import sched, te
+from schedopt.dialects import sched
 from schedopt.dispatcher import ApplyHistoryBest
 from schedopt.errors import ScheduleError
 from schedopt.passes.apply_schedule import WITH_NAMED_SEQUENCE, find_schedules
+from schedopt.passes.pass_support import remark, te_functions
 from schedopt.schedule.schedule_program import state_to_program
-
-
-def te_functions(module: ModuleOp) -> list[func.FuncOp]:
-    """The functions of `module` that hold te.compute ops."""
-    return [
-        op
-        for op in module.ops
-        if isinstance(op, func.FuncOp) and any(isinstance(o, te.ComputeOp) for o in op.body.walk())
-    ]
-
-
-def remark(pass_name: str, message: str) -> None:
-    """Tell the person running the pipeline something that is not an error."""
-    print(f"remark: {pass_name}: {message}", file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -73,40 +59,51 @@ class ApplyHistoryBestPass(ModulePass):
     target: str = "llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        history = ApplyHistoryBest(self.db)
-        scheduled = {s.function.sym_name.data for s in find_schedules(op)}
-        attached = False
-        for function in te_functions(op):
-            name = function.sym_name.data
-            if name in scheduled:
-                remark(self.name, f"@{name} already has a schedule; it is kept")
-                continue
-            attached |= self._attach_best(op, function, history)
-        if attached:
-            op.attributes[WITH_NAMED_SEQUENCE] = UnitAttr()
+        attach_best_schedules(op, self.db, self.target, self.name)
 
-    def _attach_best(self, module: ModuleOp, function: func.FuncOp, history: ApplyHistoryBest) -> bool:
+
+def attach_best_schedules(module: ModuleOp, db: str, target: str, pass_name: str) -> None:
+    """Attach the best record of `db` for `target` to each te function of `module` without a schedule.
+
+    `pass_name` names the pass in the remarks: `auto-schedule` ends with this too.
+    """
+    history = ApplyHistoryBest(db)
+    scheduled = {s.function.sym_name.data for s in find_schedules(module)}
+    attached = False
+    for function in te_functions(module):
         name = function.sym_name.data
-        dag = ComputeDAG(function)
-        best = history.best(self.target, dag.workload_key(), dag.hash_key())
-        if best is None:
-            remark(  # the key, [hash, shapes...], shows the structural hash too
-                self.name,
-                f"no record for @{name} (workload key {dag.workload_key()}) on target {self.target} "
-                f"in {self.db}; @{name} stays unscheduled",
-            )
-            return False
-        try:
-            state = dag.replay_steps(best[0].state.transform_steps)
-        except ScheduleError as error:
-            raise ScheduleError(
-                f"{self.name}: the best record for @{name} in {self.db} does not apply to it: {error}"
-            ) from None
-        program = state_to_program(dag, state)
-        program.properties["sym_name"] = StringAttr(_free_symbol(module, f"__schedule_{name}"))
-        program.attributes[sched.TARGET_ATTR] = SymbolRefAttr(name)
-        Rewriter.insert_op(program, InsertPoint.after(function))
-        return True
+        if name in scheduled:
+            remark(pass_name, f"@{name} already has a schedule; it is kept")
+            continue
+        attached |= _attach_best(module, function, history, db, target, pass_name)
+    if attached:
+        module.attributes[WITH_NAMED_SEQUENCE] = UnitAttr()
+
+
+def _attach_best(
+    module: ModuleOp, function: func.FuncOp, history: ApplyHistoryBest, db: str, target: str, pass_name: str
+) -> bool:
+    name = function.sym_name.data
+    dag = ComputeDAG(function)
+    best = history.best(target, dag.workload_key(), dag.hash_key())
+    if best is None:
+        remark(  # the key, [hash, shapes...], shows the structural hash too
+            pass_name,
+            f"no record for @{name} (workload key {dag.workload_key()}) on target {target} "
+            f"in {db}; @{name} stays unscheduled",
+        )
+        return False
+    try:
+        state = dag.replay_steps(best[0].state.transform_steps)
+    except ScheduleError as error:
+        raise ScheduleError(
+            f"{pass_name}: the best record for @{name} in {db} does not apply to it: {error}"
+        ) from None
+    program = state_to_program(dag, state)
+    program.properties["sym_name"] = StringAttr(_free_symbol(module, f"__schedule_{name}"))
+    program.attributes[sched.TARGET_ATTR] = SymbolRefAttr(name)
+    Rewriter.insert_op(program, InsertPoint.after(function))
+    return True
 
 
 def _free_symbol(module: ModuleOp, wanted: str) -> str:

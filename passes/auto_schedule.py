@@ -8,17 +8,6 @@ every measurement to the record database `db`, and then attaches the best
 schedule the database holds as a transform program, as `apply-history-best`
 does. Candidates are measured as `apply-schedule` will emit them, without
 layout rewrite. Tuning progress goes to stderr, so stdout stays the module.
-
-Options:
-- `trials`: measurements per function (default 64).
-- `db`: the record file, JSON lines (`.json`) or SQLite (`.db`); earlier
-  records in it count (a function measured before is not measured again in
-  the same states, and the best ever is attached). Default: a temporary file.
-- `policy`: `sketch.xgb` (default), `sketch.random` or `empty`.
-- `seed`: the search's random seed (default 0).
-- `model`: a saved XGBoost cost model to start from (`sketch.xgb` only).
-- `per_round`: measurements per search round (default 64).
-- `target`: the target (default `llvm`).
 """
 
 from __future__ import annotations
@@ -33,14 +22,28 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from schedopt.passes.apply_history_best import ApplyHistoryBestPass, te_functions
+from schedopt.passes.apply_history_best import attach_best_schedules
 from schedopt.passes.apply_schedule import find_schedules
+from schedopt.passes.pass_support import remark, te_functions
+from schedopt.progress import progress_to
 from schedopt.search_task import function_task
 
 
 @dataclass(frozen=True)
 class AutoSchedulePass(ModulePass):
-    """Tune each unscheduled te function; attach the best schedule found (see the module docstring)."""
+    """Tune each unscheduled te function; attach the best schedule found (see the module docstring).
+
+    Options:
+    - `trials`: measurements per function (default 64).
+    - `db`: the record file, JSON lines (`.json`) or SQLite (`.db`); earlier
+      records in it count (a function measured before is not measured again in
+      the same states, and the best ever is attached). Default: a temporary file.
+    - `policy`: `sketch.xgb` (default), `sketch.random` or `empty`.
+    - `seed`: the search's random seed (default 0).
+    - `model`: a saved XGBoost cost model to start from (`sketch.xgb` only).
+    - `per_round`: measurements per search round (default 64).
+    - `target`: the target (default `llvm`).
+    """
 
     name = "auto-schedule"
 
@@ -53,8 +56,8 @@ class AutoSchedulePass(ModulePass):
     target: str = "llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        from schedopt.auto_schedule import make_search_policy
         from schedopt.records import RecordToFile
+        from schedopt.tuning.auto_schedule import make_search_policy
         from schedopt.tuning_options import TuningOptions
 
         scheduled = {s.function.sym_name.data for s in find_schedules(op)}
@@ -72,9 +75,7 @@ class AutoSchedulePass(ModulePass):
                     num_measures_per_round=self.per_round,
                     measure_callbacks=[RecordToFile(db)],
                 )
-                with contextlib.redirect_stdout(sys.stderr):
-                    print(
-                        f"auto-schedule: tuning @{function.sym_name.data} ({self.trials} trials, {self.policy})"
-                    )
+                remark(self.name, f"tuning @{function.sym_name.data} ({self.trials} trials, {self.policy})")
+                with progress_to(sys.stderr):
                     task.tune(options, policy)
-            ApplyHistoryBestPass(db, self.target).apply(ctx, op)
+            attach_best_schedules(op, db, self.target, self.name)

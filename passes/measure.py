@@ -25,8 +25,8 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from schedopt.measurement import LocalBuilder, LocalRunner, MeasureErrorNo, MeasureInput, MeasureResult
-from schedopt.passes.apply_history_best import remark
 from schedopt.passes.apply_schedule import ScheduledFunction, find_schedules
+from schedopt.passes.pass_support import remark
 from schedopt.records import save_records
 from schedopt.schedule.schedule_program import program_to_state
 from schedopt.search_task import function_task

@@ -24,7 +24,7 @@ from schedopt.compute_dag import ComputeDAG
 from schedopt.cost_model import XGBModel
 from schedopt.errors import RecordError, WorkloadError
 from schedopt.measurement import MeasureInput, MeasureResult
-from schedopt.passes.apply_history_best import remark, te_functions
+from schedopt.passes.pass_support import remark, te_functions
 from schedopt.records import RecordReader, recover_measure_input
 from schedopt.search_task import SearchTask
 

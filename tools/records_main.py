@@ -22,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 
 from schedopt.errors import SchedOptError, WorkloadError
-from schedopt.latency_curve import latency_curve, plot_latency_curve
 from schedopt.records import (
     Record,
     RecordWarning,
@@ -34,6 +33,7 @@ from schedopt.records import (
 )
 from schedopt.task_extraction import extract_tasks
 from schedopt.tools.model_arguments import ZOO_MODELS, load_model_argument
+from schedopt.tuning.latency_curve import latency_curve, plot_latency_curve
 
 PROG = "sched-opt-records"
 CONVERT_CHUNK = 1000

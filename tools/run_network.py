@@ -25,14 +25,14 @@ import numpy as np
 from schedopt.compiled_model import CompiledModel, compile_model
 from schedopt.errors import SchedOptError
 from schedopt.hardware_params import HardwareParams
-from schedopt.latency_curve import latency_curve, plot_latency_curve
 from schedopt.measurement.timing import Timing, blas_description, time_callable
 from schedopt.records import RecordToFile, read_records
 from schedopt.search_task import SearchTask
 from schedopt.task_extraction import extract_tasks
-from schedopt.task_scheduler import TaskScheduler
-from schedopt.task_scheduler_callbacks import LogEstimatedLatency, PrintTableInfo
 from schedopt.tools.model_arguments import load_model_argument
+from schedopt.tuning.latency_curve import latency_curve, plot_latency_curve
+from schedopt.tuning.task_scheduler import TaskScheduler
+from schedopt.tuning.task_scheduler_callbacks import LogEstimatedLatency, PrintTableInfo
 from schedopt.tuning_options import TuningOptions
 
 RTOL = 2e-3

@@ -76,15 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import numpy as np
 
-    from schedopt.auto_schedule import make_search_policy
     from schedopt.build import build
     from schedopt.compute_dag import ComputeDAG
     from schedopt.errors import SchedOptError
+    from schedopt.random_inputs import random_inputs
     from schedopt.records import RecordToFile
     from schedopt.search_task import SearchTask
+    from schedopt.tuning.auto_schedule import make_search_policy
     from schedopt.tuning_options import TuningOptions
-    from schedopt.workloads.numpy_baselines import baseline
-    from schedopt.workloads.numpy_reference import random_inputs, reference
+    from schedopt.workloads import baseline, reference
 
     try:
         if options.ir:

@@ -6,10 +6,17 @@
 GFLOP count and per seed the sched-opt record log and the MetaSchedule work
 dir) and runs this with the TVM venv's Python, into which sched-opt is
 installed, so that all three are timed in one process on the same inputs.
-The order is fixed: numpy for every case first (TVM's thread pool spins
-after use and slows OpenBLAS calls made after it), then sched-opt's
-programs (`task.apply_best` + `schedopt.build`), then MetaSchedule's
-(`ms_tune.best_kernel`). Every program's outputs are checked against the
+Every program is built and checked before any is timed; the timing then
+runs in rounds, each program one repeat (a batch of calls of at least 100 ms)
+per round, and a program's figure is its best repeat. numpy's programs go
+first, in rounds of their own (TVM's thread pool spins after use and slows
+OpenBLAS calls made after it); then sched-opt's programs (`task.apply_best`
++ `schedopt.build`) and MetaSchedule's (`ms_tune.best_kernel`) share the
+rounds, which alternate which side goes first and pause before each repeat
+so that neither side's thread pool still spins. Interleaved, a slow stretch
+of the host (on a 2-core machine one repeat can lose 20%) falls on both
+sides instead of on whichever was timed during it; the median repeat is
+reported beside the best. Every program's outputs are checked against the
 float64 numpy reference before it is timed; a failure is reported in the
 results, never raised. Where one Python cannot import both, the benchmark
 runs `--sides numpy,schedopt --data-dir D` with its own Python and then
@@ -40,20 +47,40 @@ Data = tuple[list[np.ndarray], list[np.ndarray]]
 """The inputs of a case and its expected outputs."""
 
 
-def time_gflops(run: Callable[[], object], flop: float, repeat: int) -> float:
-    """GFLOP/s at the best of `repeat` repeats of at least 100 ms each, after a warm-up (as schedopt.measurement.timing)."""
-    run()
-    start = time.perf_counter()
-    run()
-    once = max(time.perf_counter() - start, 1e-9)
-    number = max(1, int(0.1 / once))
-    best = float("inf")
-    for _ in range(repeat):
+PAUSE_S = 0.05
+"""Sleep before each repeat: longer than OpenMP's and TVM's thread pools spin after a call."""
+MIN_REPEAT_S = 0.1
+
+
+class Timer:
+    """Repeats of one checked program: each a batch of calls lasting at least `MIN_REPEAT_S`."""
+
+    def __init__(self, run: Callable[[], object], flop: float):
+        run()
         start = time.perf_counter()
-        for _ in range(number):
-            run()
-        best = min(best, (time.perf_counter() - start) / number)
-    return flop / best / 1e9
+        run()
+        once = max(time.perf_counter() - start, 1e-9)
+        self.run, self.flop = run, flop
+        self.number = max(1, int(MIN_REPEAT_S / once))
+        self.seconds: list[float] = []
+
+    def repeat(self) -> None:
+        time.sleep(PAUSE_S)
+        start = time.perf_counter()
+        for _ in range(self.number):
+            self.run()
+        self.seconds.append((time.perf_counter() - start) / self.number)
+
+    def gflops(self) -> tuple[float, float]:
+        """GFLOP/s at the best and at the median repeat."""
+        return self.flop / min(self.seconds) / 1e9, self.flop / float(np.median(self.seconds)) / 1e9
+
+
+def run_rounds(timers: Sequence[Timer], rounds: int) -> None:
+    """`rounds` repeats of every timer, interleaved; odd rounds go through them backwards."""
+    for index in range(rounds):
+        for timer in timers if index % 2 == 0 else reversed(timers):
+            timer.repeat()
 
 
 def _check(got: Sequence[np.ndarray], want: Sequence[np.ndarray], what: str) -> None:
@@ -71,7 +98,8 @@ def _data(case: dict[str, Any], data_dir: str | None) -> Data:
                 arrays[f"out{i}"] for i in range(len(arrays.files) - count - 1)
             ]
     import schedopt as ss
-    from schedopt.workloads.numpy_reference import random_inputs, reference
+    from schedopt.random_inputs import random_inputs
+    from schedopt.workloads import reference
 
     dag = ss.SearchTask(case["workload"], tuple(case["args"])).compute_dag
     inputs = random_inputs(case["workload"], dag, np.random.default_rng(0))
@@ -82,10 +110,10 @@ def _data(case: dict[str, Any], data_dir: str | None) -> Data:
     return inputs, expected
 
 
-def _attempt(errors: list[str], what: str, action: Callable[[], float]) -> float | None:
-    """GFLOP/s from `action`, or None with the reason appended to `errors`."""
+def _attempt(errors: list[str], what: str, action: Callable[[], Timer]) -> Timer | None:
+    """The timer `action` prepares, or None with the reason appended to `errors`."""
     try:
-        return round(action(), 2)
+        return action()
     except Exception as error:  # a failed build or check must not stop the other programs
         detail = str(error).strip().splitlines()
         errors.append(f"{what}: {type(error).__name__}: {' '.join(detail[:3])[:300]}")
@@ -93,18 +121,18 @@ def _attempt(errors: list[str], what: str, action: Callable[[], float]) -> float
         return None
 
 
-def _numpy_gflops(case: dict[str, Any], data: Data, repeat: int) -> float:
-    from schedopt.workloads.numpy_baselines import baseline
+def _numpy_timer(case: dict[str, Any], data: Data) -> Timer:
+    from schedopt.workloads import baseline
 
     inputs, expected = data
     call = baseline(case["workload"], case["args"], inputs)
     if call is None:
         raise RuntimeError("no numpy baseline for this workload")
     _check([np.asarray(call())], expected[:1], "numpy")
-    return time_gflops(call, case["flop"], repeat)
+    return Timer(call, case["flop"])
 
 
-def _schedopt_gflops(case: dict[str, Any], log: str, data: Data, repeat: int) -> float:
+def _schedopt_timer(case: dict[str, Any], log: str, data: Data) -> Timer:
     import schedopt as ss
 
     inputs, expected = data
@@ -113,10 +141,10 @@ def _schedopt_gflops(case: dict[str, Any], log: str, data: Data, repeat: int) ->
     outputs = [np.zeros(s.shape, s.dtype) for s in kernel.arg_specs[len(inputs) :]]
     kernel(*inputs, *outputs)
     _check(outputs, expected, "sched-opt")
-    return time_gflops(lambda: kernel(*inputs, *outputs), case["flop"], repeat)
+    return Timer(lambda: kernel(*inputs, *outputs), case["flop"])
 
 
-def _ms_gflops(case: dict[str, Any], work_dir: str, mcpu: str | None, data: Data, repeat: int) -> float:
+def _ms_timer(case: dict[str, Any], work_dir: str, mcpu: str | None, data: Data) -> Timer:
     from ms_tune import best_kernel
 
     inputs, expected = data
@@ -124,12 +152,12 @@ def _ms_gflops(case: dict[str, Any], work_dir: str, mcpu: str | None, data: Data
     outputs = [np.zeros(e.shape, np.float32) for e in expected]
     program = bind([*inputs, *outputs])
     _check(outputs, expected, "MetaSchedule")
-    return time_gflops(program, case["flop"], repeat)
+    return Timer(program, case["flop"])
 
 
-def retime(plan: dict[str, Any], sides: Sequence[str], data_dir: str | None, repeat: int) -> dict[str, Any]:
-    """Time the requested sides of every case of `plan`, in the fixed order; the results by case and seed."""
-    results: dict[str, Any] = {"python": sys.executable, "sides": list(sides), "cases": {}}
+def retime(plan: dict[str, Any], sides: Sequence[str], data_dir: str | None, rounds: int) -> dict[str, Any]:
+    """Time the requested sides of every case of `plan` in interleaved rounds; the results by case and seed."""
+    results: dict[str, Any] = {"python": sys.executable, "sides": list(sides), "rounds": rounds, "cases": {}}
     data = {case["key"]: _data(case, data_dir) for case in plan["cases"]}
     for case in plan["cases"]:
         runs = {str(run["seed"]): {"errors": []} for run in case["runs"]}
@@ -138,30 +166,38 @@ def retime(plan: dict[str, Any], sides: Sequence[str], data_dir: str | None, rep
         from schedopt.measurement.timing import blas_description
 
         results["blas"] = blas_description()
+        numpy_timers: dict[str, Timer] = {}
         for case in plan["cases"]:
             entry = results["cases"][case["key"]]
             entry["numpy_errors"] = []
-            timing = partial(_numpy_gflops, case, data[case["key"]], repeat)
-            entry["numpy"] = _attempt(entry["numpy_errors"], "numpy", timing)
-            print(f"retime: {case['key']} numpy {entry['numpy']} GFLOP/s", flush=True)
-    for side, label, location in (
-        ("schedopt", "sched-opt", "schedopt_log"),
-        ("ms", "MetaSchedule", "ms_work_dir"),
-    ):
-        if side not in sides:
-            continue
-        for case in plan["cases"]:
-            for run in case["runs"]:
-                if not run.get(location):
+            timer = _attempt(entry["numpy_errors"], "numpy", partial(_numpy_timer, case, data[case["key"]]))
+            if timer is not None:
+                numpy_timers[case["key"]] = timer
+        run_rounds(list(numpy_timers.values()), rounds)
+        for key, timer in numpy_timers.items():
+            best, median = timer.gflops()
+            results["cases"][key].update(numpy=round(best, 2), numpy_median=round(median, 2))
+            print(f"retime: {key} numpy {best:.2f} GFLOP/s (median {median:.2f})", flush=True)
+    timers: list[tuple[dict[str, Any], str, str, Timer]] = []
+    for case in plan["cases"]:
+        for run in case["runs"]:
+            row = results["cases"][case["key"]]["runs"][str(run["seed"])]
+            for side, label in (("schedopt", "sched-opt"), ("ms", "MetaSchedule")):
+                location = run.get("schedopt_log" if side == "schedopt" else "ms_work_dir")
+                if side not in sides or not location:
                     continue
-                row = results["cases"][case["key"]]["runs"][str(run["seed"])]
                 if side == "schedopt":
-                    timing = partial(_schedopt_gflops, case, run[location], data[case["key"]], repeat)
+                    prepare = partial(_schedopt_timer, case, location, data[case["key"]])
                 else:
-                    target = plan.get("target")
-                    timing = partial(_ms_gflops, case, run[location], target, data[case["key"]], repeat)
-                row[side] = _attempt(row["errors"], f"{label} re-time", timing)
-                print(f"retime: {case['key']} seed {run['seed']} {label} {row[side]} GFLOP/s", flush=True)
+                    prepare = partial(_ms_timer, case, location, plan.get("target"), data[case["key"]])
+                timer = _attempt(row["errors"], f"{label} re-time", prepare)
+                if timer is not None:
+                    timers.append((row, side, f"{case['key']} seed {run['seed']} {label}", timer))
+    run_rounds([timer for *_, timer in timers], rounds)
+    for row, side, what, timer in timers:
+        best, median = timer.gflops()
+        row.update({side: round(best, 2), f"{side}_median": round(median, 2)})
+        print(f"retime: {what} {best:.2f} GFLOP/s (median {median:.2f})", flush=True)
     return results
 
 
@@ -171,14 +207,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="where the results JSON goes")
     parser.add_argument("--sides", default=",".join(SIDES), help="numpy,schedopt,ms (default: all three)")
     parser.add_argument("--data-dir", help="inputs and expected outputs, saved or read as .npz")
-    parser.add_argument("--repeat", type=int, default=7, help="timing repeats (default 7)")
+    parser.add_argument(
+        "--rounds", type=int, default=15, help="timing rounds, one repeat of each program (15)"
+    )
     options = parser.parse_args(argv)
     sides = [s for s in options.sides.split(",") if s]
     unknown = set(sides) - set(SIDES)
     if unknown:
         parser.error(f"unknown sides {sorted(unknown)}; known: {', '.join(SIDES)}")
     os.environ.setdefault("TVM_NUM_THREADS", str(os.cpu_count()))
-    results = retime(json.loads(Path(options.plan).read_text()), sides, options.data_dir, options.repeat)
+    results = retime(json.loads(Path(options.plan).read_text()), sides, options.data_dir, options.rounds)
     Path(options.out).write_text(json.dumps(results, indent=1) + "\n")
     return 0
 

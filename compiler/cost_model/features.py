@@ -249,6 +249,10 @@ def _is_float(value_type: Attribute) -> bool:
     return isinstance(value_type, AnyFloat)
 
 
+def _is_bool(value_type: Attribute) -> bool:
+    return isinstance(value_type, IntegerType) and value_type.bitwidth == 1
+
+
 def _op_column(op: Operation) -> int | None:
     """The op-count column an op of a body adds to, None for ops that compute nothing (reads, casts)."""
     if isinstance(op, _UNCOUNTED) or (not op.results and op.name != "scf.if"):
@@ -257,8 +261,7 @@ def _op_column(op: Operation) -> int | None:
     if name in ("arith.select", "scf.if"):
         return _SELECT
     operand_type = op.operands[0].type if op.operands else op.results[0].type
-    is_bool = isinstance(operand_type, IntegerType) and operand_type.width.data == 1
-    if name in ("arith.andi", "arith.ori", "arith.xori") and is_bool:
+    if name in ("arith.andi", "arith.ori", "arith.xori") and _is_bool(operand_type):
         return _BOOL
     if _is_float(operand_type):
         if name in _FLOAT_KIND:
@@ -333,7 +336,8 @@ class _Buffer:
 
 
 def _row_strides(shape: Sequence[int]) -> tuple[int, ...]:
-    strides, stride = [], 1
+    strides: list[int] = []
+    stride = 1
     for size in reversed(shape):
         strides.append(stride)
         stride *= size
@@ -537,7 +541,7 @@ def _through(
 class _Program:
     """The loop stacks of the statements of one state, with their extents."""
 
-    def __init__(self, state: State, inference: BoundInference, inlined: frozenset[str]):
+    def __init__(self, state: State, inference: BoundInference[ComputeDAG], inlined: frozenset[str]):
         self.state = state
         self.inference = inference
         self.stacks: dict[str, list[_Loop]] = {}
@@ -688,7 +692,7 @@ class _LoopTotals:
 
     bytes: float = 0.0
     element_bytes: float = 0.0
-    accesses: dict[str, list[int]] = field(default_factory=dict)
+    accesses: dict[str, list[int]] = field(default_factory=dict[str, list[int]])
 
     def add(self, buffer: str, size: int, element_bytes: int) -> None:
         self.bytes += size * element_bytes
@@ -860,7 +864,8 @@ def _statement_row(
     for index in range(max_n_bufs):
         row += buffer_rows[index] if index < len(buffer_rows) else [0.0] * len(_BUFFER_FEATURES)
 
-    compute_logs, byte_logs = [], []
+    compute_logs: list[float] = []
+    byte_logs: list[float] = []
     ops = float(info.float_ops)
     for j in range(len(stack) - 1, -1, -1):
         ops *= stack[j].extent

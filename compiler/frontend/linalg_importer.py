@@ -61,13 +61,12 @@ from xdsl.ir.affine import (
 )
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
-from xdsl.utils.hints import isa
 
 import schedopt.te as te
 from schedopt.dialects.linalg_extra import LINALG
 from schedopt.dialects.te import PLACEHOLDER_NAME_ATTR, ReductionKind, identity_value
 from schedopt.errors import FrontendError, TEError
-from schedopt.frontend.network import GraphValue, Network, NetworkBuilder, OpPattern
+from schedopt.frontend.network import GraphValue, Network, NetworkBuilder, OpPattern, static_tensor
 from schedopt.unique_names import unique_name
 
 Scalar = int | float | bool
@@ -884,16 +883,7 @@ def _flatten(indices: Sequence[te.Expr], sizes: Sequence[int]) -> te.Expr | int:
 
 
 def _shape_and_dtype(value: SSAValue, where: str) -> tuple[tuple[int, ...], str]:
-    value_type = value.type
-    if not isa(value_type, TensorType[Attribute]):
-        raise FrontendError(f"{where}: {value_type} is not a tensor (only linalg on tensors is supported)")
-    shape = tuple(value_type.get_shape())
-    if any(d < 0 for d in shape):
-        raise FrontendError(f"{where}: {value_type} has a dynamic shape (networks have static shapes)")
-    try:
-        return shape, te.type_to_dtype(value_type.element_type)
-    except TEError as error:
-        raise FrontendError(f"{where}: {error}") from None
+    return static_tensor(value.type, where, FrontendError)
 
 
 def _scalar_constant(value: SSAValue, what: str) -> Scalar:

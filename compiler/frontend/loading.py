@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 from xdsl.context import Context
@@ -59,7 +59,7 @@ def _unfused_network(model: Any, params: Mapping[str, np.ndarray] | None, target
         return model
     if _is_onnx_model(model):
         return _from_onnx(model, target)
-    if isinstance(model, os.PathLike) or (isinstance(model, str) and not _looks_like_ir(model)):
+    if _is_path_object(model) or (isinstance(model, str) and not _looks_like_ir(model)):
         path = Path(model)
         if path.suffix.lower() == ".onnx":
             return _from_onnx(path, target)
@@ -105,6 +105,11 @@ def _is_onnx_model(model: object) -> bool:
     """An onnx ModelProto, told by its type so that onnx need not be imported."""
     kind = type(model)
     return kind.__name__ == "ModelProto" and kind.__module__.split(".")[0] == "onnx"
+
+
+def _is_path_object(model: object) -> TypeGuard[os.PathLike[str]]:
+    """A path object (`pathlib.Path` or any `os.PathLike`); `Path()` itself rejects a bytes path."""
+    return isinstance(model, os.PathLike)
 
 
 def _looks_like_ir(text: str) -> bool:

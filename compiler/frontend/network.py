@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -41,6 +42,7 @@ from xdsl.ir import Attribute, SSAValue
 from xdsl.parser import Parser
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import ParseError, VerifyException
+from xdsl.utils.hints import isa
 
 import schedopt.te as te
 from schedopt.dialects import te as te_dialect
@@ -123,15 +125,22 @@ class NetworkCall:
 
 def shape_and_dtype(value: SSAValue) -> tuple[tuple[int, ...], str]:
     """The static shape and te dtype of a tensor value of a network."""
-    if not isinstance(value.type, TensorType):
-        raise NetworkError(f"value %{value.name_hint or '?'} is not a tensor but {value.type}")
-    shape = tuple(value.type.get_shape())
+    return static_tensor(value.type, f"value %{value.name_hint or '?'}")
+
+
+def static_tensor(
+    tensor_type: Attribute, where: str, error: type[NetworkError] = NetworkError
+) -> tuple[tuple[int, ...], str]:
+    """The static shape and te dtype of `tensor_type`, or `error` naming `where` if it has none."""
+    if not isa(tensor_type, TensorType[Attribute]):
+        raise error(f"{where}: {tensor_type} is not a tensor (networks compute on tensors)")
+    shape = tuple(tensor_type.get_shape())
     if any(d < 0 for d in shape):
-        raise NetworkError(f"tensor type {value.type} has a dynamic shape (networks have static shapes)")
+        raise error(f"{where}: {tensor_type} has a dynamic shape (networks have static shapes)")
     try:
-        return shape, te.type_to_dtype(value.type.element_type)
-    except TEError as error:
-        raise NetworkError(f"tensor type {value.type}: {error}") from None
+        return shape, te.type_to_dtype(tensor_type.element_type)
+    except TEError as failure:
+        raise error(f"{where}: {tensor_type}: {failure}") from None
 
 
 class NetworkBuilder:
@@ -184,7 +193,7 @@ class NetworkBuilder:
             raise NetworkError(
                 f"operator {name}: unknown pattern {pattern!r} (one of {_PATTERN_NAMES})"
             ) from None
-        placeholders = [t for t in tensors if isinstance(t.op, te.PlaceholderOp)]
+        placeholders = [t for t in tensors if isinstance(t.op, te.PlaceholderDecl)]
         if len(placeholders) != len(args):
             raise NetworkError(
                 f"operator {name}: {len(args)} arguments for {len(placeholders)} placeholders "
@@ -239,13 +248,15 @@ class NetworkBuilder:
 
     def _new_value(self, shape: Sequence[int], dtype: str, what: str) -> GraphValue:
         dims = tuple(shape)
-        if any(not isinstance(d, int | np.integer) or d <= 0 for d in dims):
+        # Checked whatever the annotations say: numpy integers (numbers.Integral) pass, floats do not.
+        sizes = tuple(int(d) for d in dims if isinstance(d, numbers.Integral) and d > 0)
+        if len(sizes) != len(dims):
             raise NetworkError(f"{what}: shape {list(dims)} must be positive integers (static shapes only)")
         try:
             te.dtype_to_type(dtype)
         except TEError as error:
             raise NetworkError(f"{what}: {error}") from None
-        value = GraphValue(tuple(int(d) for d in dims), dtype)
+        value = GraphValue(sizes, dtype)
         self._known.add(value.uid)
         return value
 
@@ -264,7 +275,7 @@ class Network:
     """
 
     module: ModuleOp
-    params: dict[str, np.ndarray] = field(default_factory=dict)
+    params: dict[str, np.ndarray] = field(default_factory=dict[str, np.ndarray])
 
     def __post_init__(self) -> None:
         self.params = {name: np.asarray(value) for name, value in self.params.items()}
@@ -398,7 +409,7 @@ def _graph_arguments(graph: func.FuncOp) -> list[tuple[NetworkInput, bool]]:
     arguments: list[tuple[NetworkInput, bool]] = []
     names: set[str] = set()
     for index, arg in enumerate(graph.body.block.args):
-        arg_attrs = attrs[index].data if index < len(attrs) else {}
+        arg_attrs: Mapping[str, Attribute] = attrs[index].data if index < len(attrs) else {}
         name = arg_attrs.get(NAME_ATTR)
         if not isinstance(name, StringAttr):
             raise NetworkError(f"{where}: argument {index} has no {NAME_ATTR} string attribute")

@@ -139,6 +139,14 @@ class _Value:
 
 Converter = Callable[["_Importer", onnx.NodeProto, dict[str, Any], list["_Value | None"]], list[_Value]]
 
+TensorCompute = (
+    Callable[[te.Tensor], te.Tensor]
+    | Callable[[te.Tensor, te.Tensor], te.Tensor]
+    | Callable[[te.Tensor, te.Tensor, te.Tensor], te.Tensor]
+)
+"""An operator's te computation from the placeholders of its arguments (one to three; more for a
+variadic one, which is also one of these)."""
+
 
 class _Importer:
     """One import: the checks, then a walk over the nodes in graph order."""
@@ -339,7 +347,7 @@ class _Importer:
         name: str,
         pattern: OpPattern,
         args: Sequence[GraphValue],
-        compute: Callable[..., te.Tensor],
+        compute: TensorCompute,
         arg_names: Sequence[str] = (),
     ) -> GraphValue:
         """One operator function computing `compute(*placeholders)` on `args`, and its call."""
@@ -571,7 +579,7 @@ def _binary(
     return [_Value(graph=out, nhwc=nhwc)]
 
 
-def _unary(name: str, operator: Callable[..., te.Tensor]) -> Converter:
+def _unary(name: str, operator: Callable[[te.Tensor], te.Tensor]) -> Converter:
     def convert(
         importer: _Importer, node: onnx.NodeProto, attrs: dict[str, Any], inputs: list[_Value | None]
     ) -> list[_Value]:
@@ -761,12 +769,12 @@ def _concat(
         for v, name in zip(values, [n for n in node.input if n], strict=True)
     ]
     stored_axis = _TO_NHWC.index(axis) if nhwc else axis
+
+    def compute(*tensors: te.Tensor) -> te.Tensor:
+        return topi.concatenate(tensors, stored_axis)
+
     out = importer.call(
-        "concatenate",
-        OpPattern.INJECTIVE,
-        args,
-        lambda *ts: topi.concatenate(ts, stored_axis),
-        [f"data{i}" for i in range(len(args))],
+        "concatenate", OpPattern.INJECTIVE, args, compute, [f"data{i}" for i in range(len(args))]
     )
     return [_Value(graph=out, nhwc=nhwc)]
 

@@ -257,7 +257,7 @@ def broadcast_shape(*shapes: Sequence[int]) -> tuple[int, ...]:
 def _element(tensor: te.Tensor, indices: Sequence[te.ExprLike]) -> te.Expr:
     """`tensor[indices]` with every index given: one element (a partial index would be a slice)."""
     value = tensor[tuple(indices)]
-    if not isinstance(value, te.TensorRead):
+    if value.is_partial:
         raise TEError(f"tensor {tensor.name} has rank {tensor.ndim}, indexed with {len(indices)} indices")
     return value
 

@@ -17,6 +17,7 @@ import numpy as np
 from schedopt.build import build
 from schedopt.hardware_params import is_cuda_target
 from schedopt.measurement.huge_pages import huge_page_empty
+from schedopt.random_inputs import random_inputs
 from schedopt.runtime import BufferSpec, Kernel
 from schedopt.search_task import SearchTask
 
@@ -43,10 +44,6 @@ class Reference:
 
 def compute_reference(task: SearchTask) -> Reference:
     """In a runner worker: build the unscheduled program and run it on seeded random inputs."""
-    # Importing the workload library registers its workloads, which must not
-    # happen on `import schedopt` (a user may register names it uses).
-    from schedopt.workloads.numpy_reference import random_inputs
-
     dag = task.compute_dag
     assert dag is not None, "a pickled task carries its DAG"
     inputs = random_inputs(dag.func_name, dag, np.random.default_rng(0))

@@ -143,7 +143,7 @@ class FleetDispatcher(Generic[JobT, ResultT]):
         """The result of each (name, job), in order; `on_fault(index, fault)` is that of a job that failed."""
         results: list[ResultT | None] = [None] * len(jobs)
         pending = deque(range(len(jobs)))
-        flights: dict[Future, _Flight] = {}
+        flights: dict[Future[ResultT], _Flight] = {}
         fleet_lost_at: float | None = None
 
         def fail(index: int, fault: Fault) -> None:
@@ -172,7 +172,7 @@ class FleetDispatcher(Generic[JobT, ResultT]):
         assert all(result is not None for result in results), "every job gets one result"
         return [result for result in results if result is not None]
 
-    def _submit(self, name: str, job: JobT) -> Future:
+    def _submit(self, name: str, job: JobT) -> Future[ResultT]:
         return self._client.submit(
             self.kind.task,
             job,
@@ -182,7 +182,7 @@ class FleetDispatcher(Generic[JobT, ResultT]):
             pure=False,
         )
 
-    def _wait_for_any(self, flights: dict[Future, _Flight]) -> set[Future]:
+    def _wait_for_any(self, flights: dict[Future[ResultT], _Flight]) -> set[Future[ResultT]]:
         try:
             with self._client.as_current():
                 done, _ = synchronous(
@@ -192,7 +192,7 @@ class FleetDispatcher(Generic[JobT, ResultT]):
             return set()
         return set(done)
 
-    def _collect(self, future: Future) -> ResultT | Fault:
+    def _collect(self, future: Future[ResultT]) -> ResultT | Fault:
         try:
             return future.result()
         except KilledWorker as error:
@@ -206,7 +206,7 @@ class FleetDispatcher(Generic[JobT, ResultT]):
         self,
         fleet_lost_at: float | None,
         pending: deque[int],
-        flights: dict[Future, _Flight],
+        flights: dict[Future[ResultT], _Flight],
         hung_after: float,
         fail: Callable[[int, Fault], None],
     ) -> float | None:
@@ -227,7 +227,7 @@ class FleetDispatcher(Generic[JobT, ResultT]):
         return fleet_lost_at
 
     def _fail_all(
-        self, pending: deque[int], flights: dict[Future, _Flight], fail: Callable[[int, Fault], None]
+        self, pending: deque[int], flights: dict[Future[ResultT], _Flight], fail: Callable[[int, Fault], None]
     ) -> None:
         """No worker of the resource for `timeout` s: what is left fails."""
         left = [*pending, *(flight.index for flight in flights.values())]
@@ -243,7 +243,7 @@ class FleetDispatcher(Generic[JobT, ResultT]):
             fail(index, Fault(FaultKind.NO_WORKERS, message))
 
     def _time_out_hung(
-        self, flights: dict[Future, _Flight], hung_after: float, fail: Callable[[int, Fault], None]
+        self, flights: dict[Future[ResultT], _Flight], hung_after: float, fail: Callable[[int, Fault], None]
     ) -> None:
         """A job whose worker has run it for longer than `hung_after` s fails as `HUNG`."""
         if not flights:

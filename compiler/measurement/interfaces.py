@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from schedopt.measurement.results import BuildResult, MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.progress import report
 from schedopt.search_task import SearchTask
 
 
@@ -56,5 +56,4 @@ def print_progress(error_codes: Iterable[MeasureErrorNo], success: str) -> None:
         MeasureErrorNo.BUILD_TIMEOUT: "T",
         MeasureErrorNo.RUN_TIMEOUT: "T",
     }
-    sys.stdout.write("".join(marks.get(code, "E") for code in error_codes))
-    sys.stdout.flush()
+    report("".join(marks.get(code, "E") for code in error_codes), end="")

@@ -115,7 +115,7 @@ def loopback_fleet(
         for process in processes.values():
             _stop(process, graceful)
         if client is not None:
-            client.close()  # pyright: ignore[reportUnknownMemberType]  (Dask leaves it unannotated)
+            client.close()
         cluster.close()
 
 

@@ -156,7 +156,7 @@ class LocalRunner(WorkerRunner):
         )
         return self._measure(_run_candidate, job, built)
 
-    def _gpu_runner(self) -> CUDARunner:
+    def _gpu_runner(self) -> WorkerRunner:
         """The CUDARunner for this runner's cuda candidates, started at the first one."""
         if self._cuda_runner is None:
             self._cuda_runner = CUDARunner(

@@ -17,6 +17,7 @@ from schedopt.measurement.interfaces import ProgramBuilder, ProgramRunner
 from schedopt.measurement.local_builder import LocalBuilder
 from schedopt.measurement.local_runner import LocalRunner
 from schedopt.measurement.results import MeasureInput, MeasureResult
+from schedopt.progress import report
 
 if TYPE_CHECKING:
     from schedopt.tuning_options import TuningOptions
@@ -51,7 +52,7 @@ class ProgramMeasurer:
                 on_batch(batch, measured)
             results += measured
         if self.verbose == 1 and inputs:
-            print()  # ends the line of progress marks the builder and the runner print
+            report("")  # ends the line of progress marks the builder and the runner print
         return results
 
 

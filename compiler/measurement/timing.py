@@ -65,7 +65,7 @@ def time_callable(fn: Callable[[], object], repeat: int = 5, min_repeat_ms: floa
     fn()
     once = max(time.perf_counter() - start, 1e-9)
     number = max(1, int(min_repeat_ms / 1e3 / once))
-    samples = []
+    samples: list[float] = []
     for _ in range(repeat):
         start = time.perf_counter()
         for _ in range(number):

@@ -27,7 +27,7 @@ barriers, and each holds the result.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from xdsl.builder import Builder
@@ -45,6 +45,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.utils.hints import isa
 
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects import sched, te
@@ -68,13 +69,13 @@ _BLOCK_ANNOTATIONS = frozenset({LoopAnnotation.BLOCK_X, LoopAnnotation.BLOCK_Y, 
 _THREAD_ANNOTATIONS = frozenset({LoopAnnotation.THREAD_X, LoopAnnotation.THREAD_Y, LoopAnnotation.THREAD_Z})
 
 
-def buffer_type(tensor_type: Attribute) -> MemRefType:
+def buffer_type(tensor_type: Attribute) -> MemRefType[Attribute]:
     """The memref type that holds a value of `tensor_type`."""
-    assert isinstance(tensor_type, TensorType)
+    assert isa(tensor_type, TensorType[Attribute])
     return MemRefType(tensor_type.element_type, tensor_type.get_shape())
 
 
-_COMBINE: dict[te.ReductionKind, tuple[type[Operation], type[Operation]]] = {
+_COMBINE: dict[te.ReductionKind, tuple[Callable[[SSAValue, SSAValue], Operation], ...]] = {
     te.ReductionKind.SUM: (arith.AddfOp, arith.AddiOp),
     te.ReductionKind.PROD: (arith.MulfOp, arith.MuliOp),
     te.ReductionKind.MAX: (arith.MaximumfOp, arith.MaxSIOp),
@@ -133,13 +134,13 @@ class ScheduledLowering:
         builder.insert(func.ReturnOp())
         return function
 
-    def _tensor_type(self, name: str) -> TensorType:
+    def _tensor_type(self, name: str) -> TensorType[Attribute]:
         op = self.dag.op(name)
         if op.compute is not None:
             return op.compute.result_type
-        arg = self.dag.func.body.block.args[self.dag.placeholder_names.index(name)]
-        assert isinstance(arg.type, TensorType)
-        return arg.type
+        arg_type = self.dag.func.body.block.args[self.dag.placeholder_names.index(name)].type
+        assert isa(arg_type, TensorType[Attribute])
+        return arg_type
 
     # --- one stage -------------------------------------------------------------------
 
@@ -228,7 +229,7 @@ class ScheduledLowering:
     def _open_loops(
         self,
         stage: Stage,
-        leaves: Sequence,
+        leaves: Sequence[Iterator],
         bounds: StageBounds,
         index: IndexBuilder,
         ivs: dict[str, SSAValue],
@@ -247,8 +248,8 @@ class ScheduledLowering:
                     self._emit_attached(stage, it.name, bounds, index, ivs)
                 continue
             zero, one, upper = index.const(0), index.const(1), index.const(bounds.extents[it.name])
-            body = Block(arg_types=[IndexType()])
-            body.add_op(scf.YieldOp())
+            terminator = scf.YieldOp()
+            body = Block([terminator], arg_types=[IndexType()])
             loop = scf.ForOp(zero, upper, one, [], body)
             annotation = it.annotation
             if annotation == LoopAnnotation.NONE and self._auto_unrolled(stage, it.name, bounds):
@@ -259,7 +260,7 @@ class ScheduledLowering:
             iv = body.args[0]
             iv.name_hint = _ssa_name(it.name)
             ivs[it.name] = iv
-            index = index.at(Builder(InsertPoint.before(body.last_op)))  # type: ignore[arg-type]
+            index = index.at(Builder(InsertPoint.before(terminator)))
             if attach:
                 self._emit_attached(stage, it.name, bounds, index, ivs)
         return index
@@ -356,10 +357,9 @@ class ScheduledLowering:
                 conditions.append(index.less(values[axis], domain[axis]))
         if not conditions:
             return index, local, values
-        body = Block()
-        body.add_op(scf.YieldOp())
-        index.builder.insert(scf.IfOp(index.all(conditions), [], [body]))
-        return index.at(Builder(InsertPoint.before(body.last_op))), local, values  # type: ignore[arg-type]
+        terminator = scf.YieldOp()
+        index.builder.insert(scf.IfOp(index.all(conditions), [], [Block([terminator])]))
+        return index.at(Builder(InsertPoint.before(terminator))), local, values
 
     def _emit_init(
         self,
@@ -398,7 +398,7 @@ class ScheduledLowering:
             acc = memref.LoadOp.get(out, store_at)
             inner.builder.insert(acc)
             combine = _COMBINE[kind][1 if isinstance(compute.element_type, IntegerType) else 0]
-            combined = combine(acc.res, value)  # type: ignore[call-arg]
+            combined = combine(acc.res, value)
             inner.builder.insert(combined)
             value = combined.results[0]
         inner.builder.insert(memref.StoreOp.get(value, out, store_at))
@@ -471,7 +471,7 @@ class ScheduledLowering:
         extent = bounds.extents[shared_axis.name]
         if extent > 1:
             self._combine_across_threads(
-                stage, index, accumulator.memref, kind, shared_axis.annotation, extent
+                stage, index, accumulator.memref, element, kind, shared_axis.annotation, extent
             )
         # Every thread holds the result; each stores it (the same value) where the stage's loops say.
         leaf_values = {name: ivs.get(name) or index.const(0) for name in bounds.loops.leaf_names}
@@ -488,6 +488,7 @@ class ScheduledLowering:
         stage: Stage,
         index: IndexBuilder,
         accumulator: SSAValue,
+        element: Attribute,
         kind: te.ReductionKind,
         axis: LoopAnnotation,
         extent: int,
@@ -501,7 +502,6 @@ class ScheduledLowering:
         n becomes s. Slot 0 along `axis` holds the result.
         """
         builder = index.builder
-        element = accumulator.type.get_element_type()  # pyright: ignore[reportAttributeAccessIssue]
         threads = {a: n for a, n in self._block_threads(stage).items() if n > 1}
         partials = memref.AllocaOp.get(
             element, alignment=64, shape=list(threads.values()), memory_space=SHARED_MEMORY_SPACE
@@ -522,15 +522,14 @@ class ScheduledLowering:
         live = extent
         while live > 1:
             step = 1 << ((live - 1).bit_length() - 1)
-            body = Block()
-            body.add_op(scf.YieldOp())
-            builder.insert(scf.IfOp(index.less(own, live - step), [], [body]))
-            inside = Builder(InsertPoint.before(body.last_op))  # type: ignore[arg-type]
+            terminator = scf.YieldOp()
+            builder.insert(scf.IfOp(index.less(own, live - step), [], [Block([terminator])]))
+            inside = Builder(InsertPoint.before(terminator))
             partner = index.at(inside).add(own, index.const(step))
             mine = inside.insert(memref.LoadOp.get(partials.memref, [ids[a] for a in threads])).res
             other = [partner if a == axis else ids[a] for a in threads]
             theirs = inside.insert(memref.LoadOp.get(partials.memref, other)).res
-            combined = inside.insert(combine(mine, theirs)).results[0]  # type: ignore[call-arg]
+            combined = inside.insert(combine(mine, theirs)).results[0]
             inside.insert(memref.StoreOp.get(combined, partials.memref, [ids[a] for a in threads]))
             builder.insert(gpu.BarrierOp())
             live = step

@@ -24,6 +24,7 @@ from schedopt.schedule.transform_steps import (
     PragmaStep,
     RfactorStep,
     SplitStep,
+    Step,
 )
 from schedopt.search_policy.init_population import (
     CPU_AUTO_UNROLL_CONFIGS,
@@ -129,7 +130,7 @@ class MutateComputeLocation:
     weight: float = 0.05
 
     def __call__(self, policy: RuleContext, state: State, rng: random.Random) -> State | None:
-        movable = []
+        movable: list[int] = []
         for index, step in enumerate(state.transform_steps):
             if not isinstance(step, ComputeAtStep) or _stages_added_after(state, index):
                 continue
@@ -194,7 +195,7 @@ class MutateParallel:
         offset = fuse.fused_ids[-1] - (count - 1)
         if offset == 0:
             return None
-        rest = []
+        rest: list[Step] = []
         for step in steps[index + 1 :]:
             if isinstance(step, CacheReadStep | CacheWriteStep | RfactorStep):
                 return None

@@ -1,7 +1,7 @@
 """The search-policy interface and `EmptyPolicy`.
 
 A policy proposes programs for one task (`pick_candidates`); the tuning
-loop (`schedopt.tuning_loop`) has them measured and hands the results back
+loop (`schedopt.tuning.tuning_loop`) has them measured and hands the results back
 (`update`). The policy remembers every program measured (by its printed loop
 nest, as TVM does) so that none is measured twice, and their throughputs,
 so that the best join later rounds.

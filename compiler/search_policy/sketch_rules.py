@@ -22,7 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from xdsl.dialects.builtin import ArrayAttr
+from xdsl.dialects.builtin import ArrayAttr, StringAttr
+from xdsl.utils.hints import isa
 
 from schedopt.access_analysis import SIMPLIFY_CONST_TENSOR_INDICES
 from schedopt.schedule.loop_state import State
@@ -256,7 +257,7 @@ def const_tensor_indices(policy: RuleContext, state: State, stage_id: int) -> se
         return set()
     compute = policy.current_dag(state).op(stage.name).compute
     names = compute.attributes.get(SIMPLIFY_CONST_TENSOR_INDICES) if compute is not None else None
-    return {name.data for name in names.data} if isinstance(names, ArrayAttr) else set()
+    return {name.data for name in names.data} if isa(names, ArrayAttr[StringAttr]) else set()
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,17 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 
 from schedopt.errors import WorkloadError
-from schedopt.workloads import WORKLOADS
+from schedopt.workload_registry import WORKLOAD_FUNC_REGISTRY, lookup_workload
 
 
 def workload_arguments(name: str, args: Sequence[object]) -> SimpleNamespace:
     """`args` bound to the parameters of workload `name`, the left-out ones defaulted: `.stride`, `.dtype`, ..."""
-    if name not in WORKLOADS:
-        raise WorkloadError(f"no workload {name!r} in the library (known: {', '.join(sorted(WORKLOADS))})")
+    define = lookup_workload(name)
+    if define is None:
+        known = ", ".join(sorted(WORKLOAD_FUNC_REGISTRY))
+        raise WorkloadError(f"no workload {name!r} is registered (known: {known})")
     try:
-        bound = inspect.signature(WORKLOADS[name]).bind(*args)
+        bound = inspect.signature(define).bind(*args)
     except TypeError as error:
         raise WorkloadError(f"{name}: arguments {list(args)!r} do not fit: {error}") from error
     bound.apply_defaults()

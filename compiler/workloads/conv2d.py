@@ -1,18 +1,26 @@
-"""2-D convolutions as topi declares them: NCHW, NHWC, depthwise and transposed.
+"""2-D convolutions as topi declares them: NCHW, NHWC, depthwise, transposed, Winograd, and NCHW with
+batch norm and relu.
 
 Each pads its input in a stage of its own (an `if_then_else` per element,
 as `topi.nn.pad`), then reduces in the convolution stage. `stride`,
 `dilation` (and a kernel size) are an int or an (h, w) pair; `padding` is
-an int, (h, w) or (top, left, bottom, right).
+an int, (h, w) or (top, left, bottom, right). Beside each te definition
+stand its numpy reference and, for NCHW and NHWC, its im2col baseline.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
+from types import SimpleNamespace
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+from numpy.typing import NDArray
 
 import schedopt.te as te
 from schedopt.errors import WorkloadError
 from schedopt.workload_registry import register_workload
+from schedopt.workloads.library import Array, Baseline, add_to_library
+from schedopt.workloads.numpy_support import f64, pad_hw, window_tap
 from schedopt.workloads.utils import (
     IntOrPair,
     Padding,
@@ -23,6 +31,7 @@ from schedopt.workloads.utils import (
     pair,
     positive_pair,
 )
+from schedopt.workloads.winograd_transforms import const_matrix, winograd_matrices
 
 
 @register_workload
@@ -69,6 +78,27 @@ def _conv2d_nchw(
         name="conv2d_nchw",
         attrs={"layout_free_placeholders": [kernel]},
     )
+
+
+def _conv2d_nchw_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    data, kernel = inputs
+    return [_convolve_nchw(data, kernel, args.stride, args.padding, args.dilation).astype(args.dtype)]
+
+
+def _conv2d_nchw_baseline(inputs: list[Array], args: SimpleNamespace) -> Baseline | None:
+    data, kernel = inputs
+    if not _im2col_fits(args):
+        return None
+    hwio = np.ascontiguousarray(kernel.transpose(2, 3, 1, 0))
+
+    def run() -> Array:
+        nhwc = np.ascontiguousarray(data.transpose(0, 2, 3, 1))
+        return _im2col_conv2d_nhwc(nhwc, hwio, args.stride, args.padding).transpose(0, 3, 1, 2)
+
+    return run
+
+
+add_to_library(conv2d_nchw, _conv2d_nchw_reference, _conv2d_nchw_baseline)
 
 
 @register_workload
@@ -159,6 +189,27 @@ def _relu(x: te.Tensor) -> te.Tensor:
     return te.compute(x.shape, lambda n, c, h, w: te.max(x[n, c, h, w], te.const(0, x.dtype)), name="T_relu")
 
 
+def _conv_bn_nchw(inputs: list[Array], args: SimpleNamespace) -> NDArray[np.float64]:
+    """For the references: (conv2d_nchw(data, kernel) + bias) * scale + offset, the parameters
+    CO x 1 x 1 broadcast over N, H and W."""
+    data, kernel, bias, scale, offset = inputs[:5]
+    conv = _convolve_nchw(data, kernel, args.strides, args.padding, args.dilation)
+    return (conv + f64(bias)[None]) * f64(scale)[None] + f64(offset)[None]
+
+
+def _conv2d_bn_relu_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    return [np.maximum(_conv_bn_nchw(inputs, args), 0.0).astype(args.dtype)]
+
+
+def _conv2d_bn_residual_relu_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    residual = inputs[5]
+    return [np.maximum(_conv_bn_nchw(inputs, args) + f64(residual), 0.0).astype(args.dtype)]
+
+
+add_to_library(conv2d_bn_relu, _conv2d_bn_relu_reference)
+add_to_library(conv2d_bn_residual_relu, _conv2d_bn_residual_relu_reference)
+
+
 @register_workload
 def conv2d_nhwc(
     N: int,
@@ -199,6 +250,24 @@ def conv2d_nhwc(
     return [data, kernel, conv]
 
 
+def _conv2d_nhwc_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    data, kernel = inputs  # NHWC and HWIO
+    out = _convolve_nchw(
+        data.transpose(0, 3, 1, 2), kernel.transpose(3, 2, 0, 1), args.stride, args.padding, args.dilation
+    )
+    return [out.transpose(0, 2, 3, 1).astype(args.dtype)]
+
+
+def _conv2d_nhwc_baseline(inputs: list[Array], args: SimpleNamespace) -> Baseline | None:
+    data, kernel = inputs
+    if not _im2col_fits(args):
+        return None
+    return lambda: _im2col_conv2d_nhwc(data, kernel, args.stride, args.padding)
+
+
+add_to_library(conv2d_nhwc, _conv2d_nhwc_reference, _conv2d_nhwc_baseline)
+
+
 @register_workload
 def depthwise_conv2d_nchw(
     N: int,
@@ -233,6 +302,62 @@ def depthwise_conv2d_nchw(
         name="DepthwiseConv2d",
     )
     return [data, kernel, conv]
+
+
+def _depthwise_conv2d_nchw_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    data, kernel = inputs
+    out = _convolve_nchw(data, kernel, args.stride, args.padding, args.dilation, depthwise=True)
+    return [out.astype(args.dtype)]
+
+
+add_to_library(depthwise_conv2d_nchw, _depthwise_conv2d_nchw_reference)
+
+
+def _convolve_nchw(
+    data: Array,
+    kernel: Array,
+    stride: IntOrPair,
+    padding: Padding,
+    dilation: IntOrPair,
+    depthwise: bool = False,
+) -> NDArray[np.float64]:
+    """The references' convolution of data (N x CI x H x W) with kernel (CO x CI x KH x KW, or
+    C x 1 x KH x KW when depthwise), in float64, one kernel tap at a time."""
+    _, _, H, W = data.shape
+    _, _, KH, KW = kernel.shape
+    window = WindowGeometry.of("numpy reference", (H, W), (KH, KW), stride, padding, dilation)
+    padded = pad_hw(f64(data), window.pads, 0.0)
+    weights = f64(kernel)
+    out = np.zeros((data.shape[0], weights.shape[0], window.out_h, window.out_w))
+    for ky in range(KH):
+        for kx in range(KW):
+            under_tap = window_tap(padded, window, ky, kx)
+            if depthwise:
+                out += under_tap * weights[:, 0, ky, kx][None, :, None, None]
+            else:
+                out += np.einsum("nchw,oc->nohw", under_tap, weights[:, :, ky, kx])
+    return out
+
+
+def _im2col_fits(args: SimpleNamespace) -> bool:
+    """Whether the im2col baseline takes the convolution: no dilation, each side of an axis padded alike."""
+    symmetric = isinstance(args.padding, int) or len(args.padding) == 2
+    return symmetric and pair(args.dilation, "dilation", "numpy baseline") == (1, 1)
+
+
+def _im2col_conv2d_nhwc(data: Array, kernel: Array, stride: IntOrPair, padding: Padding) -> Array:
+    """NHWC convolution (kernel HWIO) as an im2col view copied into a matrix, then `@`: the baselines'."""
+    n, h, w, ci = data.shape
+    kh, kw, _, co = kernel.shape
+    (sh, sw), (ph, pw) = pair(stride, "stride", "im2col"), pair(padding, "padding", "im2col")
+    padded = np.pad(data, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    out_h, out_w = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    bn, bh, bw, bc = padded.strides
+    windows = as_strided(
+        padded, (n, out_h, out_w, kh, kw, ci), (bn, bh * sh, bw * sw, bh, bw, bc), writeable=False
+    )
+    columns = windows.reshape(n * out_h * out_w, kh * kw * ci)
+    return (columns @ kernel.reshape(kh * kw * ci, co)).reshape(n, out_h, out_w, co)
 
 
 @register_workload
@@ -295,6 +420,60 @@ def conv2d_transpose_nchw(
         name=name,
     )
     return [data, kernel, conv]
+
+
+def _conv2d_transpose_nchw_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    """Every input element, times the kernel, added into the output at its position times the stride."""
+    data, kernel = (f64(x) for x in inputs)  # NCHW and IOHW
+    N, _, H, W = data.shape
+    _, CO, KH, KW = kernel.shape
+    stride_h, stride_w = pair(args.stride, "stride", "conv2d_transpose_nchw")
+    opad_h, opad_w = pair(args.output_padding, "output_padding", "conv2d_transpose_nchw")
+    top, left, bottom, right = pad_tuple(args.padding, "conv2d_transpose_nchw")
+    full = np.zeros((N, CO, (H - 1) * stride_h + KH + opad_h, (W - 1) * stride_w + KW + opad_w))
+    for ky in range(KH):
+        for kx in range(KW):
+            contribution = np.einsum("nihw,io->nohw", data, kernel[:, :, ky, kx])
+            full[
+                :, :, ky : ky + (H - 1) * stride_h + 1 : stride_h, kx : kx + (W - 1) * stride_w + 1 : stride_w
+            ] += contribution
+    out_h = (H - 1) * stride_h - top - bottom + KH + opad_h
+    out_w = (W - 1) * stride_w - left - right + KW + opad_w
+    return [full[:, :, top : top + out_h, left : left + out_w].astype(args.dtype)]
+
+
+add_to_library(conv2d_transpose_nchw, _conv2d_transpose_nchw_reference)
+
+
+def _output_padding(output_padding: IntOrPair, stride: tuple[int, int]) -> tuple[int, int]:
+    name = "conv2d_transpose_nchw"
+    opad = pair(output_padding, "output_padding", name)
+    if min(opad) < 0 or opad[0] >= stride[0] or opad[1] >= stride[1]:
+        raise WorkloadError(
+            f"{name}: output_padding {output_padding!r} must be non-negative and less than the stride {stride}"
+        )
+    return opad
+
+
+def _dilate(data: te.Tensor, strides: tuple[int, ...], name: str) -> te.Tensor:
+    """`data` with strides[d] - 1 zeros between neighbours along axis d, as `topi.nn.dilate`."""
+    shape = tuple((d - 1) * s + 1 for d, s in zip(data.shape, strides, strict=True))
+
+    def dilated(*indices: te.IterVar) -> te.Expr:
+        on_grid: list[te.Expr] = []
+        reads: list[te.Expr] = []
+        for index, s in zip(indices, strides, strict=True):
+            if s == 1:
+                reads.append(index)
+                continue
+            reads.append(index // s)
+            on_grid.append(index % s == 0)
+        value = data[tuple(reads)]
+        if not on_grid:
+            return value
+        return te.if_then_else(te.all(*on_grid), value, te.const(0, data.dtype))
+
+    return te.compute(shape, dilated, name=name)
 
 
 @register_workload
@@ -388,96 +567,27 @@ def conv2d_winograd_nhwc(
     return [data, weight, output]
 
 
-WINOGRAD_POINTS = (0, -1, 1, Fraction(1, 2), -2, Fraction(-1, 2), 2, Fraction(1, 4), -4)
-"""Interpolation points of the Winograd transforms, in the order they are taken (small ones first: accuracy)."""
-
-Matrix = tuple[tuple[float, ...], ...]
-
-
-def winograd_matrices(m: int, r: int) -> tuple[Matrix, Matrix, Matrix]:
-    """A (alpha x m), B (alpha x alpha) and G (alpha x r) of Winograd F(m, r): Y = A^T [(G g G^T) * (B^T d B)] A.
-
-    Toom-Cook at alpha - 1 points and infinity: the correlation of d with g
-    is the transpose of the linear convolution s = g * x, which evaluates g
-    and x at the points, multiplies, and interpolates (Lagrange basis at the
-    points, plus the leading coefficient times the points' product
-    polynomial). Exact in fractions, then rounded to floats.
-    """
+def _conv2d_winograd_nhwc_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    """Tile by tile: Y = A^T [U * (B^T d B)] A, U the pre-transformed weight (alpha x alpha x CI x CO)."""
+    data, weight = (f64(x) for x in inputs)  # NHWC
+    N, H, W, CI = data.shape
+    CO = weight.shape[3]
+    m, r = args.tile_size, args.kernel_size
     alpha = m + r - 1
-    if alpha - 1 > len(WINOGRAD_POINTS):
-        raise WorkloadError(
-            f"Winograd F({m}, {r}) needs more than {len(WINOGRAD_POINTS)} interpolation points"
-        )
-    points = [Fraction(p) for p in WINOGRAD_POINTS[: alpha - 1]]
-
-    def poly_product(roots: list[Fraction]) -> list[Fraction]:
-        coefficients = [Fraction(1)]  # lowest degree first
-        for root in roots:
-            shifted = [Fraction(0), *coefficients]
-            coefficients = [s - root * c for s, c in zip(shifted, [*coefficients, Fraction(0)], strict=True)]
-        return coefficients
-
-    a_t = [[p**k for p in points] + [Fraction(int(k == m - 1))] for k in range(m)]
-    g = []
-    b_t = []
-    for i, p in enumerate(points):
-        others = points[:i] + points[i + 1 :]
-        scale = Fraction(1)
-        for q in others:
-            scale *= p - q
-        g.append([p**t / scale for t in range(r)])
-        b_t.append([*poly_product(others), Fraction(0)])
-    g.append([Fraction(int(t == r - 1)) for t in range(r)])
-    b_t.append(poly_product(points))
-    a = tuple(tuple(float(a_t[k][i]) for k in range(m)) for i in range(alpha))
-    b = tuple(tuple(float(b_t[j][i]) for j in range(alpha)) for i in range(alpha))
-    return a, b, tuple(tuple(float(v) for v in row) for row in g)
+    top, left, bottom, right = pad_tuple(args.padding, "conv2d_winograd_nhwc")
+    out_h, out_w = H + top + bottom - r + 1, W + left + right - r + 1
+    n_h, n_w = -(-out_h // m), -(-out_w // m)
+    padded = np.zeros((N, (n_h - 1) * m + alpha, (n_w - 1) * m + alpha, CI))
+    padded[:, top : top + H, left : left + W, :] = data
+    a, b, _ = (np.asarray(x) for x in winograd_matrices(m, r))
+    out = np.zeros((N, n_h * m, n_w * m, CO))
+    for y in range(n_h):
+        for x in range(n_w):
+            tile = padded[:, y * m : y * m + alpha, x * m : x * m + alpha, :]
+            transformed = np.einsum("ae,nabc,bf->nefc", b, tile, b)
+            product = np.einsum("nefc,efco->nefo", transformed, weight)
+            out[:, y * m : (y + 1) * m, x * m : (x + 1) * m, :] = np.einsum("ev,nefo,fw->nvwo", a, product, a)
+    return [out[:, :out_h, :out_w, :].astype(args.dtype)]
 
 
-def const_matrix(values: Matrix, dtype: str, name: str) -> te.Tensor:
-    """A constant matrix as TVM's `winograd_util.const_matrix`: a chain of selects over the iterators.
-
-    The stage reads nothing, so the search inlines it; with its consumer's
-    loops over the indices unrolled, the selects fold to numbers.
-    """
-
-    def select(i: te.IterVar, j: te.IterVar) -> te.Expr:
-        value: te.Expr = te.const(0.0, dtype)
-        for row, entries in enumerate(values):
-            for col, entry in enumerate(entries):
-                if entry != 0.0:
-                    value = te.if_then_else(te.all(i == row, j == col), te.const(entry, dtype), value)
-        return value
-
-    return te.compute((len(values), len(values[0])), select, name=name, attrs={"const_matrix": True})
-
-
-def _output_padding(output_padding: IntOrPair, stride: tuple[int, int]) -> tuple[int, int]:
-    name = "conv2d_transpose_nchw"
-    opad = pair(output_padding, "output_padding", name)
-    if min(opad) < 0 or opad[0] >= stride[0] or opad[1] >= stride[1]:
-        raise WorkloadError(
-            f"{name}: output_padding {output_padding!r} must be non-negative and less than the stride {stride}"
-        )
-    return opad
-
-
-def _dilate(data: te.Tensor, strides: tuple[int, ...], name: str) -> te.Tensor:
-    """`data` with strides[d] - 1 zeros between neighbours along axis d, as `topi.nn.dilate`."""
-    shape = tuple((d - 1) * s + 1 for d, s in zip(data.shape, strides, strict=True))
-
-    def dilated(*indices: te.IterVar) -> te.Expr:
-        on_grid: list[te.Expr] = []
-        reads: list[te.Expr] = []
-        for index, s in zip(indices, strides, strict=True):
-            if s == 1:
-                reads.append(index)
-                continue
-            reads.append(index // s)
-            on_grid.append(index % s == 0)
-        value = data[tuple(reads)]
-        if not on_grid:
-            return value
-        return te.if_then_else(te.all(*on_grid), value, te.const(0, data.dtype))
-
-    return te.compute(shape, dilated, name=name)
+add_to_library(conv2d_winograd_nhwc, _conv2d_winograd_nhwc_reference)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import numpy as np
+
 import schedopt.te as te
 from schedopt.workload_registry import register_workload
+from schedopt.workloads.library import Array, Baseline, add_to_library
+from schedopt.workloads.numpy_support import f64
 
 
 @register_workload
@@ -16,6 +22,21 @@ def matmul(N: int, M: int, K: int, dtype: str = "float32") -> list[te.Tensor]:
     A = te.placeholder((N, K), dtype, name="A")
     B = te.placeholder((K, M), dtype, name="B")
     return [A, B, matmul_stage(A, B)]
+
+
+def _product_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    """`matmul`, and `batch_matmul` batch by batch (`np.matmul` takes the leading axis as the batch)."""
+    A, B = inputs
+    return [np.matmul(f64(A), f64(B)).astype(args.dtype)]
+
+
+def _product_baseline(inputs: list[Array], args: SimpleNamespace) -> Baseline:
+    a, b = inputs
+    out = np.matmul(a, b)
+    return lambda: np.matmul(a, b, out=out)
+
+
+add_to_library(matmul, _product_reference, _product_baseline)
 
 
 def matmul_stage(A: te.Tensor, B: te.Tensor, columns: int | None = None, name: str = "C") -> te.Tensor:
@@ -48,6 +69,9 @@ def batch_matmul(batch: int, N: int, M: int, K: int, dtype: str = "float32") -> 
     return [A, B, C]
 
 
+add_to_library(batch_matmul, _product_reference, _product_baseline)
+
+
 @register_workload
 def dense_bias_relu(batch: int, in_dim: int, out_dim: int, dtype: str = "float32") -> list[te.Tensor]:
     """relu(data @ weight^T + bias), in topi's three stages T_dense, T_add, T_relu.
@@ -68,3 +92,23 @@ def dense_bias_relu(batch: int, in_dim: int, out_dim: int, dtype: str = "float32
     biased = te.compute((batch, out_dim), lambda i, j: dense[i, j] + bias[j], name="T_add")
     relu = te.compute((batch, out_dim), lambda i, j: te.max(biased[i, j], te.const(0, dtype)), name="T_relu")
     return [data, weight, bias, relu]
+
+
+def _dense_bias_relu_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    data, weight, bias = inputs
+    return [np.maximum(f64(data) @ f64(weight).T + f64(bias), 0.0).astype(args.dtype)]
+
+
+def _dense_bias_relu_baseline(inputs: list[Array], args: SimpleNamespace) -> Baseline:
+    data, weight, bias = inputs
+    out = data @ weight.T
+
+    def run() -> Array:
+        np.matmul(data, weight.T, out=out)
+        np.add(out, bias, out=out)
+        return np.maximum(out, 0, out=out)
+
+    return run
+
+
+add_to_library(dense_bias_relu, _dense_bias_relu_reference, _dense_bias_relu_baseline)

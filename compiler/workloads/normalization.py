@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import numpy as np
+
 import schedopt.te as te
 from schedopt.workload_registry import register_workload
+from schedopt.workloads.library import Array, Baseline, add_to_library
+from schedopt.workloads.numpy_support import f64
 
 
 @register_workload
@@ -22,6 +28,26 @@ def softmax(M: int, N: int, dtype: str = "float32") -> list[te.Tensor]:
     expsum = te.compute((M,), lambda i: te.sum(exp[i, k2], axis=k2), name="T_softmax_expsum")
     norm = te.compute((M, N), lambda i, j: exp[i, j] / expsum[i], name="T_softmax_norm", attrs={"axis": 1})
     return [data, norm]
+
+
+def _softmax_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    x = f64(inputs[0])
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return [(e / e.sum(axis=1, keepdims=True)).astype(args.dtype)]
+
+
+def _softmax_baseline(inputs: list[Array], args: SimpleNamespace) -> Baseline:
+    (data,) = inputs
+
+    def run() -> Array:
+        e = np.exp(data - data.max(axis=1, keepdims=True))
+        e /= e.sum(axis=1, keepdims=True)
+        return e
+
+    return run
+
+
+add_to_library(softmax, _softmax_reference, _softmax_baseline)
 
 
 @register_workload
@@ -53,3 +79,25 @@ def layer_norm(M: int, N: int, eps: float = 1e-5, dtype: str = "float32") -> lis
         name="T_layer_norm",
     )
     return [data, gamma, beta, out]
+
+
+def _layer_norm_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    data, gamma, beta = (f64(x) for x in inputs)
+    mean = data.mean(axis=1, keepdims=True)
+    var = data.var(axis=1, keepdims=True)
+    return [((data - mean) / np.sqrt(var + args.eps) * gamma + beta).astype(args.dtype)]
+
+
+def _layer_norm_baseline(inputs: list[Array], args: SimpleNamespace) -> Baseline:
+    data, gamma, beta = inputs
+
+    def run() -> Array:
+        mean = data.mean(axis=1, keepdims=True)
+        centred = data - mean
+        var = (centred * centred).mean(axis=1, keepdims=True)
+        return centred / np.sqrt(var + args.eps) * gamma + beta
+
+    return run
+
+
+add_to_library(layer_norm, _layer_norm_reference, _layer_norm_baseline)

@@ -9,16 +9,25 @@ topi does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeAlias
+from types import SimpleNamespace
+
+import numpy as np
+from numpy.typing import NDArray
 
 import schedopt.te as te
 from schedopt.errors import WorkloadError
 from schedopt.workload_registry import register_workload
-from schedopt.workloads.utils import IntOrPair, Padding, WindowGeometry, lowest_value, pad, positive_pair
-
-Reducer: TypeAlias = Callable[..., te.Expr]
-"""A te reduction, `te.max` or `te.sum`: (expression, axis=[...]) -> the reduced expression."""
+from schedopt.workloads.library import Array, add_to_library
+from schedopt.workloads.numpy_support import f64, pad_hw, window_tap
+from schedopt.workloads.utils import (
+    IntOrPair,
+    Padding,
+    WindowGeometry,
+    lowest_value,
+    pad,
+    pair,
+    positive_pair,
+)
 
 
 @register_workload
@@ -41,6 +50,15 @@ def max_pool2d(
     data = te.placeholder((N, C, H, W), dtype, name="data")
     pool = window.reduce(window.pad(data, lowest_value(dtype)), te.max, N, C, "pool_max")
     return [data, pool]
+
+
+def _max_pool2d_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    (data,) = inputs
+    windows = _pool_windows(data, args, -np.inf)
+    return [np.max(np.stack(windows), axis=0).astype(args.dtype)]
+
+
+add_to_library(max_pool2d, _max_pool2d_reference)
 
 
 @register_workload
@@ -78,6 +96,29 @@ def avg_pool2d(
     return [data, pool_avg]
 
 
+def _avg_pool2d_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:
+    (data,) = inputs
+    total = np.sum(np.stack(_pool_windows(data, args, 0.0)), axis=0)
+    if args.count_include_pad:
+        KH, KW = pair(args.kernel, "kernel", "avg_pool2d")
+        return [(total / (KH * KW)).astype(args.dtype)]
+    ones = np.ones((1, 1, *data.shape[2:]))
+    count = np.sum(np.stack(_pool_windows(ones, args, 0.0)), axis=0)
+    return [(total / count).astype(args.dtype)]
+
+
+add_to_library(avg_pool2d, _avg_pool2d_reference)
+
+
+def _pool_windows(data: Array, args: SimpleNamespace, pad_value: float) -> list[NDArray[np.float64]]:
+    """For the numpy references: every tap of the pooling window, the padded input under it at every output."""
+    _, _, H, W = data.shape
+    KH, KW = pair(args.kernel, "kernel", "numpy reference")
+    window = WindowGeometry.of("numpy reference", (H, W), (KH, KW), args.stride, args.padding)
+    padded = pad_hw(f64(data), window.pads, pad_value)
+    return [window_tap(padded, window, ky, kx) for ky in range(KH) for kx in range(KW)]
+
+
 class _Window:
     """The pooling window of a workload: its size and geometry, and the padding stage it reads."""
 
@@ -104,7 +145,7 @@ class _Window:
         after = (0, 0, *self.geometry.pads_after)
         return pad(data, before, after, value, name="pad_temp")
 
-    def reduce(self, source: te.Tensor, combine: Reducer, N: int, C: int, name: str) -> te.Tensor:
+    def reduce(self, source: te.Tensor, combine: te.CommReducer, N: int, C: int, name: str) -> te.Tensor:
         """Each output's window of `source` (the padded input) combined by `combine` (`te.max`, `te.sum`)."""
         stride_h, stride_w = self.geometry.stride
         rv0 = te.reduce_axis((0, self.kernel_h), name="rv0")

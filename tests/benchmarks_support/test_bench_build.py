@@ -24,7 +24,14 @@ def test_a_short_run_prints_the_table_and_writes_json(tmp_path, capsys):
     assert "matmul-512" in capsys.readouterr().out
     (row,) = json.loads(out.read_text())
     assert row["case"] == "matmul-512" and row["candidates"] == 2
-    assert 0 < row["median_s"] <= row["max_s"] <= row["total_s"]
+    assert row["naive_s"] > 0 and row["median_vs_naive"] == pytest.approx(row["median_s"] / row["naive_s"])
+
+
+def test_the_row_summarizes_the_build_times_against_the_naive_build():
+    row = bench_build.summarize("c", [0.5, 0.1, 0.3, 0.2, 0.4, 0.6, 0.9, 0.7, 0.8, 1.0, 2.0], naive_s=0.25)
+    assert (row.candidates, row.median_s, row.p90_s, row.max_s) == (11, 0.6, 1.0, 2.0)
+    assert row.total_s == pytest.approx(7.5)
+    assert row.per_second == pytest.approx(11 / 7.5) and row.median_vs_naive == pytest.approx(2.4)
 
 
 def test_unknown_cases_are_refused():

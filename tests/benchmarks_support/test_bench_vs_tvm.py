@@ -108,3 +108,16 @@ def test_the_table_has_a_median_row_per_case_and_lists_errors(capsys):
     out = capsys.readouterr().out
     assert "median" in out and "0.84x" in out and "note: a note" in out
     assert "error: conv2d-r18 seed 2: sched-opt tuning failed: X" in out
+
+
+def test_the_retime_interleaves_the_programs_and_reports_best_and_median(monkeypatch):
+    retime = load_benchmark("tvm_peer/retime")
+    monkeypatch.setattr(retime, "PAUSE_S", 0.0)
+    monkeypatch.setattr(retime, "MIN_REPEAT_S", 0.0)
+    calls: list[str] = []
+    timers = [retime.Timer(lambda name=name: calls.append(name), flop=1e9) for name in ("a", "b")]
+    calls.clear()
+    retime.run_rounds(timers, 3)
+    assert calls == ["a", "b", "b", "a", "a", "b"]
+    timers[0].seconds = [4.0, 1.0, 2.0]
+    assert timers[0].gflops() == (1.0, 0.5)

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 import schedopt as ss
-from schedopt.auto_schedule import make_search_policy
 from schedopt.errors import RecordError, SchedOptError, WorkloadError
 from schedopt.layout_rewrite import LayoutRewriteOption
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.random_inputs import random_inputs
+from schedopt.tuning.auto_schedule import make_search_policy
+from schedopt.workloads import reference
 
 ARGS = (32, 32, 32)
 

@@ -11,9 +11,10 @@ import numpy as np
 import schedopt.workloads  # noqa: F401  (registers the workloads)
 from schedopt.build import build, lower
 from schedopt.compute_dag import ComputeDAG
+from schedopt.random_inputs import random_inputs
 from schedopt.schedule.loop_state import State
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.workloads import reference
 
 ARGS = (64, 64, 64)
 

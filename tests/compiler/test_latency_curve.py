@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 import schedopt as ss
-from schedopt.latency_curve import CurvePoint, latency_curve, plot_latency_curve
 from schedopt.measurement import MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.records import Record, append_records
 from schedopt.tools.records_main import main as records_main
+from schedopt.tuning.latency_curve import CurvePoint, latency_curve, plot_latency_curve
 
 SMALL = ss.SearchTask("matmul", (8, 8, 8))
 LARGE = ss.SearchTask("matmul", (16, 16, 16))

@@ -31,12 +31,12 @@ from schedopt.layout_rewrite import (
     rewrite_layout,
     transform_layout,
 )
+from schedopt.random_inputs import random_inputs
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads import matmul
+from schedopt.workloads import matmul, reference
 from schedopt.workloads.matmul import matmul_stage
-from schedopt.workloads.numpy_reference import random_inputs, reference
 
 PRE = LayoutRewriteOption.REWRITE_FOR_PRE_TRANSFORMED
 INSERT = LayoutRewriteOption.INSERT_TRANSFORM_STAGE

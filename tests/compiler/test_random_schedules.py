@@ -17,11 +17,12 @@ import pytest
 from random_schedules import check_against_numpy, random_state
 
 from schedopt.compute_dag import ComputeDAG
+from schedopt.random_inputs import random_inputs
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.schedule_program import parse_program, print_program, program_to_state
 from schedopt.schedule.transform_steps import step_from_record
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.workloads import reference
 
 WORKLOADS = [
     ("matmul", (12, 10, 9)),

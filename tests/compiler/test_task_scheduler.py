@@ -18,7 +18,7 @@ import schedopt as ss
 from schedopt.measurement import MeasureInput
 from schedopt.schedule.loop_state import State
 from schedopt.search_policy import SearchPolicy
-from schedopt.task_scheduler import similarity_tag
+from schedopt.tuning.task_scheduler import similarity_tag
 
 
 def flop_cost(measure_input: MeasureInput) -> float:

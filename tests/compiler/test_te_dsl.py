@@ -157,3 +157,60 @@ def test_flop_attribute_overrides_the_count():
 def test_unsupported_dtype():
     with pytest.raises(TEError, match="unsupported dtype 'complex64'"):
         te.placeholder((4,), dtype="complex64")
+
+
+def test_indexing_past_the_rank_fails_at_once():
+    A = te.placeholder((4, 3), name="A")
+    i = te.reduce_axis((0, 4), name="i")
+    with pytest.raises(TEError, match="tensor A has rank 2, indexed with 3 indices"):
+        _ = A[i, 0][1]
+
+
+def test_equality_builds_a_condition():
+    A = te.placeholder((4,), name="A")
+    B = te.compute((4,), lambda i: te.if_then_else(i == 2, A[i], 0.0), name="B")
+    [stage] = computes([A, B])
+    assert any(op.name == "arith.cmpi" for op in stage.body.walk())
+    with pytest.raises(TEError, match="cannot use 'two' of type str in a te expression"):
+        te.compute((4,), lambda i: te.if_then_else(i == "two", A[i], 0.0), name="C")
+
+
+def test_reducer_axes_must_be_reduce_axes():
+    A = te.placeholder((4, 3), name="A")
+    with pytest.raises(TEError, match=r"te\.sum: axis j is not a reduce axis"):
+        te.compute((4, 3), lambda i, j: te.sum(A[i, j], axis=[j]), name="S")
+    with pytest.raises(TEError, match=r"te\.max needs axis="):
+        te.max(te.const(1.0), te.const(2.0), where=te.const(True))
+
+
+def test_reduction_where_masks_with_the_identity():
+    A = te.placeholder((6,), name="A", dtype="int32")
+    k = te.reduce_axis((0, 6), name="k")
+    M = te.compute((1,), lambda i: te.max(A[k], axis=k, where=k < 3), name="M")
+    body = M.op.body
+    assert isinstance(body, te.Reduce) and isinstance(body.body, te.Select)
+    assert isinstance(body.body.false_value, te.Const) and body.body.false_value.value == -(2**31)
+
+
+def test_not_needs_a_condition():
+    with pytest.raises(TEError, match="'~' expects a condition"):
+        ~te.const(1)
+
+
+def test_layout_free_placeholders_are_read_as_tensors():
+    A = te.placeholder((4,), name="A")
+    B = te.compute((4,), lambda i: A[i] * 2.0, name="B", attrs={"layout_free_placeholders": [A], "axis": 1})
+    assert isinstance(B.op, te.ComputeDecl)
+    assert B.op.tensor_list_attr("layout_free_placeholders") == [A]
+    assert B.op.tensor_list_attr("absent") == []
+    with pytest.raises(TEError, match="compute B: attribute axis=1 is not a list of tensors"):
+        B.op.tensor_list_attr("axis")
+
+
+def test_attributes_become_ir_attributes():
+    A = te.placeholder((4,), name="A")
+    B = te.compute((4,), lambda i: A[i] * 2.0, name="B", attrs={"free": [A], "names": ["x"], "flag": True})
+    [stage] = computes([A, B])
+    assert str(stage.attributes["free"]) == '["A"]'
+    assert str(stage.attributes["names"]) == '["x"]'
+    assert str(stage.attributes["flag"]) == "1 : i64"

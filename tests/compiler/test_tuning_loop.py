@@ -21,9 +21,9 @@ from schedopt.measurement import (
 )
 from schedopt.measurement.program_measurer import ProgramMeasurer
 from schedopt.schedule.loop_state import State
-from schedopt.scoreboard import Scoreboard
 from schedopt.search_policy import SearchPolicy
-from schedopt.tuning_loop import tune_round, tune_task
+from schedopt.tuning.scoreboard import Scoreboard
+from schedopt.tuning.tuning_loop import tune_round, tune_task
 
 
 def split_cost(measure_input: MeasureInput) -> float | None:

@@ -21,11 +21,12 @@ from schedopt import te
 from schedopt.build import build
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import ScheduleError
+from schedopt.random_inputs import random_inputs
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.schedule_program import parse_program, print_program, program_to_state
 from schedopt.schedule.transform_steps import step_from_record
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.workloads import reference
 
 CONV_ARGS = (2, 8, 7, 7, 8, 3, 3, 1, 1)  # N, CI, H, W, CO, KH, KW, stride, padding
 CONV = "conv2d_nchw"

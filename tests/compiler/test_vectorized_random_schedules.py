@@ -17,10 +17,11 @@ from test_random_schedules import WORKLOADS
 
 from schedopt.compute_dag import ComputeDAG
 from schedopt.dialects.sched import LoopAnnotation
+from schedopt.random_inputs import random_inputs
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind, IteratorKind, StageKind
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.workloads import reference
 
 DRAWS_PER_WORKLOAD = 20
 

@@ -434,7 +434,7 @@ EMPTY = "%e = tensor.empty() : tensor<4x8xf32>"
                 args="%x: memref<4x8xf32>",
                 result="()",
             ),
-            r"argument x: memref<4x8xf32> is not a tensor \(only linalg on tensors is supported\)",
+            r"argument x: memref<4x8xf32> is not a tensor \(networks compute on tensors\)",
         ),
         (
             module("func.return %x : tensor<?x8xf32>", args="%x: tensor<?x8xf32>", result="tensor<?x8xf32>"),

@@ -9,9 +9,9 @@ import pytest
 from model_builders import mlp, mlp_reference
 
 import schedopt as ss
-from schedopt.auto_schedule import make_search_policy
 from schedopt.errors import NetworkError, RuntimeArgumentError
 from schedopt.frontend.network import Network, NetworkBuilder
+from schedopt.tuning.auto_schedule import make_search_policy
 
 HARDWARE = ss.HardwareParams(num_cores=2)
 RTOL, ATOL = 1e-4, 1e-5

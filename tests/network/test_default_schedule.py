@@ -17,10 +17,10 @@ from schedopt.compute_dag import ComputeDAG
 from schedopt.default_schedule import default_schedule
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.hardware_params import HardwareParams
+from schedopt.random_inputs import random_inputs
 from schedopt.schedule.stage import ComputeAtKind
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads import WORKLOADS
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.workloads import WORKLOADS, reference
 
 CASES: list[tuple[str, tuple[Any, ...]]] = [
     ("matmul", (32, 48, 16)),

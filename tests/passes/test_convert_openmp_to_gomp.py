@@ -24,10 +24,11 @@ from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import CompileError, LoweringError
 from schedopt.hardware_params import HardwareParams
 from schedopt.passes.convert_openmp_to_gomp import ConvertOpenMPToGompPass
+from schedopt.random_inputs import random_inputs
 from schedopt.runtime import openmp_runtime
 from schedopt.schedule.loop_state import State
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.workloads import reference
 
 THREAD_COUNTS = (1, 2, 3)
 

@@ -128,7 +128,7 @@ def test_python_tuned_records_deploy_on_the_command_line_as_build_deploys_them(
 ):
     """Tune from Python, write the workload as IR under another name, apply the best record there."""
     import schedopt as ss
-    from schedopt.auto_schedule import make_search_policy
+    from schedopt.tuning.auto_schedule import make_search_policy
 
     task = ss.SearchTask("matmul", (64, 64, 64), hardware_params=ss.HardwareParams(num_cores=2))
     log = tmp_path / "mm.json"

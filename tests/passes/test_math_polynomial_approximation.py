@@ -16,9 +16,10 @@ from schedopt.build import argument_specs, lower, lower_to_llvm_dialect
 from schedopt.compute_dag import ComputeDAG
 from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
 from schedopt.passes.vectorize_annotated_loops import VectorizeAnnotatedLoopsPass
+from schedopt.random_inputs import random_inputs
 from schedopt.runtime import Kernel, compile_module
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.workloads import reference
 
 SIZE = 1 << 20
 LANES = 16

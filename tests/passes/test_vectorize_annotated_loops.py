@@ -17,9 +17,10 @@ from schedopt.build import build, lower
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import LoweringError
 from schedopt.passes.vectorize_annotated_loops import VectorizeAnnotatedLoopsPass
+from schedopt.random_inputs import random_inputs
 from schedopt.schedule.loop_state import State
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.workloads import reference
 
 VECTORIZE_ATTR = "sched.annotation = #sched<loop_annotation vectorize>"
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from schedopt.compute_dag import ComputeDAG
+from schedopt.random_inputs import random_inputs
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads.numpy_baselines import baseline
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.workloads import baseline, reference
 
 CASES = [
     ("matmul", (16, 12, 8)),

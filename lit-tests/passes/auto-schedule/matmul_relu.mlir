@@ -29,7 +29,7 @@ func.func @matmul_relu(%A: tensor<32x16xf32> {te.name = "A"}, %B: tensor<16x24xf
 // CHECK:        sched.split
 // CHECK:        transform.yield
 
-// PROGRESS: auto-schedule: tuning @matmul_relu (4 trials, sketch.random)
+// PROGRESS: remark: auto-schedule: tuning @matmul_relu (4 trials, sketch.random)
 // PROGRESS: round   1 | trials     4/4 | best
 
 // RECORDS: 4

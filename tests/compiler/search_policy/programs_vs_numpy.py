@@ -6,8 +6,9 @@ import numpy as np
 
 from schedopt.build import build
 from schedopt.compute_dag import ComputeDAG
+from schedopt.random_inputs import random_inputs
 from schedopt.schedule.loop_state import State
-from schedopt.workloads.numpy_reference import random_inputs, reference
+from schedopt.workloads import reference
 
 
 def build_and_compare(

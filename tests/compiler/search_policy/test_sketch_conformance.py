@@ -20,8 +20,8 @@ from schedopt.search_policy import SketchPolicy
 from schedopt.search_policy.sketch_rules import should_always_inline
 from schedopt.search_task import SearchTask
 from schedopt.workload_registry import make_workload_key
-from schedopt.workloads.conv2d import const_matrix, winograd_matrices
-from schedopt.workloads.numpy_reference import reference
+from schedopt.workloads import reference
+from schedopt.workloads.winograd_transforms import const_matrix, winograd_matrices
 
 HARDWARE = HardwareParams(num_cores=2, vector_unit_bytes=32)
 RESNET_ARGS = (1, 56, 56, 512, 512, 3, 1, 1)

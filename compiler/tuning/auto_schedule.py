@@ -2,7 +2,7 @@
 
 `SearchTask.tune(options, policy)` lands here: it builds the builder and
 runner the options name, the default policy when none is given, and runs
-the tuning loop (`schedopt.tuning_loop`). The records the callbacks write
+the tuning loop (`schedopt.tuning.tuning_loop`). The records the callbacks write
 are the product; the best State is returned.
 """
 
@@ -27,7 +27,7 @@ from schedopt.search_policy import (
 )
 from schedopt.search_policy.sketch_params import SketchParamOverrides
 from schedopt.search_task import SearchTask
-from schedopt.tuning_loop import tune_task
+from schedopt.tuning.tuning_loop import tune_task
 from schedopt.tuning_options import TuningOptions
 
 if TYPE_CHECKING:

@@ -17,10 +17,11 @@ from collections.abc import Sequence
 
 from schedopt.measurement import MeasureCallback, MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.measurement.program_measurer import ProgramMeasurer
+from schedopt.progress import report
 from schedopt.schedule.loop_state import State
-from schedopt.scoreboard import Scoreboard
 from schedopt.search_policy import SearchPolicy
 from schedopt.search_task import SearchTask
+from schedopt.tuning.scoreboard import Scoreboard
 from schedopt.tuning_options import TuningOptions
 
 MAX_CONTINUOUS_ERROR = 150
@@ -48,7 +49,7 @@ def tune_round(
         for callback in callbacks:
             callback.callback(policy, batch, results)
         if scoreboard.errors_in_a_row > MAX_CONTINUOUS_ERROR and measurer.verbose < 2:
-            print(
+            report(
                 f"\n{scoreboard.errors_in_a_row} measurements in a row failed; printing every candidate from now on"
             )
             measurer.verbose = 2
@@ -77,14 +78,14 @@ def tune_task(
         inputs, _ = tune_round(task, policy, measurer, scoreboard, callbacks, wanted)
         if not inputs:
             if options.verbose:
-                print("every program the search proposes has been measured; stopping")
+                report("every program the search proposes has been measured; stopping")
             break
         if options.verbose:
             _print_round(round_no, options.num_measure_trials, scoreboard, task, time.perf_counter() - start)
         stalled = scoreboard.trials_without_improvement(task)
         if options.early_stopping is not None and stalled is not None and stalled >= options.early_stopping:
             if options.verbose:
-                print(f"no improvement in the last {options.early_stopping} trials; stopping early")
+                report(f"no improvement in the last {options.early_stopping} trials; stopping early")
             break
     return scoreboard.of(task).state
 
@@ -92,7 +93,7 @@ def tune_task(
 def _print_round(
     round_no: int, budget: int, scoreboard: Scoreboard, task: SearchTask, elapsed_s: float
 ) -> None:
-    print(
+    report(
         f"round {round_no:>3} | trials {scoreboard.trials:>5}/{budget} | "
         f"best {scoreboard.of(task).flops / 1e9:9.2f} GFLOP/s | "
         f"errors in a row {scoreboard.errors_in_a_row:>3} | {elapsed_s:7.1f} s"
@@ -112,4 +113,4 @@ def _print_candidates(
             outcome = f"{task.dag_or_error().flop_ct / result.mean_cost() / 1e9:.2f} GFLOP/s"
         else:
             outcome = f"{result.error_no.name}: {result.error_msg}"
-        print(f"\nNo: {number}  {outcome}  (best {best:.2f} GFLOP/s)\n{measure_input.state}")
+        report(f"\nNo: {number}  {outcome}  (best {best:.2f} GFLOP/s)\n{measure_input.state}")

@@ -9,7 +9,6 @@ installs them into SearchTask when the package is imported (see
 
 from __future__ import annotations
 
-from schedopt.auto_schedule import tune
 from schedopt.build import build_gpu, lower_gpu, lower_to_llvm_dialect
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import RecordError, WorkloadError
@@ -19,6 +18,7 @@ from schedopt.runtime import translate_to_llvm_ir
 from schedopt.schedule.loop_state import State
 from schedopt.search_policy import SearchPolicy
 from schedopt.search_task import Proposer, SearchTask, TaskWorkflow, TuningRequest, install_task_workflow
+from schedopt.tuning.auto_schedule import tune
 from schedopt.tuning_options import TuningOptions
 
 

@@ -37,19 +37,24 @@ import random
 import time
 from collections.abc import Callable, Sequence
 
-from schedopt.auto_schedule import make_cost_model
 from schedopt.cost_model import CostModel, XGBModel
 from schedopt.errors import SchedOptError
 from schedopt.measurement import MAX_FLOAT, MeasureErrorNo
 from schedopt.measurement.program_measurer import measurer_for
+from schedopt.progress import report
 from schedopt.records import read_records
 from schedopt.schedule.stage import IteratorKind, StageKind
-from schedopt.scoreboard import Scoreboard
 from schedopt.search_policy import PreloadMeasuredStates, SearchCallback, SearchPolicy, SketchPolicy
 from schedopt.search_policy.sketch_params import SketchParamOverrides
 from schedopt.search_task import SearchTask
-from schedopt.task_scheduler_callbacks import LogEstimatedLatency, PrintTableInfo, TaskSchedulerCallback
-from schedopt.tuning_loop import tune_round
+from schedopt.tuning.auto_schedule import make_cost_model
+from schedopt.tuning.scoreboard import Scoreboard
+from schedopt.tuning.task_scheduler_callbacks import (
+    LogEstimatedLatency,
+    PrintTableInfo,
+    TaskSchedulerCallback,
+)
+from schedopt.tuning.tuning_loop import tune_round
 from schedopt.tuning_options import TuningOptions
 
 STRATEGIES = ("gradient", "round-robin")
@@ -230,7 +235,7 @@ class TaskScheduler:
                 self.best_score, self.best_ct = self.cur_score, self.ct
             elif self.ct - self.best_ct >= self.early_stopping_all and self.estimated_latency_s() is not None:
                 if self.tune_option.verbose:
-                    print(
+                    report(
                         f"no improvement of the estimated latency in the last {self.ct - self.best_ct} trials; stopping"
                     )
                 break
@@ -386,4 +391,4 @@ class TaskScheduler:
                 self.dead_tasks.add(index)
         self.cur_score = self._score(self.best_costs)
         if self.tune_option.verbose:
-            print(f"TaskScheduler: resumed {self.ct} measurements from {log_file}")
+            report(f"TaskScheduler: resumed {self.ct} measurements from {log_file}")

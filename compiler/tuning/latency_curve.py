@@ -14,9 +14,29 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from schedopt.errors import SchedOptError
 from schedopt.records.codec import Record
+
+
+class _CurveAxes(Protocol):
+    """The calls of matplotlib's `Axes` the plot makes, typed: matplotlib leaves their `**kwargs` unannotated."""
+
+    def step(
+        self, x: Sequence[int], y: Sequence[float], *, where: Literal["pre", "post", "mid"]
+    ) -> object: ...
+    def set_xlabel(self, xlabel: str) -> object: ...
+    def set_ylabel(self, ylabel: str) -> object: ...
+    def set_title(self, label: str) -> object: ...
+    def grid(self, visible: bool, *, alpha: float) -> None: ...
+
+
+class _CurveFigure(Protocol):
+    """The calls of matplotlib's `Figure` the plot makes, typed as `_CurveAxes` are."""
+
+    def tight_layout(self) -> None: ...
+    def savefig(self, fname: str, *, dpi: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -68,14 +88,21 @@ def plot_latency_curve(points: Sequence[CurvePoint], path: str | os.PathLike[str
         import matplotlib.pyplot as plt
     except ImportError:
         raise SchedOptError("plotting needs matplotlib: pip install 'sched-opt[plot]'") from None
+    figure, axes = plt.subplots(figsize=(7, 4))
+    _draw_curve(figure, axes, points, title, os.fspath(path))
+    plt.close(figure)
+
+
+def _draw_curve(
+    figure: _CurveFigure, axes: _CurveAxes, points: Sequence[CurvePoint], title: str, path: str
+) -> None:
+    """Draw on matplotlib's figure and axes, through the typed calls of `_CurveFigure` and `_CurveAxes`."""
     trials = [p.trials for p in points]
     latency_ms = [p.latency_s * 1e3 for p in points]
-    figure, axes = plt.subplots(figsize=(7, 4))
     axes.step(trials, latency_ms, where="post")
     axes.set_xlabel("trials")
     axes.set_ylabel("estimated latency (ms)")
     axes.set_title(title or "estimated end-to-end latency")
     axes.grid(True, alpha=0.3)
     figure.tight_layout()
-    figure.savefig(os.fspath(path), dpi=100)
-    plt.close(figure)
+    figure.savefig(path, dpi=100)
