@@ -44,6 +44,9 @@ REWRITTEN_DAG_CACHE_SIZE = 256
 """How many DAGs with added stages a ComputeDAG keeps for `apply_steps_from_state`."""
 
 
+_CACHE_STEPS = (CacheReadStep, CacheWriteStep)
+
+
 class ComputeDAG:
     """The computational graph of a workload and its static analyses.
 
@@ -248,9 +251,10 @@ class ComputeDAG:
         """The DAG with the stages the state's steps add (cache_read, cache_write, rfactor).
 
         Loop transforms stay in the State; this gives the computation they apply to.
-        The result depends only on the steps up to the last one that adds a
-        stage, and is memoised by them: a search asks for the same few DAGs
-        thousands of times. With a `layout_rewrite` option, the layouts are
+        The result depends only on the stage-adding steps, and on the steps
+        before an rfactor (which factors the loops they made), and is memoised
+        by those: a search asks for the same few DAGs thousands of times, with
+        split factors that differ between the cache steps (GPU sketches). With a `layout_rewrite` option, the layouts are
         rewritten first, as `rewrite_layout_from_state` does.
         """
         if layout_rewrite != LayoutRewriteOption.NO_REWRITE:
@@ -258,11 +262,14 @@ class ComputeDAG:
 
             rewritten = rewrite_layout(self, self.concrete_state(state), LayoutRewriteOption(layout_rewrite))
             return rewritten.dag.apply_steps_from_state(rewritten.state)
-        rewriting = (CacheReadStep, CacheWriteStep, RfactorStep)
-        last = max((i for i, s in enumerate(state.transform_steps) if isinstance(s, rewriting)), default=-1)
-        if last < 0:
+        steps = state.transform_steps
+        last_rfactor = max((i for i, s in enumerate(steps) if isinstance(s, RfactorStep)), default=-1)
+        key = (
+            *steps[: last_rfactor + 1],
+            *(s for s in steps[last_rfactor + 1 :] if isinstance(s, _CACHE_STEPS)),
+        )
+        if not key:
             return self
-        key = tuple(state.transform_steps[: last + 1])
         rewritten = self._rewritten.get(key)
         if rewritten is None:
             if len(self._rewritten) >= REWRITTEN_DAG_CACHE_SIZE:

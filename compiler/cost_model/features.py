@@ -893,7 +893,7 @@ def _state_rows(dag: ComputeDAG, state: State, max_n_bufs: int) -> list[list[flo
     shaped = State(
         structure.state.stages, state.transform_steps, structure.state.output_names, structure.state.consumers
     )
-    inference = BoundInference(dag, shaped, structure.loops_of(state.transform_steps))
+    inference = BoundInference(dag, shaped, structure.loops_of(state.transform_steps), gpu=True)
     inlined = frozenset(s.name for s in shaped.stages if s.compute_at == ComputeAtKind.INLINED)
     infos = _analysis(inference.dag).infos(inlined)
     program = _Program(shaped, inference, inlined)

@@ -24,6 +24,7 @@ import numpy as np
 
 from schedopt.errors import CompileError, DeviceError
 from schedopt.gpu_kernel import GPUKernel
+from schedopt.hardware_params import HardwareParams
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -127,6 +128,37 @@ def load_gpu_kernel(kernel: GPUKernel, device: int = 0) -> LoadedGPUKernel:
         with device_errors(driver, f"allocating {size} bytes for {spec.name}"):
             buffers[spec.name] = driver.mem_alloc(size)
     return LoadedGPUKernel(kernel, driver, functions, buffers)
+
+
+def device_name(device: int = 0) -> str:
+    """What the driver calls CUDA device `device` ("NVIDIA H200")."""
+    driver = cuda_driver()
+    with device_errors(driver, f"reading the name of CUDA device {device}"):
+        driver.init()
+        return driver.Device(device).name()
+
+
+def device_hardware_params(device: int = 0) -> HardwareParams:
+    """The `HardwareParams` of CUDA device `device`, read from the driver, and its `-arch` in the target.
+
+    Shared memory is the per-block amount a kernel gets without opting in
+    to more (what the PTX we emit can use); `max_vthread_extent` is TVM's
+    warp size / 4. The rest are the sm_80-class defaults.
+    """
+    driver = cuda_driver()
+    with device_errors(driver, f"reading the attributes of CUDA device {device}"):
+        driver.init()
+        handle = driver.Device(device)
+        major, minor = handle.compute_capability()
+        attribute = driver.device_attribute
+        warp_size = handle.get_attribute(attribute.WARP_SIZE)
+        return HardwareParams(
+            max_shared_memory_per_block=handle.get_attribute(attribute.MAX_SHARED_MEMORY_PER_BLOCK),
+            max_threads_per_block=handle.get_attribute(attribute.MAX_THREADS_PER_BLOCK),
+            max_vthread_extent=warp_size // 4,
+            warp_size=warp_size,
+            target=f"cuda -arch=sm_{major}{minor}",
+        )
 
 
 def _prepared(module: Any, name: str, n_pointers: int) -> Callable[..., None]:

@@ -43,7 +43,7 @@ from schedopt.schedule.loop_nest import Interval, IntervalAlgebra, StageLoops, s
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.loop_structure import loop_structure
 from schedopt.schedule.stage import ComputeAtKind, StageKind
-from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, check_readers_inside
+from schedopt.schedule.transform_steps import check_readers_inside
 
 
 @dataclass(frozen=True)
@@ -172,14 +172,15 @@ THREAD_LOOP_ANNOTATIONS = frozenset(
 
 
 def shared_stages(state: State, initial_state: State) -> frozenset[str]:
-    """The stages that cache_read or cache_write put in the `shared` scope."""
-    replay = initial_state.copy()
-    names: set[str] = set()
-    for step in state.transform_steps:
-        if isinstance(step, CacheReadStep | CacheWriteStep) and step.scope_name == "shared":
-            names.add(step.new_name(replay))
-        replay.apply(step)
-    return frozenset(names)
+    """The stages that cache_read or cache_write put in the `shared` scope.
+
+    Those, and only those, are the added stages named `*.shared`
+    (`fresh_stage_name`): no replay of the steps needed.
+    """
+    initial = {stage.name for stage in initial_state.stages}
+    return frozenset(
+        stage.name for stage in state.stages if stage.name.endswith(".shared") and stage.name not in initial
+    )
 
 
 class BoundInference(Generic[DAG]):
@@ -416,9 +417,16 @@ class BoundInference(Generic[DAG]):
 
 
 def infer_bound(dag: DAGView, state: State) -> State:
-    """A copy of `state` with the extent of every iterator filled in."""
+    """A copy of `state` with the extent of every iterator filled in.
+
+    Shared-scope stages cover their whole thread block, as TVM's InferBound
+    and the GPU lowering have it (a state with no thread-bound loops is the
+    same either way), so the extents the search sees are the ones that run.
+    """
     state = dag.concrete_state(state)
-    inference = BoundInference(dag, state, loop_structure(dag, state).loops_of(state.transform_steps))
+    inference = BoundInference(
+        dag, state, loop_structure(dag, state).loops_of(state.transform_steps), gpu=True
+    )
     result = state.copy()
     for index, stage in enumerate(result.stages):
         if stage.kind == StageKind.PLACEHOLDER or stage.compute_at == ComputeAtKind.INLINED:

@@ -19,6 +19,7 @@ import numpy as np
 
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.schedule.bound_inference import BoundInference
+from schedopt.schedule.loop_structure import loop_structure
 from schedopt.schedule.stage import ComputeAtKind, StageKind
 
 if TYPE_CHECKING:
@@ -67,7 +68,9 @@ def kernel_usage(dag: ComputeDAG, state: State) -> list[KernelUsage]:
                     vthread = max(vthread, extent)
             scope = name.rsplit(".", 1)[-1] if "." in name else ""
             if scope in ("shared", "local"):
-                bounds = bounds or BoundInference(dag, state)
+                bounds = bounds or BoundInference(
+                    dag, state, loop_structure(dag, state).loops_of(state.transform_steps), gpu=True
+                )
                 size = _buffer_bytes(bounds, name)
                 shared += size if scope == "shared" else 0
                 local += size if scope == "local" else 0

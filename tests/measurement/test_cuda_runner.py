@@ -3,7 +3,7 @@
 Without a GPU the runner's control flow runs against a stand-in pycuda
 (`fake_pycuda/pycuda/driver.py`): device memory is host memory, launches
 are logged, a matmul kernel has a numpy stand-in. With pycuda and a device,
-`test_tunes_matmul_on_the_gpu` measures real kernels; it skips otherwise.
+`test_random_gpu_schedules_match_numpy_on_the_gpu` runs real kernels; it skips otherwise.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-import numpy as np
 import pytest
 
 from schedopt.build import build
@@ -22,6 +21,7 @@ from schedopt.errors import SchedOptError
 from schedopt.gpu_kernel import GPUKernel
 from schedopt.measurement import LocalBuilder, LocalRunner
 from schedopt.measurement.correctness import compute_reference
+from schedopt.measurement.cuda_device import device_hardware_params
 from schedopt.measurement.cuda_runner import CUDARunner, _GPURunJob, run_gpu_candidate
 from schedopt.measurement.results import BuildResult, MeasureErrorNo, MeasureInput
 from schedopt.ptx import check_with_ptxas, ptxas_path
@@ -29,7 +29,7 @@ from schedopt.schedule.loop_state import State
 from schedopt.search_task import SearchTask
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "compiler"))
-from random_gpu_schedules import random_gpu_states
+from random_gpu_schedules import GPU_WORKLOADS, random_gpu_states
 
 FAKE_PYCUDA = Path(__file__).parent / "fake_pycuda"
 MATMUL = ("matmul", (64, 64, 64))
@@ -146,6 +146,13 @@ def test_local_runner_hands_cuda_tasks_to_a_cuda_runner_in_a_worker(fake_driver:
         runner.close()
 
 
+def test_hardware_params_and_architecture_come_from_the_device(fake_driver: ModuleType):
+    params = device_hardware_params(0)
+    assert params.target == "cuda -arch=sm_90"
+    assert (params.max_threads_per_block, params.max_shared_memory_per_block) == (1024, 49152)
+    assert (params.warp_size, params.max_vthread_extent) == (32, 8)
+
+
 def test_cuda_runner_refuses_a_cpu_build():
     task = SearchTask(*MATMUL, target="llvm")
     assert task.compute_dag is not None
@@ -177,7 +184,8 @@ def test_local_builder_compiles_cuda_candidates_to_ptx_that_ptxas_accepts():
         check_with_ptxas(result.gpu_kernel.ptx, result.gpu_kernel.arch)
 
 
-def test_tunes_matmul_on_the_gpu():
+def cuda_device_or_skip() -> None:
+    """Skip unless pycuda is installed and sees a CUDA device."""
     driver = pytest.importorskip("pycuda.driver", reason="pycuda (the gpu extra) is not installed")
     try:
         driver.init()
@@ -186,10 +194,17 @@ def test_tunes_matmul_on_the_gpu():
         pytest.skip(f"no CUDA device: {error}")
     if devices == 0:
         pytest.skip("no CUDA device")
-    task = SearchTask(*MATMUL, target="cuda")
-    states: list[State] = random_gpu_states(*MATMUL, 4, seed=2)
+
+
+@pytest.mark.parametrize(("name", "args"), GPU_WORKLOADS, ids=[f"{n}{a}" for n, a in GPU_WORKLOADS])
+def test_random_gpu_schedules_match_numpy_on_the_gpu(name: str, args: tuple):
+    """Each random schedule's kernels run on the device, their outputs checked against the CPU's."""
+    cuda_device_or_skip()
+    params = device_hardware_params(0)
+    task = SearchTask(name, args, target=params.target, hardware_params=params)
+    states: list[State] = random_gpu_states(name, args, 6, seed=4, hardware_params=params)
     inputs = [MeasureInput(task, state) for state in states]
-    builder, runner = LocalBuilder(timeout=60, n_parallel=1), CUDARunner(timeout=60, number=2, repeat=2)
+    builder, runner = LocalBuilder(timeout=60), CUDARunner(timeout=60, number=2, repeat=2)
     try:
         results = runner.run(inputs, builder.build(inputs, verbose=0), verbose=0)
     finally:
@@ -198,4 +213,3 @@ def test_tunes_matmul_on_the_gpu():
     for result in results:
         assert result.error_no == MeasureErrorNo.NO_ERROR, result.error_msg
         assert len(result.costs) == 2 and all(0 < cost < 1 for cost in result.costs)
-    assert np.isfinite([result.mean_cost for result in results]).all()

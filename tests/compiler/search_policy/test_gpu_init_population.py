@@ -7,21 +7,27 @@ defaults or tighter ones given), and survive the round trips through a
 record line and through the transform program.
 """
 
+import math
 import sys
 from pathlib import Path
 
 import pytest
+from xdsl.dialects import memref
 
 import schedopt.workloads  # noqa: F401  (registers the workloads)
+from schedopt.build import lower_gpu
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.hardware_params import HardwareParams
 from schedopt.measurement import MeasureInput, MeasureResult
+from schedopt.passes.convert_bound_loops_to_gpu import is_shared
+from schedopt.passes.llvm_type_conversion import element_size_in_bytes
 from schedopt.records.codec import decode_record, encode_record
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.schedule_program import parse_program, print_program, program_to_state
 from schedopt.schedule.stage import ComputeAtKind, IteratorKind, StageKind
-from schedopt.schedule.transform_steps import FollowFusedSplitStep, PragmaStep
+from schedopt.schedule.transform_steps import FollowFusedSplitStep, PragmaStep, SplitStep
 from schedopt.search_policy import SketchPolicy
+from schedopt.search_policy.gpu_init_rules import fill_gpu_tile_size
 from schedopt.search_policy.gpu_limits import gpu_limit_violation, kernel_stages, kernel_usage
 from schedopt.search_policy.init_population import GPU_AUTO_UNROLL_CONFIGS
 
@@ -97,6 +103,42 @@ def test_given_hardware_limits_bound_the_samples(name: str, args: tuple):
     assert policy.hardware_params.max_threads_per_block == 128
     for state in states:
         assert_within_limits(policy, state, TIGHT)
+
+
+def lowered_shared_memory_bytes(policy: SketchPolicy, state: State) -> int:
+    """The bytes of the shared-memory buffers the GPU lowering allocates for `state`."""
+    module = lower_gpu(policy.dag, state, policy.hardware_params)
+    total = 0
+    for op in module.walk():
+        if isinstance(op, memref.AllocaOp) and is_shared(op.memref.type):
+            total += math.prod(op.memref.type.get_shape()) * element_size_in_bytes(
+                op.memref.type.get_element_type()
+            )
+    return total
+
+
+@pytest.mark.parametrize(
+    ("name", "args"), [("matmul", (256, 256, 256)), ("conv2d_nchw", (1, 16, 14, 14, 32, 3, 3, 1, 1))]
+)
+def test_the_search_counts_the_shared_memory_the_lowering_allocates(name: str, args: tuple):
+    """A shared buffer is the whole block's tile (thread and vthread loops relaxed), in the search as in
+    the lowering; counted per thread, the search let through GEMMs that asked for 10x the limit."""
+    policy, states = population(name, args, seed=2)
+    for state in states:
+        (usage,) = kernel_usage(policy.dag, state)
+        assert usage.shared_memory_bytes == lowered_shared_memory_bytes(policy, state) > 0
+
+
+def test_tile_sizes_are_drawn_within_the_thread_and_vthread_limits():
+    policy, _ = population("matmul", (128, 128, 128), TIGHT, seed=3)
+    (sketch,) = policy.generate_sketches()
+    for _ in range(40):
+        filled = fill_gpu_tile_size(policy, sketch, policy.rng)
+        assert filled is not None
+        splits = [s for s in filled.transform_steps if isinstance(s, SplitStep) and len(s.lengths) == 4]
+        assert len(splits) == 2
+        assert math.prod(s.lengths[0] or 0 for s in splits) <= 2
+        assert 32 <= math.prod(s.lengths[1] or 0 for s in splits) <= 128
 
 
 def test_matmul_binds_block_vthread_and_thread_tiles_and_fetches_cooperatively():

@@ -85,4 +85,4 @@ def test_the_policy_picks_the_gpu_rules_for_cuda_only():
         "AlwaysInline",
     ]
     assert [rule.weight for rule in gpu.mutation_rules] == [0.90, 0.10]
-    assert [rule.__name__ for rule in gpu.init_rules] == ["fill_tile_size", "thread_bind", "gpu_unroll"]
+    assert [rule.__name__ for rule in gpu.init_rules] == ["fill_gpu_tile_size", "thread_bind", "gpu_unroll"]

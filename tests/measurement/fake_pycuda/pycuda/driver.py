@@ -60,12 +60,31 @@ class Context:
         pass
 
 
+class device_attribute:  # pycuda's name
+    WARP_SIZE = "WARP_SIZE"
+    MAX_SHARED_MEMORY_PER_BLOCK = "MAX_SHARED_MEMORY_PER_BLOCK"
+    MAX_THREADS_PER_BLOCK = "MAX_THREADS_PER_BLOCK"
+
+
+ATTRIBUTES = {"WARP_SIZE": 32, "MAX_SHARED_MEMORY_PER_BLOCK": 49152, "MAX_THREADS_PER_BLOCK": 1024}
+"""An H100's, as its driver reports them."""
+
+
 class Device:
     def __init__(self, ordinal: int):
         self.ordinal = ordinal
 
     def make_context(self) -> Context:
         return Context()
+
+    def name(self) -> str:
+        return "Fake H100"
+
+    def compute_capability(self) -> tuple[int, int]:
+        return (9, 0)
+
+    def get_attribute(self, attribute: str) -> int:
+        return ATTRIBUTES[attribute]
 
 
 class DeviceAllocation:
