@@ -72,8 +72,7 @@ def tuned_seconds(task: SearchTask, workload: str, args: tuple[int, ...], log: s
     import numpy as np
 
     import schedopt as ss
-    from schedopt.gpu_kernel import GPUKernel
-    from schedopt.measurement.cuda_device import load_gpu_kernel
+    from schedopt.gpu_kernel import GPUKernel, load_gpu_kernel
     from schedopt.measurement.time_evaluator import time_batches
     from schedopt.random_inputs import random_inputs
     from schedopt.workloads import reference
@@ -118,8 +117,8 @@ def tuning_curve(log: str, flop_ct: float) -> tuple[dict[str, float], int]:
 
 def run_case(name: str, options: argparse.Namespace) -> Row:
     import schedopt as ss
+    from schedopt.gpu_kernel import device_hardware_params
     from schedopt.measurement import CUDARunner
-    from schedopt.measurement.cuda_device import device_hardware_params
     from schedopt.tuning.auto_schedule import make_search_policy
 
     workload, args = CASES[name]
@@ -187,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out-dir", default="tuning-records", help="where record files go")
     options = parse_cases(parser, argv, CASES)
 
-    from schedopt.measurement.cuda_device import device_name
+    from schedopt.gpu_kernel import device_name
 
     options.device_name = device_name(options.device)
     os.makedirs(options.out_dir, exist_ok=True)

@@ -20,7 +20,8 @@ from xdsl.dialects.builtin import ModuleOp
 
 from schedopt.compute_dag import ComputeDAG
 from schedopt.errors import LoweringError
-from schedopt.gpu_kernel import GPUKernel, host_launches
+from schedopt.gpu_kernel import GPUKernel
+from schedopt.gpu_launches import host_launches
 from schedopt.hardware_params import HardwareParams, is_cuda_target
 from schedopt.ir_context import te_context
 from schedopt.passes.convert_bound_loops_to_gpu import ConvertBoundLoopsToGPUPass

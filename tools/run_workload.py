@@ -68,7 +68,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _arguments(argv)
-    reexec_without_openblas_overrides()
     if options.onnx or options.model:
         from schedopt.tools.run_network import run_network
 
@@ -149,7 +148,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console_main() -> None:
-    """Entry point of the `sched-opt-run` console script."""
+    """Entry point of the `sched-opt-run` console script.
+
+    The program restarts itself without OpenBLAS kernel overrides first, so
+    that numpy's figures are its best kernel's; `main` called in a process
+    of the caller's (tests, notebooks) never restarts it.
+    """
+    reexec_without_openblas_overrides()
     sys.exit(main())
 
 

@@ -1,7 +1,7 @@
 """`CUDARunner`: check and time GPU candidates with pycuda, in a worker process of their own.
 
 LocalRunner's contract for a cuda task: each candidate's PTX is loaded by
-the CUDA driver in a worker process (`schedopt.measurement.cuda_device`),
+the CUDA driver in a worker process (`schedopt.gpu_kernel`),
 its kernels launched in order with their grid and block sizes, its outputs
 compared with the unscheduled program's (computed once per task by the CPU
 build, `schedopt.measurement.correctness`), and the launches timed with
@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schedopt.errors import CompileError, DeviceError, SchedOptError
+from schedopt.gpu_kernel import load_gpu_kernel
 from schedopt.measurement.correctness import Reference, compare_outputs, poisoned_output
-from schedopt.measurement.cuda_device import load_gpu_kernel
 from schedopt.measurement.results import BuildResult, MeasureErrorNo, MeasureInput, MeasureResult
 from schedopt.measurement.time_evaluator import time_batches
 from schedopt.measurement.worker_runner import RunOutcome, WorkerRunner

@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 from schedopt.build import build
-from schedopt.errors import SchedOptError
-from schedopt.gpu_kernel import GPUKernel
+from schedopt.errors import RuntimeArgumentError, SchedOptError
+from schedopt.gpu_kernel import GPUKernel, device_hardware_params
 from schedopt.measurement import LocalBuilder, LocalRunner
 from schedopt.measurement.correctness import compute_reference
-from schedopt.measurement.cuda_device import device_hardware_params
 from schedopt.measurement.cuda_runner import CUDARunner, _GPURunJob, run_gpu_candidate
 from schedopt.measurement.results import BuildResult, MeasureErrorNo, MeasureInput
 from schedopt.ptx import check_with_ptxas, ptxas_path
@@ -92,6 +92,24 @@ def test_launches_every_kernel_in_order_with_its_grid_block_and_buffers(fake_dri
         for name, pointer in zip(launch.args, pointers, strict=True):
             assert addresses.setdefault(name, pointer) == pointer, f"{name} is one buffer in every launch"
     assert len(set(addresses.values())) == len(addresses)
+
+
+def test_a_gpu_kernel_is_called_like_a_cpu_kernel(fake_driver: ModuleType):
+    _, built = gpu_candidate(*MATMUL)
+    kernel = built.gpu_kernel
+    assert kernel is not None
+    rng = np.random.default_rng(0)
+    a, b = rng.random((64, 64), np.float32), rng.random((64, 64), np.float32)
+    c = np.full((64, 64), np.nan, np.float32)
+    kernel(a, b, c)
+    np.testing.assert_allclose(c, a @ b, rtol=1e-5)
+    assert [name for name, *_ in fake_driver.LAUNCHES] == ["matmul_kernel0"]
+    with pytest.raises(
+        RuntimeArgumentError, match=r"argument 2 \(C\): expected float32\[64, 64\], got float64"
+    ):
+        kernel(a, b, np.zeros((64, 64)))
+    with pytest.raises(RuntimeArgumentError, match="expected 3 arguments"):
+        kernel(a, b)
 
 
 def test_checks_and_times_with_device_events(fake_driver: ModuleType):
