@@ -3,6 +3,7 @@ its guidance finds fast programs than random guidance.
 
     python benchmarks/cost_model.py matmul.json conv2d.json          # `accuracy` is the default
     python benchmarks/cost_model.py accuracy matmul.json --json out.json
+    python benchmarks/cost_model.py noise matmul.json --sample 100 --repeats 3
     python benchmarks/cost_model.py curve --workload matmul --args 512 512 512 --trials 200 --out-dir runs
     python benchmarks/cost_model.py curve --from-logs runs/matmul-512-512-512.sketch.xgb.seed0.json \
         runs/matmul-512-512-512.sketch.random.seed0.json
@@ -21,6 +22,14 @@ boosting) and predicting. A small `--train-fraction` plays an early round
 of tuning, when the model knows few candidates. Over all tasks, accuracy weighs
 each task by its pairs, recall by its true top and speeds by its held-out
 candidates.
+
+`noise` measures a seeded sample of each task's logged candidates again,
+`--repeats` times with the tuning runner's settings (run it on a quiet
+machine), and prints how well the logged costs agree in pairwise order with
+the median re-measurement: the accuracy a model that knew every program's
+true speed would score against those logged costs, i.e. the ceiling
+measurement noise puts on `accuracy`; beside it the agreement of two
+re-measurements and the median spread of a candidate's re-measurements.
 
 `curve` tunes one workload twice from the same seed and for the same trials,
 guided by `sketch.xgb` and then by `sketch.random` (record files
@@ -338,6 +347,100 @@ def run_accuracy(options: argparse.Namespace) -> int:
     return 0
 
 
+# --- measurement noise -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoiseRow:
+    """How well measurements of one task's candidates agree with themselves: a model's ceiling.
+
+    `logged_vs_remeasured` is the pairwise accuracy of the median re-measurement as a score of the
+    logged costs (what `accuracy` judges a model against): a perfect model of the program's true
+    speed would score about this, since the logged costs carry the same noise. `remeasured_pairs`
+    is the accuracy of one re-measurement against another. `spread` is the median over candidates
+    of (slowest - fastest) / fastest of a candidate's re-measurements."""
+
+    task: str
+    candidates: int
+    logged_vs_remeasured: float
+    remeasured_pairs: float
+    spread: float
+    seconds: float
+
+
+def remeasure(records: list, repeats: int) -> np.ndarray:
+    """The costs of `records` measured again `repeats` times (rows: repeats), with the tuning
+    runner's settings; one build each."""
+    from schedopt.measurement import LocalBuilder, LocalRunner, MeasureErrorNo, MeasureInput
+    from schedopt.records import recover_measure_input
+
+    task = recover_measure_input(records[0][0]).task
+    inputs = [MeasureInput(task, inp.state) for inp, _ in records]
+    builder, runner = LocalBuilder(), LocalRunner()
+    try:
+        built = builder.build(inputs, verbose=0)
+        rows = []
+        for _ in range(repeats):
+            results = runner.run(inputs, built, verbose=0)
+            rows.append(
+                [r.mean_cost() if r.error_no == MeasureErrorNo.NO_ERROR else math.nan for r in results]
+            )
+    finally:
+        builder.close()
+        runner.close()
+    return np.array(rows)
+
+
+def noise_of_task(key: str, records: list, sample: int, repeats: int, seed: int) -> NoiseRow:
+    """Re-measure a seeded sample of the task's records and compare (see `NoiseRow`)."""
+    start = time.perf_counter()
+    chosen = np.sort(_shuffled(len(records), seed, key)[:sample])
+    picked = [records[i] for i in chosen]
+    again = remeasure(picked, repeats)
+    ok = ~np.isnan(again).any(axis=0)
+    logged = np.array([res.mean_cost() for _, res in picked])[ok]
+    again = again[:, ok]
+    median = np.median(again, axis=0)
+    pairs = [
+        pairwise_ranking_accuracy(again[a], -again[b])
+        for a in range(repeats)
+        for b in range(repeats)
+        if a != b
+    ]
+    return NoiseRow(
+        key,
+        int(ok.sum()),
+        pairwise_ranking_accuracy(logged, -median),
+        float(np.mean(pairs)),
+        float(np.median((again.max(axis=0) - again.min(axis=0)) / again.min(axis=0))),
+        time.perf_counter() - start,
+    )
+
+
+def run_noise(options: argparse.Namespace) -> int:
+    from schedopt.errors import RecordError
+
+    by_task = successful_records_by_task(options.records)
+    rows = [
+        noise_of_task(key, records, options.sample, options.repeats, options.seed)
+        for key, records in by_task.items()
+        if len(records) >= MIN_RECORDS
+    ]
+    if not rows:
+        raise RecordError(
+            f"no task of {', '.join(options.records)} has {MIN_RECORDS} or more successful records"
+        )
+    print(f"{'task':<48} {'cands':>6} {'logged~again':>13} {'again~again':>12} {'spread':>7} {'s':>6}")
+    for row in rows:
+        print(
+            f"{row.task[:48]:<48} {row.candidates:>6} {row.logged_vs_remeasured:>13.3f} "
+            f"{row.remeasured_pairs:>12.3f} {row.spread:>7.1%} {row.seconds:>6.0f}"
+        )
+    if options.json:
+        Path(options.json).write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+    return 0
+
+
 # --- tuning curve ------------------------------------------------------------------------------
 
 
@@ -523,7 +626,7 @@ def _positive(text: str) -> int:
 def _at_least_two(text: str) -> int:
     value = int(text)
     if value < 2:
-        raise argparse.ArgumentTypeError(f"needs at least 2 folds, got {value}")
+        raise argparse.ArgumentTypeError(f"must be at least 2, got {value}")
     return value
 
 
@@ -551,6 +654,16 @@ def _parser() -> argparse.ArgumentParser:
     accuracy.add_argument("--objective", help="XGBModel's objective: pairwise-rank (default) or throughput")
     accuracy.add_argument("--json", metavar="FILE", help="also write the table as JSON")
     accuracy.set_defaults(run=run_accuracy)
+
+    noise = commands.add_parser(
+        "noise", help="re-measure logged candidates: how far measurement noise caps any model's accuracy"
+    )
+    noise.add_argument("records", nargs="+", help="record files of measured candidates")
+    noise.add_argument("--sample", type=_positive, default=100, help="candidates per task (default 100)")
+    noise.add_argument("--repeats", type=_at_least_two, default=3, help="re-measurements of each (default 3)")
+    noise.add_argument("--seed", type=int, default=0, help="seed of the sample")
+    noise.add_argument("--json", metavar="FILE", help="also write the table as JSON")
+    noise.set_defaults(run=run_noise)
 
     curve = commands.add_parser("curve", help="best GFLOP/s per trial, sketch.xgb against sketch.random")
     source = curve.add_mutually_exclusive_group(required=True)
@@ -581,7 +694,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from schedopt.errors import SchedOptError
 
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments or arguments[0] not in ("accuracy", "curve", "-h", "--help"):
+    if not arguments or arguments[0] not in ("accuracy", "noise", "curve", "-h", "--help"):
         arguments.insert(0, "accuracy")
     options = _parser().parse_args(arguments)
     try:

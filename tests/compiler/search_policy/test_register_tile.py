@@ -37,15 +37,16 @@ def test_gemm_tiles_are_whole_vectors_and_fill_but_do_not_overflow_the_registers
     assert (8, 16) in tiles if registers == AVX512 else (8, 8) in tiles
 
 
-def test_an_extent_without_whole_vectors_takes_the_widest_part_of_one():
-    # ResNet's 56-wide rows: no multiple of 16 divides 56, multiples of 8 do.
+def test_an_extent_without_whole_vectors_takes_the_widest_part_of_one_and_well_filled_vectors():
+    # ResNet's 56-wide rows: no multiple of 16 divides 56; multiples of 8 do, and 14 and 28 fill 7/8
+    # of their vectors (14 is the fast one: one masked zmm a row).
     tiles = register_tiles((64, 56), 64, AVX512)
-    assert {tile[-1] for tile in tiles} == {8, 56}
+    assert {tile[-1] for tile in tiles} == {8, 14, 28, 56}
 
 
 def test_a_shape_too_small_for_eight_accumulators_still_gets_the_tiles_that_fit():
     tiles = register_tiles((1, 1000), 64, AVX512)  # a dense layer: one row
-    assert tiles == ((1, 8), (1, 40))
+    assert tiles == ((1, 8), (1, 25), (1, 40), (1, 50))  # 25, 40 and 50 fill at least 3/4 of their vectors
 
 
 def policy_for(ratio, name="matmul", args=(128, 128, 128), vector_unit_bytes=64):
