@@ -13,7 +13,8 @@ venv of its own, `--tvm-python` (default $TVM_PYTHON), set up once:
         xgboost-cpu numpy threadpoolctl psutil cloudpickle tornado scipy
     ~/tvmenv/bin/pip install -e .     # sched-opt as well: then one process re-times both
 
-(apache-tvm-ffi 0.1.15 segfaults on MetaSchedule's first database write.)
+(apache-tvm-ffi 0.1.15 segfaults on MetaSchedule's first database write. Give both venvs the same
+numpy: the re-time runs numpy in the TVM venv, and numpy 2.2 times batch matmul 1.5x slower than 2.4.)
 
 For each case and seed, one after the other (never two tuners at once: on
 a small host anything else running wrecks the timings): sched-opt tunes
@@ -136,6 +137,7 @@ class Probe:
     tvm_version: str | None = None
     schedopt_dir: str | None = None
     error: str | None = None
+    numpy_version: str | None = None
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -176,7 +178,7 @@ def probe_tvm(python: str | None) -> Probe:
         info = json.loads(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return Probe(python, error=f"{python}: unexpected answer to the probe: {done.stdout[-200:]!r}")
-    return Probe(python, info.get("tvm"), info.get("schedopt"))
+    return Probe(python, info.get("tvm"), info.get("schedopt"), numpy_version=info.get("numpy"))
 
 
 def _best_so_far(gflops: Sequence[float]) -> list[float]:
@@ -304,6 +306,13 @@ def retime(runs: Sequence[Run], probe: Probe, work_dir: Path, mcpu: str, rounds:
         notes = [
             f"re-timed in one process: {probe.python} (TVM {probe.tvm_version}, sched-opt from {own_dir})"
         ]
+        import numpy
+
+        if probe.numpy_version != numpy.__version__:
+            notes.append(
+                f"numpy is timed with {probe.python}'s numpy {probe.numpy_version}, not this Python's "
+                f"{numpy.__version__}: their BLAS calls can differ by 1.5x (batch matmul); install the same"
+            )
     else:
         steps = [(sys.executable, "numpy,schedopt", work_dir / "retime.json")]
         notes = ["re-timed numpy and sched-opt in one process (this Python)"]

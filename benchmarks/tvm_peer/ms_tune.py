@@ -374,7 +374,14 @@ def probe() -> None:
         where: str | None = str(Path(schedopt.__file__).resolve().parent)
     except ImportError:
         where = None
-    info = {"tvm": tvm.__version__, "llvm": tvm.target.codegen.llvm_version_major(), "schedopt": where}
+    import numpy
+
+    info = {
+        "tvm": tvm.__version__,
+        "llvm": tvm.target.codegen.llvm_version_major(),
+        "schedopt": where,
+        "numpy": numpy.__version__,
+    }
     print(json.dumps(info))
 
 
