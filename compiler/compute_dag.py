@@ -254,8 +254,9 @@ class ComputeDAG:
         The result depends only on the stage-adding steps, and on the steps
         before an rfactor (which factors the loops they made), and is memoised
         by those: a search asks for the same few DAGs thousands of times, with
-        split factors that differ between the cache steps (GPU sketches). With a `layout_rewrite` option, the layouts are
-        rewritten first, as `rewrite_layout_from_state` does.
+        split factors that differ between the cache steps (GPU sketches).
+        With a `layout_rewrite` option, the layouts are rewritten first, as
+        `rewrite_layout_from_state` does.
         """
         if layout_rewrite != LayoutRewriteOption.NO_REWRITE:
             from schedopt.layout_rewrite import rewrite_layout

@@ -207,6 +207,17 @@ class BoundInference(Generic[DAG]):
         self._bounds: dict[str, StageBounds] = {}
         self._inferring: set[str] = set()
 
+    def bounded_state(self) -> State:
+        """A copy of the state with the extent of every iterator filled in."""
+        result = self.state.copy()
+        for index, stage in enumerate(result.stages):
+            if stage.kind == StageKind.PLACEHOLDER or stage.compute_at == ComputeAtKind.INLINED:
+                continue
+            extents = self.bounds(stage.name).extents
+            iters = tuple(replace(it, extent=extents[it.name]) for it in stage.iters)
+            result.stages[index] = replace(stage, iters=iters)
+        return result
+
     @cached_property
     def inlined(self) -> set[str]:
         return {s.name for s in self.state.stages if s.compute_at == ComputeAtKind.INLINED}
@@ -416,22 +427,14 @@ class BoundInference(Generic[DAG]):
         return (low + local[0], high + local[1])
 
 
-def infer_bound(dag: DAGView, state: State) -> State:
-    """A copy of `state` with the extent of every iterator filled in.
-
-    Shared-scope stages cover their whole thread block, as TVM's InferBound
-    and the GPU lowering have it (a state with no thread-bound loops is the
-    same either way), so the extents the search sees are the ones that run.
-    """
+def bound_inference(dag: DAG, state: State) -> BoundInference[DAG]:
+    """The bound inference of the search: shared-scope stages cover their whole thread block, as
+    TVM's InferBound and the GPU lowering have it (a state with no thread-bound loops is the same
+    either way), so the extents and buffers the search sees are the ones that run."""
     state = dag.concrete_state(state)
-    inference = BoundInference(
-        dag, state, loop_structure(dag, state).loops_of(state.transform_steps), gpu=True
-    )
-    result = state.copy()
-    for index, stage in enumerate(result.stages):
-        if stage.kind == StageKind.PLACEHOLDER or stage.compute_at == ComputeAtKind.INLINED:
-            continue
-        extents = inference.bounds(stage.name).extents
-        iters = tuple(replace(it, extent=extents[it.name]) for it in stage.iters)
-        result.stages[index] = replace(stage, iters=iters)
-    return result
+    return BoundInference(dag, state, loop_structure(dag, state).loops_of(state.transform_steps), gpu=True)
+
+
+def infer_bound(dag: DAGView, state: State) -> State:
+    """A copy of `state` with the extent of every iterator filled in (`bound_inference`)."""
+    return bound_inference(dag, state).bounded_state()

@@ -41,7 +41,7 @@ from schedopt.search_policy.init_population import (
     GPU_AUTO_UNROLL_CONFIGS,
     add_unroll_pragmas,
     attached_iters,
-    fill_tile_size,
+    fill_open_splits,
 )
 from schedopt.search_policy.sketch_rules import needs_multi_level_tiling
 from schedopt.search_policy.split_factors import factorizations
@@ -66,34 +66,27 @@ def fill_gpu_tile_size(policy: RuleContext, state: State, rng: random.Random) ->
     max_innermost = policy.params["max_innermost_split_factor"]
     steps = list(state.transform_steps)
     for stage in policy.tiled_stages(state):
-        splits = [steps[index] for index in stage.split_indices]
-        assert all(isinstance(split, SplitStep) for split in splits)
-        extents = [split.extent for split in splits if isinstance(split, SplitStep)]
-        if any(extent is None for extent in extents) or math.prod(e or 1 for e in extents) < warp:
+        splits = [split for index in stage.split_indices if isinstance(split := steps[index], SplitStep)]
+        extents = [split.extent for split in splits if split.extent is not None]
+        if len(extents) != len(splits) or math.prod(extents) < warp:
             continue  # ThreadBind binds such a stage whole, or rejects it
         choices = [
-            factorizations(split.extent or 1, len(split.lengths), max_innermost)
-            for split in splits
-            if isinstance(split, SplitStep)
+            factorizations(extent, len(split.lengths), max_innermost)
+            for split, extent in zip(splits, extents, strict=True)
         ]
         for _ in range(MAX_TILE_DRAWS):
             tiles = [rng.choice(options) for options in choices]
-            vthreads = math.prod(tile[0] or 1 for tile in tiles)
-            threads = math.prod(tile[1] or 1 for tile in tiles)
+            vthreads = math.prod(tile[0] for tile in tiles)
+            threads = math.prod(tile[1] for tile in tiles)
             if vthreads <= max_vthreads and warp <= threads <= max_threads:
                 break
         else:
             return None
-        for index, tile in zip(stage.split_indices, tiles, strict=True):
-            split = steps[index]
-            assert isinstance(split, SplitStep)
+        for index, split, tile in zip(stage.split_indices, splits, tiles, strict=True):
             steps[index] = replace(split, lengths=tile)
-    if steps != list(state.transform_steps):
-        replayed = policy.replay(steps)
-        if replayed is None:
-            return None
-        state = replayed
-    return fill_tile_size(policy, state, rng)
+    if not fill_open_splits(steps, max_innermost, rng):
+        return None
+    return policy.replay(steps) if steps != list(state.transform_steps) else state
 
 
 def fuse_outer_space_iters(state: State, stage_name: str) -> str | None:

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from schedopt.dialects.sched import LoopAnnotation
-from schedopt.schedule.bound_inference import BoundInference
-from schedopt.schedule.loop_structure import loop_structure
+from schedopt.schedule.bound_inference import BoundInference, bound_inference
 from schedopt.schedule.stage import ComputeAtKind, StageKind
 
 if TYPE_CHECKING:
@@ -48,9 +47,11 @@ def kernel_stages(state: State, root: str) -> list[str]:
     return [root, *inside]
 
 
-def kernel_usage(dag: ComputeDAG, state: State) -> list[KernelUsage]:
-    """The usage of every kernel of a bound-inferred `state` (extents known)."""
-    bounds: BoundInference[ComputeDAG] | None = None
+def kernel_usage(
+    dag: ComputeDAG, state: State, bounds: BoundInference[ComputeDAG] | None = None
+) -> list[KernelUsage]:
+    """The usage of every kernel of a bound-inferred `state` (extents known); `bounds`: the
+    `bound_inference` of `state` where the caller has it (it sizes the buffers)."""
     usages: list[KernelUsage] = []
     for root in state.stages:
         if root.kind != StageKind.COMPUTE or root.compute_at != ComputeAtKind.ROOT:
@@ -68,9 +69,7 @@ def kernel_usage(dag: ComputeDAG, state: State) -> list[KernelUsage]:
                     vthread = max(vthread, extent)
             scope = name.rsplit(".", 1)[-1] if "." in name else ""
             if scope in ("shared", "local"):
-                bounds = bounds or BoundInference(
-                    dag, state, loop_structure(dag, state).loops_of(state.transform_steps), gpu=True
-                )
+                bounds = bounds or bound_inference(dag, state)
                 size = _buffer_bytes(bounds, name)
                 shared += size if scope == "shared" else 0
                 local += size if scope == "local" else 0
@@ -85,9 +84,11 @@ def _buffer_bytes(bounds: BoundInference[ComputeDAG], name: str) -> int:
     return math.prod(region) * np.dtype(op.dtype).itemsize
 
 
-def gpu_limit_violation(dag: ComputeDAG, state: State, hardware: HardwareParams) -> str | None:
-    """What `state` asks beyond the GPU's limits, in words; None when it fits."""
-    for usage in kernel_usage(dag, state):
+def gpu_limit_violation(
+    dag: ComputeDAG, state: State, hardware: HardwareParams, bounds: BoundInference[ComputeDAG] | None = None
+) -> str | None:
+    """What a bound-inferred `state` asks beyond the GPU's limits, in words; None when it fits."""
+    for usage in kernel_usage(dag, state, bounds):
         where = f"kernel {usage.kernel}"
         limits = (
             ("threads per block", usage.threads_per_block, hardware.max_threads_per_block),

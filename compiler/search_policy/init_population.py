@@ -18,7 +18,7 @@ from schedopt.dialects.sched import LoopAnnotation
 from schedopt.errors import ScheduleError
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.stage import ComputeAtKind, IteratorKind, StageKind
-from schedopt.schedule.transform_steps import SplitStep
+from schedopt.schedule.transform_steps import SplitStep, Step
 from schedopt.search_policy.register_tile import RegisterFile, dtype_bytes, sample_register_tile
 from schedopt.search_policy.sketch_rules import needs_multi_level_tiling
 from schedopt.search_policy.split_factors import factorizations
@@ -60,16 +60,25 @@ def fill_tile_size(policy: RuleContext, state: State, rng: random.Random) -> Sta
             dtype = policy.current_dag(state).op(stage.stage_name).dtype
             registers = RegisterFile.of(policy.hardware_params, dtype_bytes(dtype))
             sample_register_tile(steps, stage, registers, max_innermost, rng)
-    changed = steps != list(state.transform_steps)
+    if not fill_open_splits(steps, max_innermost, rng):
+        return None
+    return policy.replay(steps) if steps != list(state.transform_steps) else state
+
+
+def fill_open_splits(steps: list[Step], max_innermost: int, rng: random.Random) -> bool:
+    """Give every split of `steps` still open a uniform random perfect factorisation of its extent, in place.
+
+    False (some steps filled) when an open split's extent is unknown.
+    """
     for index, step in enumerate(steps):
         if not isinstance(step, SplitStep) or all(length is not None for length in step.lengths):
             continue
         if step.extent is None:
-            return None
-        choices = factorizations(step.extent, len(step.lengths), max_innermost)
-        steps[index] = replace(step, lengths=rng.choice(choices))
-        changed = True
-    return policy.replay(steps) if changed else state
+            return False
+        steps[index] = replace(
+            step, lengths=rng.choice(factorizations(step.extent, len(step.lengths), max_innermost))
+        )
+    return True
 
 
 def compute_location_candidates(policy: RuleContext, state: State, stage_id: int) -> list[tuple[str, str]]:

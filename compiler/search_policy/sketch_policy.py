@@ -29,6 +29,7 @@ from schedopt.cost_model import CostModel, RandomModel
 from schedopt.errors import ScheduleError, TargetError
 from schedopt.hardware_params import HardwareParams, is_cuda_target
 from schedopt.measurement import MeasureInput, MeasureResult
+from schedopt.schedule.bound_inference import bound_inference
 from schedopt.schedule.loop_state import State
 from schedopt.schedule.transform_steps import CacheReadStep, CacheWriteStep, RfactorStep, SplitStep, Step
 from schedopt.search_policy.gpu_init_rules import GPU_INIT_RULES
@@ -209,10 +210,11 @@ class SketchPolicy(SearchPolicy):
         """`state` with every extent known; None if its bounds cannot be inferred or, on a GPU, it breaks
         a limit of a block (threads, vthreads, shared or local memory: gpu_limits.py)."""
         try:
-            bounded = self.dag.infer_bound_from_state(state)
+            inference = bound_inference(self.dag, state)
+            bounded = inference.bounded_state()
         except ScheduleError:
             return None
-        if self.is_gpu and gpu_limit_violation(self.dag, bounded, self.hardware_params) is not None:
+        if self.is_gpu and gpu_limit_violation(self.dag, bounded, self.hardware_params, inference):
             return None
         return bounded
 

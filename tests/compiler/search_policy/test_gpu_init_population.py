@@ -129,6 +129,16 @@ def test_the_search_counts_the_shared_memory_the_lowering_allocates(name: str, a
         assert usage.shared_memory_bytes == lowered_shared_memory_bytes(policy, state) > 0
 
 
+def test_programs_of_one_sketch_share_one_rewritten_dag_whatever_their_tile_sizes():
+    """The DAG with the cache stages depends on the cache steps alone, not on the split factors
+    drawn before them (GPU sketches split before they cache): one rewrite serves the population."""
+    policy, states = population("matmul", (128, 128, 128))
+    splits = {tuple(s.lengths for s in state.transform_steps if isinstance(s, SplitStep)) for state in states}
+    assert len(splits) > 1
+    rewritten = {id(policy.dag.apply_steps_from_state(state)) for state in states}
+    assert len(rewritten) == 1
+
+
 def test_tile_sizes_are_drawn_within_the_thread_and_vthread_limits():
     policy, _ = population("matmul", (128, 128, 128), TIGHT, seed=3)
     (sketch,) = policy.generate_sketches()
