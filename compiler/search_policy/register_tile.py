@@ -126,9 +126,9 @@ def register_tiles(
     The vectorised length is a multiple of the lanes, or of the widest
     power-of-two part of them its extent allows (56 on AVX-512: multiples
     of 8), or fills its vectors to at least `MIN_LANE_USE` (56 on AVX-512:
-    14, 28 and 56, whose last vector is partly filled). Tiles with at least `MIN_ACCUMULATORS` accumulators are preferred
-    when any exist. Memoised: the sampler asks for the same shapes thousands
-    of times a round.
+    14, 28 and 56, whose last vector is partly filled). Tiles with at least
+    `MIN_ACCUMULATORS` accumulators are preferred when any exist. Memoised:
+    the sampler asks for the same shapes thousands of times a round.
     """
     *rows, vector = extents
     step = registers.lanes

@@ -72,11 +72,12 @@ def test_no_tvm_python_at_all_is_an_error(monkeypatch):
 
 
 def test_a_working_probe_gives_the_versions(tmp_path):
-    answer = '{"tvm": "0.27.0.post1", "llvm": 22, "schedopt": "/src/compiler"}'
+    answer = '{"tvm": "0.27.0.post1", "llvm": 22, "schedopt": "/src/compiler", "numpy": "2.4.6"}'
     probe = bench_vs_tvm.probe_tvm(_fake_python(tmp_path, f"echo '{answer}'"))
-    assert probe.error is None and (probe.tvm_version, probe.schedopt_dir) == (
+    assert probe.error is None and (probe.tvm_version, probe.schedopt_dir, probe.numpy_version) == (
         "0.27.0.post1",
         "/src/compiler",
+        "2.4.6",
     )
 
 

@@ -188,3 +188,20 @@ def test_curve_does_not_resume_an_existing_log(tmp_path, capsys):
     code = cm.main(["curve", "--workload", "matmul", "--args", "64", "64", "64", "--out-dir", str(tmp_path)])
     assert code == 1
     assert "exists with 0 of 200 trials: remove it, or read it with --from-logs" in capsys.readouterr().err
+
+
+def test_noise_scores_the_logged_costs_against_their_re_measurement(monkeypatch):
+    records = cm.successful_records_by_task([str(RECORDS)])
+    ((key, task_records),) = records.items()
+
+    def remeasure(picked, repeats):
+        logged = np.array([res.mean_cost() for _, res in picked])
+        again = np.array([logged * (1.0 + 0.01 * r) for r in range(repeats)])
+        again[:, 0] = math.nan  # a candidate that failed again is left out
+        return again
+
+    monkeypatch.setattr(cm, "remeasure", remeasure)
+    row = cm.noise_of_task(key, task_records, sample=20, repeats=3, seed=0)
+    assert row.candidates == 19
+    assert row.logged_vs_remeasured == row.remeasured_pairs == 1.0
+    assert math.isclose(row.spread, 0.02)
