@@ -107,6 +107,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return MeasurePass
 
+    def get_memref_forwarding():
+        from schedopt.passes.memref_forwarding import MemrefForwardingPass
+
+        return MemrefForwardingPass
+
     def get_parallelize_annotated_loops():
         from schedopt.passes.parallelize_annotated_loops import ParallelizeAnnotatedLoopsPass
 
@@ -152,6 +157,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-to-nvptx": get_lower_to_nvptx,
         "math-polynomial-approximation": get_math_polynomial_approximation,
         "measure": get_measure,
+        "memref-forwarding": get_memref_forwarding,
         "parallelize-annotated-loops": get_parallelize_annotated_loops,
         "te-lower": get_te_lower,
         "train-cost-model": get_train_cost_model,

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from math import prod
 
-from xdsl.dialects import llvm, memref, vector
+from xdsl.dialects import arith, llvm, memref, vector
 from xdsl.dialects.builtin import (
     IntegerAttr,
     MemRefType,
@@ -70,13 +70,21 @@ def element_pointer(
 
     The linear index is sum(index * stride) over the static row-major strides,
     with nsw: in-bounds indices of a buffer that fits in memory do not wrap.
+    Constant indices (an unrolled loop's) add up into one constant offset
+    here, so an unrolled body's thousands of accesses do not each carry a
+    multiply and an add per dimension through the rest of the conversion.
     """
     if not indices:
         return [], base
     ops: list[Operation] = []
     nsw = llvm.OverflowAttr([llvm.OverflowFlag.NO_SIGNED_WRAP])
     linear: SSAValue | None = None
+    offset = 0
     for index, stride in zip(indices, identity_strides(type_.get_shape()), strict=True):
+        constant = constant_index(index)
+        if constant is not None:
+            offset += constant * stride
+            continue
         term = index
         if stride != 1:
             stride_op = llvm.ConstantOp(IntegerAttr(stride, i64), i64)
@@ -89,12 +97,30 @@ def element_pointer(
         total = llvm.AddOp(linear, term, overflow=nsw)
         ops.append(total)
         linear = total.res
-    assert linear is not None
+    if offset or linear is None:
+        offset_op = llvm.ConstantOp(IntegerAttr(offset, i64), i64)
+        ops.append(offset_op)
+        if linear is None:
+            linear = offset_op.result
+        else:
+            total = llvm.AddOp(linear, offset_op.result, overflow=nsw)
+            ops.append(total)
+            linear = total.res
     element = convert_scalar_type(type_.get_element_type())
     # The address keeps the base's address space (a GPU's global or shared memory).
     pointer = base.type if isinstance(base.type, llvm.LLVMPointerType) else llvm.LLVMPointerType()
     gep = llvm.GEPOp.from_mixed_indices(base, [linear], element, result_type=pointer, inbounds=True)
     return [*ops, gep], gep.result
+
+
+def constant_index(value: SSAValue) -> int | None:
+    """The value of an index that is a constant (`llvm` or `arith`, through an unrealized cast), else None."""
+    owner = value.owner
+    if isinstance(owner, UnrealizedConversionCastOp) and len(owner.inputs) == 1:
+        owner = owner.inputs[0].owner
+    if isinstance(owner, llvm.ConstantOp | arith.ConstantOp) and isinstance(owner.value, IntegerAttr):
+        return owner.value.value.data
+    return None
 
 
 class ConvertLoadOp(RewritePattern):

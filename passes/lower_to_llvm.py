@@ -11,7 +11,7 @@ gives the program `build` compiles. Three stages, in order:
    lowers them, the others unscheduled as `te-lower` does; a module already
    in loops passes through unchanged;
 2. `optimize_loops`: loop-invariant code motion, `unroll-annotated-loops`,
-   CSE, `vectorize-annotated-loops`, `math-polynomial-approximation`,
+   `memref-forwarding`, CSE, `vectorize-annotated-loops`, `math-polynomial-approximation`,
    `parallelize-annotated-loops` and `arith-add-fastmath{flags=contract}`,
    which carry out the schedule's annotations (`build.lower` stops here);
 3. `convert-to-llvm`.
@@ -37,6 +37,7 @@ from xdsl.transforms.loop_invariant_code_motion import LoopInvariantCodeMotionPa
 from schedopt.passes.apply_schedule import ApplySchedulePass
 from schedopt.passes.convert_to_llvm import ConvertToLLVMPass
 from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
+from schedopt.passes.memref_forwarding import MemrefForwardingPass
 from schedopt.passes.parallelize_annotated_loops import ParallelizeAnnotatedLoopsPass
 from schedopt.passes.te_lower import TeLowerPass
 from schedopt.passes.unroll_annotated_loops import UnrollAnnotatedLoopsPass
@@ -75,6 +76,7 @@ def optimize_loops(ctx: Context, module: ModuleOp) -> None:
     # the copies still compute alike is merged after.
     LoopInvariantCodeMotionPass().apply(ctx, module)
     UnrollAnnotatedLoopsPass().apply(ctx, module)
+    MemrefForwardingPass().apply(ctx, module)
     CommonSubexpressionElimination().apply(ctx, module)
     VectorizeAnnotatedLoopsPass().apply(ctx, module)
     # exp as vector arithmetic: LLVM would call libm's expf once per lane.

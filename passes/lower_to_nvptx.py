@@ -14,7 +14,8 @@ prints the PTX `build` makes. Four stages, in order:
 2. `convert-bound-loops-to-gpu`: kernels in the `gpu` dialect, launched
    from the function;
 3. `optimize_gpu_loops`: loop-invariant code motion,
-   `unroll-annotated-loops`, CSE, `math-polynomial-approximation` and
+   `unroll-annotated-loops`, `memref-forwarding` (a barrier ends what it
+   knows), CSE, `math-polynomial-approximation` and
    `arith-add-fastmath{flags=contract}`, as for the CPU; loops annotated
    `vectorize` or `parallel` run serially in their thread;
 4. `convert-gpu-to-nvvm`: the kernels in the `llvm` dialect.
@@ -48,6 +49,7 @@ from schedopt.passes.convert_bound_loops_to_gpu import ConvertBoundLoopsToGPUPas
 from schedopt.passes.convert_gpu_to_nvvm import ConvertGPUToNVVMPass
 from schedopt.passes.lower_to_llvm import cyclic_gc_paused
 from schedopt.passes.math_polynomial_approximation import MathPolynomialApproximationPass
+from schedopt.passes.memref_forwarding import MemrefForwardingPass
 from schedopt.passes.unroll_annotated_loops import UnrollAnnotatedLoopsPass
 
 
@@ -66,6 +68,7 @@ def optimize_gpu_loops(ctx: Context, module: ModuleOp) -> None:
     """Carry out the unroll annotations of the kernels' loops and tidy up (see the module docstring)."""
     LoopInvariantCodeMotionPass().apply(ctx, module)
     UnrollAnnotatedLoopsPass().apply(ctx, module)
+    MemrefForwardingPass().apply(ctx, module)
     CommonSubexpressionElimination().apply(ctx, module)
     MathPolynomialApproximationPass().apply(ctx, module)
     AddArithFastMathFlagsPass(flags=("contract",)).apply(ctx, module)

@@ -65,6 +65,26 @@ func.func @vectors(%A: memref<64xf32>, %i: index) {
 // CHECK-NEXT:    %[[V:.*]] = llvm.load %[[VP]] {alignment = 4 : i64} : !llvm.ptr -> vector<8xf32>
 // CHECK:         llvm.store %[[V]], %{{.*}} {alignment = 4 : i64} : vector<8xf32>, !llvm.ptr
 
+func.func @constant_indices(%A: memref<8x4xf32>, %i: index) {
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %a = memref.load %A[%c2, %c3] : memref<8x4xf32>
+  %b = memref.load %A[%i, %c3] : memref<8x4xf32>
+  %s = arith.addf %a, %b : f32
+  memref.store %s, %A[%c2, %c3] : memref<8x4xf32>
+  func.return
+}
+
+// Constant indices add up to one offset (2 * 4 + 3), with no multiply of their own.
+// CHECK-LABEL: func.func @constant_indices(
+// CHECK:         %[[OFF:.*]] = llvm.mlir.constant(11) : i64
+// CHECK-NEXT:    llvm.getelementptr inbounds %{{.*}}[%[[OFF]]] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK:         %[[S:.*]] = llvm.mlir.constant(4) : i64
+// CHECK-NEXT:    %[[M:.*]] = llvm.mul %{{.*}}, %[[S]] overflow<nsw> : i64
+// CHECK-NEXT:    %[[C3:.*]] = llvm.mlir.constant(3) : i64
+// CHECK-NEXT:    %[[L:.*]] = llvm.add %[[M]], %[[C3]] overflow<nsw> : i64
+// CHECK-NEXT:    llvm.getelementptr inbounds %{{.*}}[%[[L]]] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+
 // Declared once, at the end of the module.
 // CHECK-LABEL: llvm.func @aligned_alloc(i64, i64) -> !llvm.ptr
 // CHECK: llvm.func @free(!llvm.ptr)
