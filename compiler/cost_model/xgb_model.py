@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +30,9 @@ from schedopt.cost_model.features import (
     get_per_store_features_from_states,
 )
 from schedopt.cost_model.objectives import OBJECTIVES
-from schedopt.errors import SchedOptError
+from schedopt.errors import SchedOptError, WorkloadError
 from schedopt.measurement import MeasureInput, MeasureResult
-from schedopt.records import RecordReader
+from schedopt.records import RecordReader, RecordWarning, recover_measure_input
 from schedopt.schedule.loop_state import State
 
 if TYPE_CHECKING:
@@ -130,9 +131,28 @@ class XGBModel(CostModel):
             self.save(self.model_file)
 
     def update_from_file(self, file_name: str | os.PathLike[str], n_lines: int | None = None) -> None:
-        """Learn from the first `n_lines` records of a record file (None: all); records of
-        workloads the registry does not know raise `WorkloadError`."""
+        """Learn from the first `n_lines` records of a record file (None: all).
+
+        Records of workloads this process cannot rebuild (another network's
+        tasks in a shared log, say) are skipped with a `RecordWarning`.
+        """
         inputs, results = RecordReader(file_name).read_lines(n_lines)
+        rebuildable: dict[str, bool] = {}
+        for measure_input in inputs:
+            key = measure_input.task.workload_key
+            if key not in rebuildable:
+                rebuildable[key] = _rebuildable(measure_input)
+        unknown = [key for key, known in rebuildable.items() if not known]
+        if unknown:
+            skipped = sum(1 for i in inputs if not rebuildable[i.task.workload_key])
+            warnings.warn(
+                f"{os.fspath(file_name)}: {skipped} records of {len(unknown)} workloads not registered "
+                f"in this process left out of training (first: {unknown[0][:120]})",
+                RecordWarning,
+                stacklevel=2,
+            )
+            pairs = [(i, r) for i, r in zip(inputs, results, strict=True) if rebuildable[i.task.workload_key]]
+            inputs, results = [i for i, _ in pairs], [r for _, r in pairs]
         self.update(inputs, results)
 
     def _train(
@@ -276,3 +296,14 @@ def _pack(features: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     rows = np.concatenate(features) if features else np.zeros((0, 0), dtype=np.float32)
     pack_ids = np.repeat(np.arange(len(features)), [len(f) for f in features])
     return rows, pack_ids
+
+
+def _rebuildable(measure_input: MeasureInput) -> bool:
+    """Whether the input's task (a DAG) can be rebuilt from its workload key in this process."""
+    if measure_input.task.compute_dag is not None:
+        return True
+    try:
+        recover_measure_input(measure_input)
+    except WorkloadError:
+        return False
+    return True

@@ -4,7 +4,8 @@
 has it, as TVM's take a Relay module; this is where the form is told apart:
 
 - an ONNX `ModelProto` or the path of a `.onnx` file: the ONNX importer, in
-  NHWC on the CPU (TVM's auto-scheduler layout there), NCHW elsewhere;
+  NHWC on the CPU (TVM's auto-scheduler layout there) with Winograd for the
+  3x3 convolutions that gain from it (TVM's x86 strategy), NCHW elsewhere;
 - a network module (a module, its text or the path of an `.mlir` file with a
   `te.graph` function): taken as it is;
 - a module of `linalg` ops on tensors: the linalg importer;
@@ -97,8 +98,8 @@ def _from_onnx(model: Any, target: str) -> Network:
         if error.name is None or error.name.split(".")[0] != "onnx":
             raise
         raise NetworkError(f"loading an ONNX model needs the onnx package: {ONNX_EXTRA}") from None
-    layout = "NHWC" if target.split()[:1] == ["llvm"] else "NCHW"
-    return from_onnx(model, layout=layout)
+    on_cpu = target.split()[:1] == ["llvm"]
+    return from_onnx(model, layout="NHWC" if on_cpu else "NCHW", winograd=on_cpu)
 
 
 def _is_onnx_model(model: object) -> bool:

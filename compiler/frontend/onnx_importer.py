@@ -37,6 +37,8 @@ import schedopt.frontend.operators as topi
 import schedopt.te as te
 from schedopt.errors import FrontendError, SchedOptError, TEError
 from schedopt.frontend.network import GraphValue, Network, NetworkBuilder, OpPattern
+from schedopt.workloads.utils import WindowGeometry
+from schedopt.workloads.winograd_transforms import transform_weight
 
 LAYOUTS = ("NHWC", "NCHW")
 """The activation layouts `from_onnx` builds networks in."""
@@ -97,11 +99,15 @@ def from_onnx(
     model: onnx.ModelProto | str | os.PathLike[str],
     layout: str = "NHWC",
     shape: Mapping[str, Sequence[int]] | None = None,
+    winograd: bool = False,
 ) -> Network:
     """The unfused network of an ONNX model (a ModelProto or the path of a .onnx file).
 
     `shape` gives the shapes of inputs with symbolic dimensions (and may
-    restate static ones), by input name.
+    restate static ones), by input name. With `winograd` (NHWC only), the
+    3x3 convolutions `operators.winograd_tile_size` picks run as Winograd
+    convolutions on weights transformed here, as TVM's x86 strategy does
+    for the auto-scheduler.
     """
     if layout not in LAYOUTS:
         raise FrontendError(f"from_onnx: layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
@@ -110,7 +116,7 @@ def from_onnx(
             model = onnx.load(os.fspath(model))
         except (OSError, DecodeError) as error:
             raise FrontendError(f"cannot load the ONNX model {os.fspath(model)!r}: {error}") from None
-    return _Importer(model, layout, shape or {}).run()
+    return _Importer(model, layout, shape or {}, winograd).run()
 
 
 @dataclass(frozen=True)
@@ -151,9 +157,12 @@ variadic one, which is also one of these)."""
 class _Importer:
     """One import: the checks, then a walk over the nodes in graph order."""
 
-    def __init__(self, model: onnx.ModelProto, layout: str, shape: Mapping[str, Sequence[int]]):
+    def __init__(
+        self, model: onnx.ModelProto, layout: str, shape: Mapping[str, Sequence[int]], winograd: bool
+    ):
         self.graph = model.graph
         self.nhwc = layout == "NHWC"
+        self.winograd = winograd and self.nhwc
         self.shape_overrides = {name: tuple(int(d) for d in dims) for name, dims in shape.items()}
         self.opset = _default_opset(model)
         self.builder = NetworkBuilder()
@@ -381,7 +390,17 @@ def _conv(
     strides, dilations = _pair(attrs, "strides"), _pair(attrs, "dilations")
     pads = _pads(attrs, data.shape[2:], kernel_hw, strides, dilations)
     x, in_nhwc = importer.activation(data, node.input[0])
-    if weight.constant is not None:
+    tile_size = None
+    if importer.winograd and in_nhwc and weight.constant is not None:
+        size, kernel_size = (int(data.shape[2]), int(data.shape[3])), (int(kernel_hw[0]), int(kernel_hw[1]))
+        window = WindowGeometry.of("Conv", size, kernel_size, strides, pads, dilations)
+        out_hwc = (window.out_h, window.out_w, int(weight.shape[0]))
+        tile_size = topi.winograd_tile_size(kernel_hw, strides, dilations, groups, out_hwc)
+    if tile_size is not None:
+        assert weight.constant is not None
+        transformed = transform_weight(weight.constant.transpose(2, 3, 1, 0), tile_size)
+        kernel = importer.param(f"{weight_name}:winograd{tile_size}", transformed)
+    elif weight.constant is not None:
         kernel = (
             importer.param(f"{weight_name}:hwio", weight.constant.transpose(2, 3, 1, 0))
             if in_nhwc
@@ -399,6 +418,8 @@ def _conv(
     conv = topi.conv2d_nhwc if in_nhwc else topi.conv2d_nchw
 
     def compute(x: te.Tensor, w: te.Tensor, b: te.Tensor | None = None) -> te.Tensor:
+        if tile_size is not None:
+            return topi.conv2d_winograd_nhwc(x, w, b, padding=pads, tile_size=tile_size)
         return conv(x, w, b, strides=strides, padding=pads, dilation=dilations, groups=groups)
 
     out = importer.call(

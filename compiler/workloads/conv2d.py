@@ -31,7 +31,7 @@ from schedopt.workloads.utils import (
     pair,
     positive_pair,
 )
-from schedopt.workloads.winograd_transforms import const_matrix, winograd_matrices
+from schedopt.workloads.winograd_transforms import winograd_conv2d_nhwc, winograd_matrices
 
 
 @register_workload
@@ -505,66 +505,10 @@ def conv2d_winograd_nhwc(
         raise WorkloadError(f"{name}: only stride 1 and dilation 1, got {stride!r} and {dilation!r}")
     if tile_size < 2 or kernel_size < 2:
         raise WorkloadError(f"{name}: tile_size and kernel_size must be at least 2")
-    m, r = tile_size, kernel_size
-    alpha = m + r - 1
-    window = WindowGeometry.of(name, (H, W), (r, r), 1, padding)
-    pad_top, pad_left, pad_bottom, pad_right = window.pads
-    out_h, out_w = window.out_h, window.out_w
-    n_h, n_w = -(-out_h // m), -(-out_w // m)
-    tiles = N * n_h * n_w
-
+    alpha = tile_size + kernel_size - 1
     data = te.placeholder((N, H, W, CI), dtype, name="data")
     weight = te.placeholder((alpha, alpha, CI, CO), dtype, name="weight")
-    extra_h, extra_w = (
-        (n_h - 1) * m + alpha - (H + pad_top + pad_bottom),
-        (n_w - 1) * m + alpha - (W + pad_left + pad_right),
-    )
-    data_pad = pad(
-        data, (0, pad_top, pad_left, 0), (0, pad_bottom + extra_h, pad_right + extra_w, 0), name="data_pad"
-    )
-    a_values, b_values, _ = winograd_matrices(m, r)
-    matrix_a = const_matrix(a_values, dtype, "A")
-    matrix_b = const_matrix(b_values, dtype, "B")
-    div, mod = te.indexdiv, te.indexmod
-    input_tile = te.compute(
-        (alpha, alpha, tiles, CI),
-        lambda eps, nu, p, ci: data_pad[
-            div(p, n_h * n_w), mod(div(p, n_w), n_h) * m + eps, mod(p, n_w) * m + nu, ci
-        ],
-        name="input_tile",
-    )
-    r_a = te.reduce_axis((0, alpha), "r_a")
-    r_b = te.reduce_axis((0, alpha), "r_b")
-    data_pack = te.compute(
-        (alpha, alpha, tiles, CI),
-        lambda eps, nu, p, ci: te.sum(
-            input_tile[r_a, r_b, p, ci] * matrix_b[r_a, eps] * matrix_b[r_b, nu], axis=[r_a, r_b]
-        ),
-        name="data_pack",
-        attrs={"auto_scheduler_simplify_const_tensor_indices": ["eps", "nu", "r_a", "r_b"]},
-    )
-    rc = te.reduce_axis((0, CI), name="ci")
-    bgemm = te.compute(
-        (alpha, alpha, tiles, CO),
-        lambda eps, nu, p, co: te.sum(data_pack[eps, nu, p, rc] * weight[eps, nu, rc, co], axis=[rc]),
-        name="bgemm",
-    )
-    r_a = te.reduce_axis((0, alpha), "r_a")
-    r_b = te.reduce_axis((0, alpha), "r_b")
-    inverse = te.compute(
-        (m, m, tiles, CO),
-        lambda vh, vw, p, co: te.sum(
-            bgemm[r_a, r_b, p, co] * matrix_a[r_a, vh] * matrix_a[r_b, vw], axis=[r_a, r_b]
-        ),
-        name="inverse",
-        attrs={"auto_scheduler_simplify_const_tensor_indices": ["vh", "vw", "r_a", "r_b"]},
-    )
-    output = te.compute(
-        (N, out_h, out_w, CO),
-        lambda n, h, w, co: inverse[mod(h, m), mod(w, m), n * n_h * n_w + div(h, m) * n_w + div(w, m), co],
-        name="conv2d_winograd",
-    )
-    return [data, weight, output]
+    return [data, weight, winograd_conv2d_nhwc(data, weight, padding, tile_size, kernel_size)]
 
 
 def _conv2d_winograd_nhwc_reference(inputs: list[Array], args: SimpleNamespace) -> list[Array]:

@@ -53,9 +53,11 @@ def _onnxruntime(model: onnx.ModelProto, feeds: Mapping[str, np.ndarray]) -> lis
     return session.run(None, dict(feeds))
 
 
-def _check(model: onnx.ModelProto, feeds: Mapping[str, np.ndarray], layout: str) -> Network:
+def _check(
+    model: onnx.ModelProto, feeds: Mapping[str, np.ndarray], layout: str, winograd: bool = False
+) -> Network:
     """Import `model` in `layout`, run it, compare every output with onnxruntime's; the network."""
-    network = from_onnx(model, layout=layout)
+    network = from_onnx(model, layout=layout, winograd=winograd)
     expected = _onnxruntime(model, feeds)
     actual = run_network(network, feeds)
     assert len(actual) == len(expected)
@@ -115,6 +117,29 @@ def test_conv(attrs: dict[str, object], layout: str) -> None:
     assert (kernel.shape[:2] if layout == "NHWC" else kernel.shape[2:]) == (3, 3)
     conv = next(c for c in network.calls if c.name == "conv2d")
     assert conv.pattern == OpPattern.OUT_ELEMWISE_FUSABLE
+
+
+@pytest.mark.parametrize(("size", "tile_size"), [(8, 4), (7, 2)])
+def test_winograd_conv_computes_the_convolution(size: int, tile_size: int) -> None:
+    inits: dict[str, np.ndarray] = {}
+    node = _conv("y", "x", 8, 64, inits, pads=[1, 1, 1, 1])
+    model = _model([node], {"x": (1, 8, size, size)}, ["y"], inits)
+    network = _check(model, {"x": _random(1, 8, size, size)}, "NHWC", winograd=True)
+    alpha = tile_size + 2
+    assert network.params[f"y.w:winograd{tile_size}"].shape == (alpha, alpha, 8, 64)
+    assert "y.w:hwio" not in network.params
+
+
+@pytest.mark.parametrize(
+    ("out_channels", "attrs"),
+    [(32, {}), (512, {}), (64, {"strides": [2, 2]}), (64, {"dilations": [2, 2], "pads": [2, 2, 2, 2]})],
+    ids=["few-channels", "many-channels", "strided", "dilated"],
+)
+def test_other_convs_stay_direct_with_winograd_on(out_channels: int, attrs: dict[str, object]) -> None:
+    inits: dict[str, np.ndarray] = {}
+    node = _conv("y", "x", 4, out_channels, inits, **({"pads": [1, 1, 1, 1]} | attrs))
+    network = from_onnx(_model([node], {"x": (1, 4, 8, 8)}, ["y"], inits), winograd=True)
+    assert "y.w:hwio" in network.params
 
 
 @pytest.mark.parametrize(
@@ -441,6 +466,11 @@ def test_resnet18_imports() -> None:
     assert [(i.name, i.shape) for i in network.inputs] == [("data", (1, 3, 224, 224))]
     assert network.params["conv1.conv:weight:hwio"].shape == (7, 7, 3, 64)
     assert len(from_onnx(model, layout="NCHW").calls) == 49
+    # The 3x3 stride-1 convolutions of 64, 128 and 256 channels (4 + 3 + 3) go Winograd on the CPU.
+    tiles = Counter(
+        name.rsplit(":", 1)[1] for name in from_onnx(model, winograd=True).params if "winograd" in name
+    )
+    assert tiles == {"winograd4": 7, "winograd2": 3}
 
 
 def test_mobilenet_v2_imports() -> None:

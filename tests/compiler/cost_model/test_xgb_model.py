@@ -17,6 +17,7 @@ from schedopt.cost_model.xgb_model import OBJECTIVES, CostModelError
 from schedopt.dialects.sched import LoopAnnotation
 from schedopt.hardware_params import HardwareParams
 from schedopt.measurement import MAX_FLOAT, MeasureErrorNo, MeasureInput, MeasureResult
+from schedopt.records import RecordWarning
 from schedopt.schedule.loop_state import State
 from schedopt.search_policy import SketchPolicy
 
@@ -174,6 +175,22 @@ def test_update_from_file_reads_the_first_n_lines(task, states, tmp_path):
     assert len(model.inputs) == 30 and model.bst is not None
     # The records hold only steps; their features are those of the states measured.
     np.testing.assert_array_equal(model.features[7], get_per_store_features_from_states([states[7]], task)[0])
+
+
+def test_update_from_file_leaves_out_records_of_unknown_workloads(task, states, tmp_path):
+    log = tmp_path / "shared.json"
+    ss.save_records(
+        log, [MeasureInput(task, s) for s in states[:20]], [result(synthetic_cost(s)) for s in states[:20]]
+    )
+    # Another network's task, whose workload this process never registered.
+    lines = log.read_text().splitlines()
+    foreign = lines[0].replace(task.workload_key.replace('"', '\\"'), '[\\"0123abcd\\", [1, 2]]')
+    assert foreign != lines[0]
+    log.write_text("\n".join([*lines, foreign, foreign]) + "\n")
+    model = XGBModel(verbose_eval=0, num_warmup_sample=10)
+    with pytest.warns(RecordWarning, match="2 records of 1 workloads not registered"):
+        model.update_from_file(log)
+    assert len(model.inputs) == 20 and model.bst is not None
 
 
 def test_adaptive_training_waits_for_a_fifth_more_records(task, states):
