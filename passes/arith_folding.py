@@ -128,7 +128,7 @@ class ArithFolder:
                 predicate -= len(_CMPI) - 2
             return int(_CMPI[predicate](a, b))
         if isinstance(op, arith.IndexCastOp):
-            return int(values[0])
+            return _wrap(int(values[0]), op.results[0].type)
         kind = type(op)
         if kind in _INTEGER_FOLDS or kind in _UNSIGNED_FOLDS:
             a, b = (int(v) for v in values)

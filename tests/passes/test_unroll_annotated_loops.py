@@ -73,3 +73,53 @@ def test_a_loop_without_constant_bounds_is_left_as_it_is():
     ctx, module = parse(text)
     UnrollAnnotatedLoopsPass().apply(ctx, module)
     assert "scf.for" in str(module)
+
+
+def test_folding_while_unrolling_computes_what_the_ops_compute():
+    """Signed division truncates, floordivsi floors, remsi takes the dividend's sign; an
+    unsigned comparison of a negative value is left to run (its operands are not what Python sees)."""
+    text = f"""
+    func.func @f(%Q: memref<5xi64>, %F: memref<5xi64>, %R: memref<5xi64>, %U: memref<5xi1>) {{
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c5 = arith.constant 5 : index
+      %three = arith.constant 3 : i64
+      %two = arith.constant 2 : i64
+      scf.for %i = %c0 to %c5 step %c1 {{
+        %wide = arith.index_cast %i : index to i64
+        %x = arith.subi %wide, %three : i64
+        %q = arith.divsi %x, %two : i64
+        %f = arith.floordivsi %x, %two : i64
+        %r = arith.remsi %x, %two : i64
+        %u = arith.cmpi ult, %x, %two : i64
+        memref.store %q, %Q[%i] : memref<5xi64>
+        memref.store %f, %F[%i] : memref<5xi64>
+        memref.store %r, %R[%i] : memref<5xi64>
+        memref.store %u, %U[%i] : memref<5xi1>
+      }} {{{UNROLL_ATTR}}}
+      func.return
+    }}
+    """
+    ctx, module = parse(text)
+    UnrollAnnotatedLoopsPass().apply(ctx, module)
+    printed = str(module)
+    assert "arith.divsi" not in printed and "arith.floordivsi" not in printed and "arith.remsi" not in printed
+    lines = [line.strip() for line in printed.splitlines()]
+    values = {
+        line.split(" = ")[0]: line.split("arith.constant ")[1].split(" :")[0]
+        for line in lines
+        if "arith.constant" in line
+    }
+    stored: dict[str, list[str]] = {"Q": [], "F": [], "R": [], "U": []}
+    for line in lines:
+        if line.startswith("memref.store"):
+            value, target = line.removeprefix("memref.store ").split(", ", 1)
+            stored[target[1]].append(value)
+
+    def numbers(name: str) -> list[int]:
+        return [int(values[v]) for v in stored[name]]
+
+    assert numbers("Q") == [-1, -1, 0, 0, 0]  # (-3, -2, -1, 0, 1) / 2, truncated
+    assert numbers("F") == [-2, -1, -1, 0, 0]  # floored
+    assert numbers("R") == [-1, 0, -1, 0, 1]
+    assert printed.count("arith.cmpi ult") == 3  # x = -3, -2, -1 stay; 0 < 2 and 1 < 2 fold to true
