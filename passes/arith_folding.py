@@ -76,11 +76,12 @@ class ArithFolder:
 
     def __init__(self, rewriter: PatternRewriter):
         self.rewriter = rewriter
-        self.cache: dict[tuple[Number, Attribute], SSAValue] = {}
+        self.cache: dict[tuple[Number, Attribute, float], SSAValue] = {}
 
     def constant(self, value: Number, type: Attribute) -> SSAValue:
         """An `arith.constant` of `value`, shared by every copy."""
-        key = (value, type)
+        # 0.0 == -0.0 in Python, but they are different constants.
+        key = (value, type, math.copysign(1.0, value) if isinstance(value, float) else 0.0)
         if key not in self.cache:
             if isinstance(type, IntegerType | IndexType):
                 attr: Attribute = IntegerAttr(int(value), type)

@@ -137,22 +137,27 @@ class XGBModel(CostModel):
         tasks in a shared log, say) are skipped with a `RecordWarning`.
         """
         inputs, results = RecordReader(file_name).read_lines(n_lines)
-        rebuildable: dict[str, bool] = {}
+        # Each task rebuilt once here, so that feature extraction does not rebuild it again.
+        tasks: dict[str, SearchTask | None] = {}
         for measure_input in inputs:
             key = measure_input.task.workload_key
-            if key not in rebuildable:
-                rebuildable[key] = _rebuildable(measure_input)
-        unknown = [key for key, known in rebuildable.items() if not known]
+            if key not in tasks:
+                tasks[key] = _rebuilt_task(measure_input)
+        unknown = [key for key, task in tasks.items() if task is None]
         if unknown:
-            skipped = sum(1 for i in inputs if not rebuildable[i.task.workload_key])
+            skipped = sum(1 for i in inputs if tasks[i.task.workload_key] is None)
             warnings.warn(
                 f"{os.fspath(file_name)}: {skipped} records of {len(unknown)} workloads not registered "
                 f"in this process left out of training (first: {unknown[0][:120]})",
                 RecordWarning,
                 stacklevel=2,
             )
-            pairs = [(i, r) for i, r in zip(inputs, results, strict=True) if rebuildable[i.task.workload_key]]
-            inputs, results = [i for i, _ in pairs], [r for _, r in pairs]
+        pairs = [
+            (MeasureInput(task, i.state), r)
+            for i, r in zip(inputs, results, strict=True)
+            if (task := tasks[i.task.workload_key]) is not None
+        ]
+        inputs, results = [i for i, _ in pairs], [r for _, r in pairs]
         self.update(inputs, results)
 
     def _train(
@@ -298,12 +303,11 @@ def _pack(features: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return rows, pack_ids
 
 
-def _rebuildable(measure_input: MeasureInput) -> bool:
-    """Whether the input's task (a DAG) can be rebuilt from its workload key in this process."""
+def _rebuilt_task(measure_input: MeasureInput) -> SearchTask | None:
+    """The input's task with its DAG, rebuilt from the workload key if need be; None if this process cannot."""
     if measure_input.task.compute_dag is not None:
-        return True
+        return measure_input.task
     try:
-        recover_measure_input(measure_input)
+        return recover_measure_input(measure_input).task
     except WorkloadError:
-        return False
-    return True
+        return None

@@ -391,7 +391,7 @@ def _conv(
     pads = _pads(attrs, data.shape[2:], kernel_hw, strides, dilations)
     x, in_nhwc = importer.activation(data, node.input[0])
     tile_size = None
-    if importer.winograd and in_nhwc and weight.constant is not None:
+    if importer.winograd and weight.constant is not None:
         size, kernel_size = (int(data.shape[2]), int(data.shape[3])), (int(kernel_hw[0]), int(kernel_hw[1]))
         window = WindowGeometry.of("Conv", size, kernel_size, strides, pads, dilations)
         out_hwc = (window.out_h, window.out_w, int(weight.shape[0]))

@@ -123,3 +123,26 @@ def test_folding_while_unrolling_computes_what_the_ops_compute():
     assert numbers("F") == [-2, -1, -1, 0, 0]  # floored
     assert numbers("R") == [-1, 0, -1, 0, 1]
     assert printed.count("arith.cmpi ult") == 3  # x = -3, -2, -1 stay; 0 < 2 and 1 < 2 fold to true
+
+
+def test_folding_keeps_negative_zero_apart_from_zero():
+    """Python has 0.0 == -0.0, but the copies' constants must keep the sign they were written with."""
+    text = f"""
+    func.func @f(%P: memref<2xf32>, %N: memref<2xf32>) {{
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c2 = arith.constant 2 : index
+      scf.for %i = %c0 to %c2 step %c1 {{
+        %zero = arith.constant 0.0 : f32
+        %negative = arith.constant -0.0 : f32
+        memref.store %zero, %P[%i] : memref<2xf32>
+        memref.store %negative, %N[%i] : memref<2xf32>
+      }} {{{UNROLL_ATTR}}}
+      func.return
+    }}
+    """
+    ctx, module = parse(text)
+    UnrollAnnotatedLoopsPass().apply(ctx, module)
+    printed = str(module)
+    assert "-0.000000e+00" in printed and " 0.000000e+00" in printed
+    assert all(line.count("memref.store") <= 1 for line in printed.splitlines())
