@@ -10,7 +10,12 @@ of the body takes one of three forms:
   such values only); it stays a scalar and is broadcast where it meets a vector;
 - a ramp `base + stride * lane` (TVM's Ramp): the induction variable and index
   arithmetic affine in it; it is never materialised, it decides how memory is
-  accessed;
+  accessed. A ramp's quotient and remainder by a constant are a uniform value
+  and a ramp where the lanes stay between two multiples of the constant, and
+  the other way round where the stride is a multiple of it: whether they stay
+  follows from what the base is known to be a multiple of (`known_multiple`,
+  TVM's modular-set analysis in small). Rewritten weight layouts index their
+  pieces so (`B'[j / 512, ..., j % 32]`);
 - a vector: one element per lane.
 
 Then
@@ -39,6 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import gcd
 
 from xdsl.builder import Builder
 from xdsl.context import Context
@@ -149,6 +155,33 @@ def constant_int(value: SSAValue) -> int | None:
     return None
 
 
+UNBOUNDED_MULTIPLE = 1 << 62
+"""What zero is a multiple of, for `known_multiple`: anything (capped so products stay integers)."""
+
+
+def known_multiple(value: SSAValue, memo: dict[SSAValue, int]) -> int:
+    """A positive number the index `value` is always a multiple of: 1 where nothing is known.
+
+    Sums, differences and products of constants and loop induction
+    variables (a loop from a multiple of m by steps of a multiple of m) are
+    followed; any other value is taken as a multiple of 1.
+    """
+    if value in memo:
+        return memo[value]
+    op = value.owner
+    multiple = 1
+    if (constant := constant_int(value)) is not None:
+        multiple = abs(constant) if constant else UNBOUNDED_MULTIPLE
+    elif isinstance(op, arith.MuliOp):
+        multiple = min(known_multiple(op.lhs, memo) * known_multiple(op.rhs, memo), UNBOUNDED_MULTIPLE)
+    elif isinstance(op, arith.AddiOp | arith.SubiOp):
+        multiple = gcd(known_multiple(op.lhs, memo), known_multiple(op.rhs, memo))
+    elif isinstance(op, Block) and isinstance(loop := op.parent_op(), scf.ForOp) and value is op.args[0]:
+        multiple = gcd(known_multiple(loop.lb, memo), known_multiple(loop.step, memo))
+    memo[value] = multiple
+    return multiple
+
+
 def trip_count(loop: scf.ForOp) -> int | None:
     """The number of iterations of a loop with constant bounds, or None."""
     lower, upper, step = constant_int(loop.lb), constant_int(loop.ub), constant_int(loop.step)
@@ -173,6 +206,8 @@ class BodyVectorizer:
         """The values of the body that became vectors."""
         self.ramps: dict[SSAValue, Ramp] = {}
         self.broadcasts: dict[SSAValue, SSAValue] = {}
+        self.multiples: dict[SSAValue, int] = {}
+        """`known_multiple`'s memo."""
         self.blocks: list[Block] = []
         self.builder: Builder
 
@@ -217,6 +252,8 @@ class BodyVectorizer:
             op.result.type, IndexType
         ):
             self._index_arithmetic(op)
+        elif isinstance(op, arith.DivUIOp | arith.RemUIOp) and op.lhs in self.ramps:
+            self._index_division(op)
         elif isinstance(op, memref.LoadOp):
             self._load(op)
         elif isinstance(op, memref.StoreOp):
@@ -261,6 +298,26 @@ class BodyVectorizer:
             self.values[op.result] = result.base
         else:
             self.ramps[op.result] = result
+
+    def _index_division(self, op: arith.DivUIOp | arith.RemUIOp) -> None:
+        """A ramp's quotient or remainder by a constant, as a uniform value or a ramp (or raise)."""
+        ramp, divisor = self.ramps[op.lhs], self._uniform(op.rhs)
+        constant = constant_int(divisor)
+        if constant is None or constant <= 0 or ramp.stride < 0:
+            raise _NoVectorForm
+        if ramp.stride % constant == 0:
+            # Every lane is a whole number of divisors past the one before: the remainder is the same.
+            stride = ramp.stride // constant if isinstance(op, arith.DivUIOp) else 0
+        elif ramp.stride * (self.lanes - 1) < gcd(known_multiple(ramp.base, self.multiples), constant):
+            # base % divisor is a multiple of that gcd, so at most divisor - gcd: no lane reaches the next multiple.
+            stride = 0 if isinstance(op, arith.DivUIOp) else ramp.stride
+        else:
+            raise _NoVectorForm
+        base = self._rebuild(op, [ramp.base, divisor])
+        if stride == 0:
+            self.values[op.result] = base
+        else:
+            self.ramps[op.result] = Ramp(base, stride)
 
     def _add(self, op: arith.AddiOp, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
         """lhs + rhs, folding the zero base of a ramp that starts at the loop's lower bound (0)."""

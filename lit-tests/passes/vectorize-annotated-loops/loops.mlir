@@ -173,3 +173,87 @@ func.func @uniform_select(%A: memref<4xf32>, %flag: i1) {
 // CHECK-NEXT:    %[[Z:.*]] = vector.broadcast %zero : f32 to vector<4xf32>
 // CHECK-NEXT:    %[[S:.*]] = arith.select %flag, %[[A]], %[[Z]] : vector<4xf32>
 // CHECK-NEXT:    vector.store %[[S]], %A[%c0] : memref<4xf32>, vector<4xf32>
+
+// -----
+
+// A rewritten weight layout indexes its pieces by quotients and remainders of
+// the lane's index. The base is a multiple of 8, so the 8 lanes stay between
+// two multiples of 8 and of 32: the quotients are uniform, the remainder by 8
+// is a ramp, and the load is contiguous.
+func.func @layout_pieces(%W: memref<2x4x8xf32>, %B: memref<64xf32>, %t: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c32 = arith.constant 32 : index
+  scf.for %l = %c0 to %c8 step %c1 {
+    %base = arith.muli %t, %c8 : index
+    %j = arith.addi %base, %l : index
+    %q = arith.divui %j, %c32 : index
+    %d = arith.divui %j, %c8 : index
+    %m = arith.remui %d, %c4 : index
+    %r = arith.remui %j, %c8 : index
+    %w = memref.load %W[%q, %m, %r] : memref<2x4x8xf32>
+    memref.store %w, %B[%j] : memref<64xf32>
+  } {sched.annotation = #sched<loop_annotation vectorize>}
+  func.return
+}
+
+// CHECK-LABEL: func.func @layout_pieces
+// CHECK-NOT:     scf.for
+// CHECK:         %base = arith.muli %t, %c8 : index
+// CHECK-NEXT:    %[[Q:.*]] = arith.divui %base, %c32 : index
+// CHECK-NEXT:    %[[D:.*]] = arith.divui %base, %c8 : index
+// CHECK-NEXT:    %m = arith.remui %[[D]], %c4 : index
+// CHECK-NEXT:    %[[R:.*]] = arith.remui %base, %c8 : index
+// CHECK-NEXT:    %[[W:.*]] = vector.load %W[%[[Q]], %m, %[[R]]] : memref<2x4x8xf32>, vector<8xf32>
+// CHECK-NEXT:    vector.store %[[W]], %B[%base] : memref<64xf32>, vector<8xf32>
+
+// -----
+
+// Lanes 32 apart: each quotient by 32 is one more than the last (a ramp of
+// stride 1, contiguous), the remainder the same in every lane.
+func.func @whole_strides(%A: memref<8xf32>, %B: memref<8x32xf32>, %t: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c32 = arith.constant 32 : index
+  scf.for %l = %c0 to %c4 step %c1 {
+    %far = arith.muli %l, %c32 : index
+    %j = arith.addi %t, %far : index
+    %q = arith.divui %j, %c32 : index
+    %r = arith.remui %j, %c32 : index
+    %a = memref.load %A[%q] : memref<8xf32>
+    memref.store %a, %B[%r, %l] : memref<8x32xf32>
+  } {sched.annotation = #sched<loop_annotation vectorize>}
+  func.return
+}
+
+// CHECK-LABEL: func.func @whole_strides
+// CHECK-NOT:     scf.for
+// CHECK:         %[[Q:.*]] = arith.divui %t, %c32 : index
+// CHECK-NEXT:    %[[R:.*]] = arith.remui %t, %c32 : index
+// CHECK-NEXT:    %[[A:.*]] = vector.load %A[%[[Q]]] : memref<8xf32>, vector<4xf32>
+// CHECK-NEXT:    vector.store %[[A]], %B[%[[R]], %c0] : memref<8x32xf32>, vector<4xf32>
+
+// -----
+
+// Nothing is known of %t, so lanes may cross a multiple of 8: unrolled.
+func.func @unknown_base(%W: memref<8x8xf32>, %B: memref<64xf32>, %t: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  scf.for %l = %c0 to %c8 step %c1 {
+    %j = arith.addi %t, %l : index
+    %q = arith.divui %j, %c8 : index
+    %r = arith.remui %j, %c8 : index
+    %w = memref.load %W[%q, %r] : memref<8x8xf32>
+    memref.store %w, %B[%j] : memref<64xf32>
+  } {sched.annotation = #sched<loop_annotation vectorize>}
+  func.return
+}
+
+// CHECK-LABEL: func.func @unknown_base
+// CHECK-NOT:     scf.for
+// CHECK-NOT:     vector.load
+// CHECK-COUNT-8: memref.load %W
