@@ -100,6 +100,7 @@ def run_case(name: str, case: Case, threads: int, repeat: int, profile: bool) ->
     import numpy as np
     from hand_schedules import SCHEDULES, host_vector_lanes
 
+    from schedopt.aligned_arrays import aligned_empty
     from schedopt.build import build
     from schedopt.compute_dag import ComputeDAG
     from schedopt.measurement.timing import time_callable
@@ -122,7 +123,7 @@ def run_case(name: str, case: Case, threads: int, repeat: int, profile: bool) ->
 
     gflops = {}
     for label, kernel in (("unscheduled", unscheduled), ("scheduled", scheduled)):
-        outputs = [np.zeros(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
+        outputs = [aligned_empty(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
         kernel(*inputs, *outputs)
         for got, want in zip(outputs, expected, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3, err_msg=f"{name} {label}")

@@ -93,7 +93,7 @@ def run_case(name: str, case: Case, options: argparse.Namespace) -> Row:
     expected = reference(case.workload, case.args, inputs)
     gflops: dict[str, float] = {}
     for label, kernel in programs.items():
-        outputs = [np.zeros(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
+        outputs = [ss.aligned_empty(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
         kernel(*inputs, *outputs)
         for got, want in zip(outputs, expected, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3, err_msg=f"{name} {label}")

@@ -17,6 +17,7 @@ import importlib
 
 from schedopt import te
 from schedopt import workloads as workloads
+from schedopt.aligned_arrays import aligned_array, aligned_empty
 from schedopt.build import build, lower
 from schedopt.compiled_model import CompiledModel, compile_model
 from schedopt.compute_dag import ComputeDAG
@@ -141,6 +142,8 @@ __all__ = [
     "TuningOptions",
     "WorkloadError",
     "XGBModel",
+    "aligned_array",
+    "aligned_empty",
     "auto_schedule",
     "build",
     "compile_model",

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ALIGNMENT = 64
-"""Byte alignment of every buffer: a cache line, and the widest vector load (AVX-512)."""
+from schedopt.aligned_arrays import aligned_bytes
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class MemoryPlan:
         return sum(self.buffer_bytes)
 
     def allocate(self) -> list[np.ndarray]:
-        """The buffers, as byte arrays starting at `ALIGNMENT`-aligned addresses."""
+        """The buffers, as byte arrays starting on a cache line (`aligned_arrays.aligned_bytes`)."""
         return [aligned_bytes(size) for size in self.buffer_bytes]
 
 
@@ -81,13 +80,6 @@ def _choose(free: list[int], sizes: list[int], nbytes: int) -> int | None:
     if fitting:
         return min(fitting, key=lambda b: sizes[b])
     return max(free, key=lambda b: sizes[b])
-
-
-def aligned_bytes(nbytes: int) -> np.ndarray:
-    """A byte array of `nbytes` (at least one) whose data starts at an `ALIGNMENT`-aligned address."""
-    raw = np.empty(max(nbytes, 1) + ALIGNMENT, dtype=np.uint8)
-    offset = -raw.ctypes.data % ALIGNMENT
-    return raw[offset : offset + max(nbytes, 1)]
 
 
 def view(buffer: np.ndarray, shape: Sequence[int], dtype: np.dtype) -> np.ndarray:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from schedopt.aligned_arrays import aligned_array
+
 if TYPE_CHECKING:
     from schedopt.compute_dag import ComputeDAG
 
@@ -21,10 +23,13 @@ if TYPE_CHECKING:
 def random_inputs(name: str, dag: ComputeDAG, rng: np.random.Generator | None = None) -> list[NDArray[Any]]:
     """Random inputs for the placeholders of `dag` (workload `name`), in order, of their dtypes.
 
-    Floats are uniform in [-1, 1); integers uniform in [-8, 8); bools fair coins.
+    Floats are uniform in [-1, 1); integers uniform in [-8, 8); bools fair coins. The arrays start
+    on a cache line, as the runner's buffers do (`schedopt.aligned_arrays`).
     """
     rng = np.random.default_rng(0) if rng is None else rng
-    return [_random_array(dag.op(p).shape, dag.op(p).dtype, rng) for p in dag.placeholder_names]
+    return [
+        aligned_array(_random_array(dag.op(p).shape, dag.op(p).dtype, rng)) for p in dag.placeholder_names
+    ]
 
 
 def _random_array(shape: Sequence[int], dtype: str, rng: np.random.Generator) -> NDArray[Any]:

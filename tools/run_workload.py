@@ -75,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import numpy as np
 
+    from schedopt.aligned_arrays import aligned_empty
     from schedopt.build import build
     from schedopt.compute_dag import ComputeDAG
     from schedopt.errors import SchedOptError
@@ -117,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     inputs = random_inputs(options.workload or dag.func_name, dag, rng)
     outputs = {}
     for label, kernel in (("unscheduled", unscheduled), ("tuned", tuned)):
-        outputs[label] = [np.zeros(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
+        outputs[label] = [aligned_empty(spec.shape, spec.dtype) for spec in kernel.arg_specs[len(inputs) :]]
         kernel(*inputs, *outputs[label])
     expected = (
         reference(options.workload, options.args, inputs) if options.workload else outputs["unscheduled"]

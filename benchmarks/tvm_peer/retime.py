@@ -16,7 +16,10 @@ rounds, which alternate which side goes first and pause before each repeat
 so that neither side's thread pool still spins. Interleaved, a slow stretch
 of the host (on a 2-core machine one repeat can lose 20%) falls on both
 sides instead of on whichever was timed during it; the median repeat is
-reported beside the best. Every program's outputs are checked against the
+reported beside the best. sched-opt's programs run on cache-line-aligned
+copies of the inputs and outputs, as MetaSchedule's run on TVM tensors
+(64-byte aligned): numpy's own arrays start 16 bytes past a line, which
+slows some tilings by a fifth. Every program's outputs are checked against the
 float64 numpy reference before it is timed; a failure is reported in the
 results, never raised. Where one Python cannot import both, the benchmark
 runs `--sides numpy,schedopt --data-dir D` with its own Python and then
@@ -135,10 +138,11 @@ def _numpy_timer(case: dict[str, Any], data: Data) -> Timer:
 def _schedopt_timer(case: dict[str, Any], log: str, data: Data) -> Timer:
     import schedopt as ss
 
-    inputs, expected = data
     task = ss.SearchTask(case["workload"], tuple(case["args"]))
     kernel = ss.build(*task.apply_best(log))
-    outputs = [np.zeros(s.shape, s.dtype) for s in kernel.arg_specs[len(inputs) :]]
+    # On cache-line-aligned copies, as MetaSchedule's program runs on TVM tensors (64-byte aligned).
+    inputs, expected = [ss.aligned_array(a) for a in data[0]], data[1]
+    outputs = [ss.aligned_empty(s.shape, s.dtype) for s in kernel.arg_specs[len(inputs) :]]
     kernel(*inputs, *outputs)
     _check(outputs, expected, "sched-opt")
     return Timer(lambda: kernel(*inputs, *outputs), case["flop"])

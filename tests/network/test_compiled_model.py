@@ -9,6 +9,7 @@ import pytest
 from model_builders import mlp, mlp_reference
 
 import schedopt as ss
+from schedopt.aligned_arrays import ALIGNMENT
 from schedopt.errors import NetworkError, RuntimeArgumentError
 from schedopt.frontend.network import Network, NetworkBuilder
 from schedopt.tuning.auto_schedule import make_search_policy
@@ -122,6 +123,16 @@ def test_outputs_are_new_arrays_on_every_run():
     for a, b, c in zip(first, kept, second, strict=True):
         np.testing.assert_array_equal(a, b)
         assert a is not c
+
+
+def test_outputs_are_aligned_and_a_misaligned_input_is_taken():
+    network = mlp(blocks=1, n=4, width=16)
+    compiled = ss.compile_model(network, hardware_params=HARDWARE)
+    x = ss.aligned_empty(4 * 16 + 1, np.float32)[1:].reshape(4, 16)
+    x[...] = data(4, 16)
+    outputs = compiled(x)
+    assert all(out.ctypes.data % ALIGNMENT == 0 for out in outputs)
+    assert_outputs(outputs, mlp_reference(network, x, blocks=1))
 
 
 def test_returned_inputs_and_repeated_outputs_are_copies():

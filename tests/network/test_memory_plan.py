@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from schedopt.memory_plan import ALIGNMENT, Lifetime, aligned_bytes, plan_memory, view
+from schedopt.aligned_arrays import ALIGNMENT, aligned_bytes
+from schedopt.memory_plan import Lifetime, plan_memory, view
 
 
 def overlapping(a: Lifetime, b: Lifetime) -> bool:
