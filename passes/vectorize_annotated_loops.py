@@ -155,25 +155,22 @@ def constant_int(value: SSAValue) -> int | None:
     return None
 
 
-UNBOUNDED_MULTIPLE = 1 << 62
-"""What zero is a multiple of, for `known_multiple`: anything (capped so products stay integers)."""
-
-
 def known_multiple(value: SSAValue, memo: dict[SSAValue, int]) -> int:
-    """A positive number the index `value` is always a multiple of: 1 where nothing is known.
+    """A number the index `value` is always a multiple of: 1 where nothing is known, 0 where it is 0.
 
     Sums, differences and products of constants and loop induction
     variables (a loop from a multiple of m by steps of a multiple of m) are
-    followed; any other value is taken as a multiple of 1.
+    followed; any other value is taken as a multiple of 1. Zero is a multiple
+    of everything, and the arithmetic agrees: gcd(0, m) = m, 0 * m = 0.
     """
     if value in memo:
         return memo[value]
     op = value.owner
     multiple = 1
     if (constant := constant_int(value)) is not None:
-        multiple = abs(constant) if constant else UNBOUNDED_MULTIPLE
+        multiple = abs(constant)
     elif isinstance(op, arith.MuliOp):
-        multiple = min(known_multiple(op.lhs, memo) * known_multiple(op.rhs, memo), UNBOUNDED_MULTIPLE)
+        multiple = known_multiple(op.lhs, memo) * known_multiple(op.rhs, memo)
     elif isinstance(op, arith.AddiOp | arith.SubiOp):
         multiple = gcd(known_multiple(op.lhs, memo), known_multiple(op.rhs, memo))
     elif isinstance(op, Block) and isinstance(loop := op.parent_op(), scf.ForOp) and value is op.args[0]:
