@@ -10,7 +10,9 @@ indexes it, and the pieces are ordered as the loops that run over them, so
 the inner loops walk the weight contiguously.
 
 A layout is written as in TVM: `<extent><axis>` pairs from the outermost
-dimension in, the axes named by the consumer's iterators. For
+dimension in, the axes named by the consumer's iterators (by letters a, b,
+... in the placeholder's dimension order where an iterator's name has
+digits, as an ONNX import's i0, i1, i2 do). For
 `C[i, j] += A[i, k] * B[k, j]` with `j` split into 4 x 16 and `k` into 8 x 4,
 loops `j.0, k.0, i, j.1, k.1` give `B` the layout `"4j8k16j4k"`. A read
 `B[k, j]` becomes `B'[j / 16, k / 4, j % 16, k % 4]`; the lowering folds
@@ -32,6 +34,7 @@ import enum
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from string import ascii_lowercase
 from typing import Generic
 
 import numpy as np
@@ -293,7 +296,8 @@ class PlaceholderLayout:
     placeholder: str
     reader: str
     axis_names: tuple[str, ...]
-    """The reader's iterator indexing each original dimension."""
+    """The reader's iterator indexing each original dimension (letters a, b, ... in order where
+    those names have digits, which a layout string cannot hold)."""
     shape: tuple[int, ...]
     layout: str
 
@@ -421,8 +425,6 @@ def _placeholder_layout(
     axes = _read_axes(applied, reader, placeholder)
     if axes is None or axes != _read_axes(dag, compute, placeholder):
         return None
-    if not all(_writable_axis_name(a) for a in axes):
-        return None
     root_names = [n.data for n in reader.iter_names]
     root_extents = (*reader.spatial_extents, *reader.reduce_extent_values)
     shape = dag.op(placeholder).shape
@@ -431,6 +433,11 @@ def _placeholder_layout(
     dims = _loop_order_dims(loops[reader.name_str], root_extents, axes)
     if dims == list(zip(shape, axes, strict=True)):
         return None
+    if not all(_writable_axis_name(a) for a in axes):
+        # The iterators' names cannot be written in a layout string (an ONNX import's i0, i1, i2):
+        # the layout names the placeholder's dimensions by letters in order instead.
+        letters = dict(zip(axes, ascii_lowercase, strict=False))
+        axes, dims = tuple(letters[a] for a in axes), [(extent, letters[a]) for extent, a in dims]
     return PlaceholderLayout(placeholder, compute.name_str, axes, shape, format_layout(dims))
 
 

@@ -298,6 +298,32 @@ def test_dense_weight(option):
 
 
 @pytest.mark.parametrize("option", [PRE, INSERT], ids=["pre-transformed", "transform-stage"])
+def test_iterators_named_with_digits_get_a_lettered_layout(option):
+    """An ONNX import names a dense's iterators i0, i1, i2; no layout string can hold such names, so the
+    weight's dimensions are lettered in order (its layout was skipped, leaving the reads strided)."""
+    data = te.placeholder((1, 6, 14), name="data")
+    weight = te.placeholder((10, 14), name="weight")
+    k = te.reduce_axis((0, 14), name="k")
+    dense = te.compute(
+        (1, 6, 10),
+        lambda i0, i1, i2: te.sum(data[i0, i1, k] * weight[i2, k], axis=k),
+        name="T_dense",
+        attrs={"layout_free_placeholders": [weight]},
+    )
+    dag = ComputeDAG([data, weight, dense])
+    state = dag.get_init_state()
+    state.split("T_dense", "i2", [5])
+    state.split("T_dense", "k", [7])
+    state.reorder("T_dense", ["i0", "i2.0", "i1", "k.0", "i2.1", "k.1"])
+    rewrite = rewrite_layout(dag, state, option)
+    (layout,) = rewrite.layouts
+    assert (layout.axis_names, layout.layout) == (("a", "b"), "2a2b5a7b")
+    inputs = [np.random.default_rng(3).standard_normal(t.shape).astype(np.float32) for t in (data, weight)]
+    (got,) = run(rewrite, "", (), inputs)
+    np.testing.assert_allclose(got, np.einsum("bik,jk->bij", *inputs), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("option", [PRE, INSERT], ids=["pre-transformed", "transform-stage"])
 @pytest.mark.parametrize("workload", ["conv2d_nhwc", "conv2d_nchw"])
 def test_conv2d_kernel(option, workload: str):
     args = (1, 4, 6, 6, 6, 3, 3, 1, 1)
