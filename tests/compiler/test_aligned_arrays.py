@@ -39,3 +39,14 @@ def test_values_of_another_dtype_and_strided_arrays_are_converted():
     assert is_aligned(converted) and converted.flags.c_contiguous and converted.dtype == np.float32
     np.testing.assert_array_equal(converted, strided.astype(np.float32))
     assert ss.aligned_array([[1, 2], [3, 4]]).shape == (2, 2)
+
+
+def test_random_inputs_start_on_a_cache_line():
+    from schedopt.compute_dag import ComputeDAG
+    from schedopt.random_inputs import random_inputs
+    from schedopt.workload_registry import make_workload_key
+
+    dag = ComputeDAG(make_workload_key("dense_bias_relu", (3, 7, 5)))
+    inputs = random_inputs("dense_bias_relu", dag)
+    assert [a.shape for a in inputs] == [(3, 7), (5, 7), (5,)]
+    assert all(is_aligned(a) for a in inputs)
