@@ -354,7 +354,10 @@ class TaskScheduler:
             kind, self.rng.randrange(2**31), self.load_model_file, self.tune_option.verbose
         )
         if isinstance(model, XGBModel):
-            model.num_warmup_sample = len(self.tasks) * self.num_measures_per_round
+            # The model guides every round after each task's first (random) one. TVM's
+            # warm-up of len(tasks) * num_measures_per_round, with its test `more than`,
+            # leaves one more round random.
+            model.num_warmup_sample = len(self.tasks) * self.num_measures_per_round - 1
             model.adaptive_training = adaptive_training
             if (
                 self.load_model_file is None

@@ -131,3 +131,13 @@ def test_the_deprecated_entry_points_warn(tmp_path):
             task, make_search_policy(task, "empty", verbose=0), ss.TuningOptions(1, verbose=0)
         )
     assert dag is task.compute_dag and state is not None
+
+
+def test_the_xgb_policy_learns_from_the_first_round(tmp_path):
+    """The second round is the model's pick: TVM's warm-up of 100 measurements would leave it random."""
+    task = ss.SearchTask("matmul", ARGS)
+    policy = make_search_policy(task, "sketch.xgb", 0, verbose=0)
+    model = policy.program_cost_model
+    assert isinstance(model, ss.XGBModel) and model.scores_at_random
+    task.tune(ss.TuningOptions(num_measure_trials=4, num_measures_per_round=4, verbose=0), policy)
+    assert not model.scores_at_random

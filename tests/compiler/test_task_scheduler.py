@@ -206,3 +206,12 @@ def test_tuning_two_tasks_end_to_end(tmp_path: Path):
     again.tune(ss.TuningOptions(num_measure_trials=8, verbose=0))
     assert again.ct == 8  # the log already holds the budget: nothing more is measured
     assert len(ss.load_records(log)) == 8
+
+
+def test_the_shared_model_guides_every_round_after_each_tasks_first(tasks: list[ss.SearchTask]):
+    """Two tasks, rounds of 2: the model scores from the 5th measurement on (TVM's warm-up: the 7th)."""
+    scheduler = ss.TaskScheduler(tasks, strategy="round-robin", callbacks=[])
+    scheduler.tune(fake_options(4))
+    model = scheduler.search_policies[0].program_cost_model
+    assert isinstance(model, ss.XGBModel)
+    assert len(model.inputs) == 4 and not model.scores_at_random
