@@ -11,7 +11,7 @@ gives the program `build` compiles. Three stages, in order:
    lowers them, the others unscheduled as `te-lower` does; a module already
    in loops passes through unchanged;
 2. `optimize_loops`: loop-invariant code motion, `unroll-annotated-loops`,
-   `memref-forwarding`, CSE, `vectorize-annotated-loops`, `math-polynomial-approximation`,
+   `memref-forwarding`, CSE, `math-polynomial-approximation`, `vectorize-annotated-loops`,
    `parallelize-annotated-loops` and `arith-add-fastmath{flags=contract}`,
    which carry out the schedule's annotations (`build.lower` stops here);
 3. `convert-to-llvm`.
@@ -78,9 +78,10 @@ def optimize_loops(ctx: Context, module: ModuleOp) -> None:
     UnrollAnnotatedLoopsPass().apply(ctx, module)
     MemrefForwardingPass().apply(ctx, module)
     CommonSubexpressionElimination().apply(ctx, module)
-    VectorizeAnnotatedLoopsPass().apply(ctx, module)
-    # exp as vector arithmetic: LLVM would call libm's expf once per lane.
+    # exp and erf as arithmetic, which vectorizes: LLVM would call libm's expf
+    # once per lane, and erf has no vector form at all.
     MathPolynomialApproximationPass().apply(ctx, module)
+    VectorizeAnnotatedLoopsPass().apply(ctx, module)
     ParallelizeAnnotatedLoopsPass().apply(ctx, module)
     # Let LLVM fuse a multiply and an add into an FMA, as TVM's codegen does.
     AddArithFastMathFlagsPass(flags=("contract",)).apply(ctx, module)
