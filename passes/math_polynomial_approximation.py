@@ -28,9 +28,11 @@ per element, and a loop of it cannot be vectorized (GELU spent as long in
 its erf as a 128 x 3072 x 768 dense in its matmul). Here it is one rational
 function of x, erf(x) = x P(x^2) / Q(x^2), x clamped to [-4, 4] (beyond
 which erf rounds to +-1): odd by construction, no comparison or select, and
-the result clamped to [-1, 1]. The coefficients are our own fit, minimax in
-relative error on [0, 4] in float64 (TVM's `fast_erf` takes the same shape
-of approximation, with Eigen's coefficients).
+the result clamped to [-1, 1]. The coefficients are our own fit: P and Q of
+degree 5 in x^2, minimax in relative error on [0, 4] in float64 (linearised
+least squares, reweighted by Lawson's rule towards the points of largest
+error), then rounded to f32. TVM's `fast_erf` takes the same shape of
+approximation, with Eigen's coefficients.
 
 Measured against float64 numpy over [-88, 88] (exp) and [-150, 128] (exp2)
 with LLVM fusing the multiply-adds (the `contract` flags allow it), the
@@ -269,9 +271,10 @@ class ApproximateErfOp(RewritePattern):
 class MathPolynomialApproximationPass(ModulePass):
     """Replace `math.exp`, `math.exp2` and `math.erf` on f32 and vectors of f32 by approximations in arith.
 
-    Run it before the conversion to LLVM, after vectorization or before it:
-    the ops it emits are elementwise ones that `vectorize-annotated-loops`
-    vectorizes. Ops on other types are left as they are.
+    Run it before `vectorize-annotated-loops`, as `lower-to-llvm` does: the
+    ops it emits are elementwise ones that the vectorizer vectorizes, where
+    `math.erf` itself has no vector form (run after it, only exp and exp2
+    keep their vectors). Ops on other types are left as they are.
 
     Options: none.
     """
