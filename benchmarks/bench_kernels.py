@@ -11,7 +11,7 @@ the reference (`schedopt.workloads.baseline`: numpy `@` for GEMM; for
 conv2d, an im2col built with numpy stride tricks followed by `@`), the
 schedule's ratio to the reference, and
 the median time to build the scheduled candidate (apply the schedule, lower,
-LLVM O3, load). `--profile-build` splits that build time into its phases.
+LLVM O3 run twice, load). `--profile-build` splits that build time into its phases.
 
 The schedules are hand-written (benchmarks/hand_schedules.py), not searched.
 Both sides run on `--threads` cores (default: all): numpy's BLAS through
@@ -86,7 +86,7 @@ def build_phases(dag, state) -> dict[str, float]:
     timed("convert to llvm dialect", lambda: ConvertToLLVMPass().apply(te_context(), module))
     text = timed("translate to LLVM IR", lambda: translate_to_llvm_ir(module))
     llvm_module = timed("parse + verify", lambda: parse_llvm_ir(text))
-    timed("LLVM O3", lambda: optimize(llvm_module, 3))
+    timed("LLVM O3 (twice)", lambda: optimize(llvm_module, 3))
 
     def codegen():
         engine = llvm.create_mcjit_compiler(llvm_module, create_host_target_machine(3))
