@@ -1,12 +1,13 @@
 """Arrays on transparent huge pages, so that a kernel's timing does not depend on where its buffers land.
 
 The L2 cache is indexed by physical address, and a buffer of a few hundred
-KiB on 4 KiB pages lands on different physical pages at every allocation:
-timed with fresh numpy buffers six times, one matmul-512 candidate varies by
-up to 14% (2-core AMD EPYC). On 2 MiB-aligned memory advised for huge pages
-(`madvise(MADV_HUGEPAGE)`), which is physically contiguous, the same
-kernels vary by at most 5%. Where the system offers no transparent huge
-pages the advice is ignored and the arrays are ordinary, only aligned.
+KiB on 4 KiB pages lands on different physical pages at every allocation,
+so its cache sets change from one candidate to the next. A huge page is 2
+MiB of physically contiguous memory: a buffer that starts on one sits in
+the same sets every time. The arrays are private anonymous memory advised
+for huge pages (`madvise(MADV_HUGEPAGE)`), which Linux backs with huge pages
+when transparent huge pages are `always` or `madvise`; where the system
+offers none the advice is ignored and the arrays are ordinary, only aligned.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from numpy.typing import DTypeLike
 HUGE_PAGE_BYTES = 2 << 20
 MIN_HUGE_PAGE_ARRAY_BYTES = 64 << 10
 """Smaller arrays stay in the first cache levels wherever they are; they get plain numpy memory."""
+_PRIVATE_ANONYMOUS = mmap.MAP_PRIVATE | getattr(mmap, "MAP_ANONYMOUS", 0)
+"""An anonymous mapping is private memory, the kind transparent huge pages back on `madvise`."""
 
 
 def huge_page_empty(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
@@ -30,7 +33,9 @@ def huge_page_empty(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
     if nbytes < MIN_HUGE_PAGE_ARRAY_BYTES:
         return np.empty(shape, dtype)
     length = -(-nbytes // HUGE_PAGE_BYTES) * HUGE_PAGE_BYTES
-    region = mmap.mmap(-1, length + HUGE_PAGE_BYTES)  # anonymous and page-aligned
+    # Private: Python's default for an anonymous map is MAP_SHARED, which is shmem, where Linux
+    # gives huge pages only if `shmem_enabled` says so (by default it does not).
+    region = mmap.mmap(-1, length + HUGE_PAGE_BYTES, flags=_PRIVATE_ANONYMOUS)  # page-aligned
     offset = -np.frombuffer(region, np.uint8, 1).ctypes.data % HUGE_PAGE_BYTES
     advice = getattr(mmap, "MADV_HUGEPAGE", None)
     if advice is not None:
