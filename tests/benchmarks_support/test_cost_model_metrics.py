@@ -205,3 +205,24 @@ def test_noise_scores_the_logged_costs_against_their_re_measurement(monkeypatch)
     assert row.candidates == 19
     assert row.logged_vs_remeasured == row.remeasured_pairs == 1.0
     assert math.isclose(row.spread, 0.02)
+
+
+def test_remeasure_writes_records_of_the_fresh_costs_for_accuracy_to_read(tmp_path, monkeypatch, capsys):
+    def remeasure(records, passes):
+        logged = np.array([res.mean_cost() for _, res in records])
+        again = np.array([logged * (1.0 + 0.01 * p) for p in range(passes)])
+        again[1, 0] = math.nan  # a candidate that failed in one pass is left out
+        return again
+
+    monkeypatch.setattr(cm, "remeasure", remeasure)
+    out = tmp_path / "remeasured.json"
+    assert cm.main(["remeasure", str(RECORDS), "--passes", "2", "--out", str(out)]) == 0
+    assert "119 of 120 candidates measured 2 times" in capsys.readouterr().out
+    ((_, fresh),) = cm.successful_records_by_task([str(out)]).items()
+    ((_, logged),) = cm.successful_records_by_task([str(RECORDS)]).items()
+    assert [len(res.costs) for _, res in fresh] == [2] * 119
+    assert math.isclose(fresh[0][1].costs[1], 1.01 * logged[1][1].mean_cost())
+    assert cm.main(["accuracy", str(out)]) == 0
+
+    assert cm.main(["remeasure", str(RECORDS), "--out", str(out)]) == 1
+    assert "exists: remove it" in capsys.readouterr().err
