@@ -21,8 +21,6 @@ from numpy.typing import DTypeLike
 HUGE_PAGE_BYTES = 2 << 20
 MIN_HUGE_PAGE_ARRAY_BYTES = 64 << 10
 """Smaller arrays stay in the first cache levels wherever they are; they get plain numpy memory."""
-_PRIVATE_ANONYMOUS = mmap.MAP_PRIVATE | getattr(mmap, "MAP_ANONYMOUS", 0)
-"""An anonymous mapping is private memory, the kind transparent huge pages back on `madvise`."""
 
 
 def huge_page_empty(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
@@ -33,9 +31,9 @@ def huge_page_empty(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
     if nbytes < MIN_HUGE_PAGE_ARRAY_BYTES:
         return np.empty(shape, dtype)
     length = -(-nbytes // HUGE_PAGE_BYTES) * HUGE_PAGE_BYTES
-    # Private: Python's default for an anonymous map is MAP_SHARED, which is shmem, where Linux
+    # Anonymous (no file) and private: Python's default is MAP_SHARED, which is shmem, where Linux
     # gives huge pages only if `shmem_enabled` says so (by default it does not).
-    region = mmap.mmap(-1, length + HUGE_PAGE_BYTES, flags=_PRIVATE_ANONYMOUS)  # page-aligned
+    region = mmap.mmap(-1, length + HUGE_PAGE_BYTES, flags=mmap.MAP_PRIVATE)  # page-aligned
     offset = -np.frombuffer(region, np.uint8, 1).ctypes.data % HUGE_PAGE_BYTES
     advice = getattr(mmap, "MADV_HUGEPAGE", None)
     if advice is not None:
